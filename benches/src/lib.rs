@@ -1,0 +1,2 @@
+//! Shared helpers of Hoviyat's criterion benches (fixture sizes and seeds).
+#![forbid(unsafe_code)]

@@ -1,0 +1,4 @@
+//! Loaders for real biometric data folders and seeded synthetic generators
+//! for fingerprints, faces and whole populations: the fixtures of Hoviyat's
+//! tests and the load of its benchmarks.
+#![forbid(unsafe_code)]

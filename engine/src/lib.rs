@@ -1,0 +1,13 @@
+//! The Hoviyat ABIS engine: fingerprint minutiae extraction, matching
+//! kernels, the memory-mapped gallery store, 1:N search and score fusion.
+//!
+//! The engine is a plain library: it does no networking and owns no async
+//! runtime, so a batch job, a benchmark or the HTTP service can all call it.
+//! CPU-heavy work runs on rayon.
+//!
+//! Errors of every module are one [`EngineError`].
+
+mod error;
+
+pub use error::{EngineError, Result};
+pub use hoviyat_models as models;

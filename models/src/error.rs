@@ -1,0 +1,103 @@
+//! The one error type of the models crate.
+
+use crate::FingerPosition;
+
+/// Why a record, template or encoded byte string was rejected.
+///
+/// Each variant names the offending field or location so that a service can
+/// report it to its caller without guessing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("reference id is empty")]
+    EmptyReferenceId,
+    #[error("reference id is {len} bytes long; at most {max} allowed")]
+    ReferenceIdTooLong { len: usize, max: usize },
+    #[error("reference id contains a control character at byte {at}")]
+    ReferenceIdControlChar { at: usize },
+    #[error("record holds neither fingers nor a face")]
+    EmptyRecord,
+    #[error("record holds {count} fingers; at most {max} allowed")]
+    TooManyFingers { count: usize, max: usize },
+    #[error("finger position {position} appears more than once")]
+    DuplicateFingerPosition { position: FingerPosition },
+    #[error("finger position {position} is both captured and marked missing")]
+    MissingAndCaptured { position: FingerPosition },
+    #[error("finger position code {code} is not an ISO/IEC 19794 code (0..=10)")]
+    InvalidFingerPosition { code: u8 },
+    #[error("finger {position}: image size {width_px}x{height_px} is empty")]
+    EmptyImage {
+        position: FingerPosition,
+        width_px: u16,
+        height_px: u16,
+    },
+    #[error("finger {position}: resolution {dpi} dpi is out of range ({min}..={max})")]
+    ResolutionOutOfRange {
+        position: FingerPosition,
+        dpi: u16,
+        min: u16,
+        max: u16,
+    },
+    #[error(
+        "finger {position}: minutia {index} at ({x_px}, {y_px}) lies outside the {width_px}x{height_px} image"
+    )]
+    MinutiaOutsideImage {
+        position: FingerPosition,
+        index: usize,
+        x_px: f32,
+        y_px: f32,
+        width_px: u16,
+        height_px: u16,
+    },
+    #[error("{field} is not a finite number")]
+    NonFinite { field: String },
+    #[error("{field} = {value} is above the maximum {max}")]
+    QualityOutOfRange { field: String, value: u8, max: u8 },
+    #[error("face template declares dimension {declared} but holds {got} values")]
+    FaceDimensionInconsistent { declared: usize, got: usize },
+    #[error("face template has dimension {got}; the gallery expects {expected}")]
+    FaceDimensionMismatch { expected: usize, got: usize },
+    #[error("face template is the zero vector")]
+    FaceZeroVector,
+    #[error("face template dimension {got} is out of range (1..={max})")]
+    FaceDimensionOutOfRange { got: usize, max: usize },
+    #[error("{format}: needs {needed} bytes at offset {offset}, only {available} left")]
+    Truncated {
+        format: &'static str,
+        offset: usize,
+        needed: usize,
+        available: usize,
+    },
+    #[error("{format}: wrong magic {found:02x?}")]
+    BadMagic {
+        format: &'static str,
+        found: Vec<u8>,
+    },
+    #[error("{format}: unsupported version {version:?}")]
+    UnsupportedVersion {
+        format: &'static str,
+        version: String,
+    },
+    #[error("{format}: {field} declares {declared} bytes but {actual} are present")]
+    LengthMismatch {
+        format: &'static str,
+        field: &'static str,
+        declared: usize,
+        actual: usize,
+    },
+    #[error("{format}: field {field} at offset {offset} holds invalid value {value}")]
+    InvalidField {
+        format: &'static str,
+        field: &'static str,
+        offset: usize,
+        value: u64,
+    },
+    #[error("finger {position}: {count} minutiae; at most {max} allowed")]
+    TooManyMinutiae {
+        position: FingerPosition,
+        count: usize,
+        max: usize,
+    },
+}
+
+/// Result alias of the models crate.
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -1,0 +1,323 @@
+//! Finger positions, finger templates and missing-finger markers.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Minutia, ModelError, Result};
+
+/// Finger position, coded as in ISO/IEC 19794-2 and ANSI/NIST-ITL.
+///
+/// Serialised as its numeric code; deserialised from the code or from the
+/// snake_case name (`"right_thumb"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum FingerPosition {
+    Unknown = 0,
+    RightThumb = 1,
+    RightIndex = 2,
+    RightMiddle = 3,
+    RightRing = 4,
+    RightLittle = 5,
+    LeftThumb = 6,
+    LeftIndex = 7,
+    LeftMiddle = 8,
+    LeftRing = 9,
+    LeftLittle = 10,
+}
+
+impl FingerPosition {
+    /// The ten named positions, right thumb first.
+    pub const TEN: [FingerPosition; 10] = [
+        Self::RightThumb,
+        Self::RightIndex,
+        Self::RightMiddle,
+        Self::RightRing,
+        Self::RightLittle,
+        Self::LeftThumb,
+        Self::LeftIndex,
+        Self::LeftMiddle,
+        Self::LeftRing,
+        Self::LeftLittle,
+    ];
+
+    /// The ISO code of the position.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The position with ISO code `code`.
+    pub fn from_code(code: u8) -> Result<Self> {
+        Ok(match code {
+            0 => Self::Unknown,
+            1 => Self::RightThumb,
+            2 => Self::RightIndex,
+            3 => Self::RightMiddle,
+            4 => Self::RightRing,
+            5 => Self::RightLittle,
+            6 => Self::LeftThumb,
+            7 => Self::LeftIndex,
+            8 => Self::LeftMiddle,
+            9 => Self::LeftRing,
+            10 => Self::LeftLittle,
+            _ => return Err(ModelError::InvalidFingerPosition { code }),
+        })
+    }
+
+    /// The snake_case name, e.g. `right_thumb`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::RightThumb => "right_thumb",
+            Self::RightIndex => "right_index",
+            Self::RightMiddle => "right_middle",
+            Self::RightRing => "right_ring",
+            Self::RightLittle => "right_little",
+            Self::LeftThumb => "left_thumb",
+            Self::LeftIndex => "left_index",
+            Self::LeftMiddle => "left_middle",
+            Self::LeftRing => "left_ring",
+            Self::LeftLittle => "left_little",
+        }
+    }
+
+    /// The position named `name` (snake_case, as [`FingerPosition::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        (0..=10u8)
+            .filter_map(|c| Self::from_code(c).ok())
+            .find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for FingerPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.code(), self.name())
+    }
+}
+
+impl Serialize for FingerPosition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for FingerPosition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Code(u64),
+            Name(String),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Code(code) => u8::try_from(code)
+                .ok()
+                .and_then(|c| Self::from_code(c).ok())
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "finger position code {code} is not an ISO/IEC 19794 code (0..=10)"
+                    ))
+                }),
+            Repr::Name(name) => Self::from_name(&name).ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown finger position name {name:?}"))
+            }),
+        }
+    }
+}
+
+/// Why a finger could not be captured, as national enrollment forms record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingReason {
+    Amputated,
+    Bandaged,
+    Damaged,
+}
+
+/// A finger that was not captured, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MissingFinger {
+    pub position: FingerPosition,
+    pub reason: MissingReason,
+}
+
+/// Lowest and highest scan resolution accepted, in dots per inch.
+pub const DPI_RANGE: (u16, u16) = (100, 2000);
+
+/// Most minutiae a template may hold (the ISO record counts them in one byte).
+pub const MAX_MINUTIAE: usize = 255;
+
+/// One finger's minutiae, with the geometry of the image they came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FingerTemplate {
+    pub position: FingerPosition,
+    pub width_px: u16,
+    pub height_px: u16,
+    /// Scan resolution in dots per inch (500 for most livescan sensors).
+    pub dpi: u16,
+    /// Finger image quality, 0 (worst) to 100 (best).
+    pub quality: u8,
+    pub minutiae: Vec<Minutia>,
+}
+
+impl FingerTemplate {
+    /// Checks geometry, numbers and quality ranges.
+    pub fn validate(&self) -> Result<()> {
+        let position = self.position;
+        if self.width_px == 0 || self.height_px == 0 {
+            return Err(ModelError::EmptyImage {
+                position,
+                width_px: self.width_px,
+                height_px: self.height_px,
+            });
+        }
+        if !(DPI_RANGE.0..=DPI_RANGE.1).contains(&self.dpi) {
+            return Err(ModelError::ResolutionOutOfRange {
+                position,
+                dpi: self.dpi,
+                min: DPI_RANGE.0,
+                max: DPI_RANGE.1,
+            });
+        }
+        check_quality(format!("finger {position}: quality"), self.quality)?;
+        if self.minutiae.len() > MAX_MINUTIAE {
+            return Err(ModelError::TooManyMinutiae {
+                position,
+                count: self.minutiae.len(),
+                max: MAX_MINUTIAE,
+            });
+        }
+        for (index, m) in self.minutiae.iter().enumerate() {
+            for (name, v) in [
+                ("x_px", m.x_px),
+                ("y_px", m.y_px),
+                ("angle_rad", m.angle_rad),
+            ] {
+                if !v.is_finite() {
+                    return Err(ModelError::NonFinite {
+                        field: format!("finger {position}: minutiae[{index}].{name}"),
+                    });
+                }
+            }
+            let inside = m.x_px >= 0.0
+                && m.y_px >= 0.0
+                && m.x_px < f32::from(self.width_px)
+                && m.y_px < f32::from(self.height_px);
+            if !inside {
+                return Err(ModelError::MinutiaOutsideImage {
+                    position,
+                    index,
+                    x_px: m.x_px,
+                    y_px: m.y_px,
+                    width_px: self.width_px,
+                    height_px: self.height_px,
+                });
+            }
+            check_quality(
+                format!("finger {position}: minutiae[{index}].quality"),
+                m.quality,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn check_quality(field: String, value: u8) -> Result<()> {
+    if value > 100 {
+        return Err(ModelError::QualityOutOfRange {
+            field,
+            value,
+            max: 100,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MinutiaKind;
+
+    fn template() -> FingerTemplate {
+        FingerTemplate {
+            position: FingerPosition::LeftIndex,
+            width_px: 300,
+            height_px: 400,
+            dpi: 500,
+            quality: 60,
+            minutiae: vec![Minutia::new(10.0, 20.0, 0.5, MinutiaKind::Ending, 50)],
+        }
+    }
+
+    #[test]
+    fn positions_round_trip_through_code_and_name() {
+        for code in 0..=10 {
+            let p = FingerPosition::from_code(code).unwrap();
+            assert_eq!(p.code(), code);
+            assert_eq!(FingerPosition::from_name(p.name()), Some(p));
+        }
+        assert_eq!(
+            FingerPosition::from_code(11),
+            Err(ModelError::InvalidFingerPosition { code: 11 })
+        );
+    }
+
+    #[test]
+    fn positions_deserialise_from_code_or_name() {
+        let by_code: FingerPosition = serde_json::from_str("7").unwrap();
+        let by_name: FingerPosition = serde_json::from_str("\"left_index\"").unwrap();
+        assert_eq!(by_code, FingerPosition::LeftIndex);
+        assert_eq!(by_name, FingerPosition::LeftIndex);
+        assert_eq!(serde_json::to_string(&by_name).unwrap(), "7");
+        assert!(serde_json::from_str::<FingerPosition>("11").is_err());
+        assert!(serde_json::from_str::<FingerPosition>("300").is_err());
+        assert!(serde_json::from_str::<FingerPosition>("\"left_toe\"").is_err());
+    }
+
+    #[test]
+    fn minutia_outside_the_image_is_rejected() {
+        let mut t = template();
+        t.minutiae[0].x_px = 300.0;
+        assert!(matches!(
+            t.validate(),
+            Err(ModelError::MinutiaOutsideImage { index: 0, .. })
+        ));
+        t.minutiae[0].x_px = -0.5;
+        assert!(t.validate().is_err());
+    }
+
+    #[test]
+    fn non_finite_numbers_are_rejected_with_the_field_named() {
+        let mut t = template();
+        t.minutiae[0].angle_rad = f32::NAN;
+        match t.validate() {
+            Err(ModelError::NonFinite { field }) => {
+                assert!(field.ends_with("minutiae[0].angle_rad"))
+            }
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        let mut t = template();
+        t.minutiae[0].y_px = f32::INFINITY;
+        assert!(matches!(t.validate(), Err(ModelError::NonFinite { .. })));
+    }
+
+    #[test]
+    fn empty_images_bad_resolution_and_quality_are_rejected() {
+        let mut t = template();
+        t.width_px = 0;
+        assert!(matches!(t.validate(), Err(ModelError::EmptyImage { .. })));
+        let mut t = template();
+        t.dpi = 0;
+        assert!(matches!(
+            t.validate(),
+            Err(ModelError::ResolutionOutOfRange { .. })
+        ));
+        let mut t = template();
+        t.quality = 101;
+        assert!(matches!(
+            t.validate(),
+            Err(ModelError::QualityOutOfRange { .. })
+        ));
+        assert!(template().validate().is_ok());
+    }
+}

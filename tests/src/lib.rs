@@ -1,0 +1,1 @@
+//! Cross-crate integration tests of Hoviyat live in `tests/integration/`.

@@ -1,0 +1,3 @@
+//! Cross-crate integration tests: one binary, a module per topic.
+
+mod layering;
