@@ -1,13 +1,43 @@
 //! `hoviyat`: the Hoviyat ABIS command-line tool and service.
+//!
+//! Every subcommand lives in its own module under `cli/`. Commands that report
+//! figures take `--json` and then print one JSON object (or one per line for
+//! many inputs) on stdout; progress and logs go to stderr; a failure exits
+//! non-zero with a one-line reason.
 #![forbid(unsafe_code)]
 
-use clap::Parser;
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 
 /// Hoviyat: automated biometric identification (fingerprints and faces).
 #[derive(Debug, Parser)]
 #[command(name = "hoviyat", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+#[expect(
+    unreachable_code,
+    unused_variables,
+    reason = "no subcommand yet: the first one to land removes this"
+)]
+fn main() -> ExitCode {
+    cli::init_logging();
+    let cli = Cli::parse();
+    let result: anyhow::Result<()> = match cli.command {};
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: the reason and its causes.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
