@@ -8,6 +8,7 @@
 //! Errors of every module are one [`EngineError`].
 
 mod error;
+pub mod fusion;
 pub mod metrics;
 
 pub use error::{EngineError, Result};
