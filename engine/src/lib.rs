@@ -7,6 +7,7 @@
 //!
 //! Errors of every module are one [`EngineError`].
 
+pub mod abis;
 mod error;
 pub mod fusion;
 pub mod metrics;
