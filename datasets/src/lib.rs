@@ -2,3 +2,5 @@
 //! for fingerprints, faces and whole populations: the fixtures of Hoviyat's
 //! tests and the load of its benchmarks.
 #![forbid(unsafe_code)]
+
+pub mod minutiae_impressions;

@@ -69,6 +69,7 @@ pub(crate) fn angle_diff(a: f32, b: f32) -> f32 {
 
 /// `a` wrapped into `[0, 2π)` for inputs within a few turns of that range.
 #[inline]
+#[cfg(test)]
 pub(crate) fn wrap_tau(a: f32) -> f32 {
     let w = a.rem_euclid(TAU);
     if w >= TAU { 0.0 } else { w }

@@ -155,6 +155,10 @@ pub struct Pairing {
     pub probe_in_overlap: u32,
     /// Gallery minutiae inside the probe print's area.
     pub gallery_in_overlap: u32,
+    /// Pairs whose two minutiae also matched a neighbour edge.
+    pub supported: u32,
+    /// Closeness summed over supported pairs only.
+    pub supported_closeness: f32,
 }
 
 /// Scratch for one pairing: which gallery minutia took which probe minutia.
@@ -182,6 +186,7 @@ pub(crate) struct Prints<'a> {
     pub probe_bounds: (f32, f32, f32, f32),
     pub gallery: &'a [Point],
     pub gallery_bounds: (f32, f32, f32, f32),
+    pub votes: &'a [[u8; MAX_GALLERY_MINUTIAE]; MAX_GALLERY_MINUTIAE],
 }
 
 /// Pairs gallery minutiae with probe minutiae under `alignment`: each
@@ -228,6 +233,10 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
             taken |= 1u64 << best;
             result.paired += 1;
             result.closeness += 1.0 - 0.5 * best_cost;
+            if prints.votes[best][k] > 0 {
+                result.supported += 1;
+                result.supported_closeness += 1.0 - 0.5 * best_cost;
+            }
             pairs.gallery[pairs.len] = k as u8;
             pairs.probe[pairs.len] = best as u8;
             pairs.len += 1;

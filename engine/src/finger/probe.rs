@@ -14,7 +14,7 @@ use crate::Result;
 /// Most candidate edge correspondences kept per comparison.
 const MAX_HITS: usize = 768;
 /// Root correspondences consolidated per comparison.
-const ROOTS: usize = 6;
+const ROOTS: usize = 12;
 
 /// A probe finger prepared for 1:N comparison.
 ///
@@ -150,7 +150,8 @@ impl PreparedProbe {
         if n_hits == 0 {
             return Pairing::default();
         }
-        // The best-supported correspondences become roots.
+        // The best-supported correspondences become roots: support is how
+        // many neighbour edges agree around each of the two minutia pairs.
         let mut roots: [(u16, usize); ROOTS] = [(0, usize::MAX); ROOTS];
         for (h, hit) in hits[..n_hits].iter().enumerate() {
             let support = u16::from(votes[usize::from(hit.i)][usize::from(hit.a)])
@@ -172,6 +173,7 @@ impl PreparedProbe {
             probe_bounds: self.bounds,
             gallery: g,
             gallery_bounds,
+            votes: &votes,
         };
         let mut pairs = PairList::new();
         let mut best = Pairing::default();

@@ -14,6 +14,7 @@ const MIN_OVERLAP_MINUTIAE: f32 = 12.0;
 pub struct Score {
     /// Raw evidence: grows with the number of paired minutiae and with the
     /// share of the common area's minutiae they cover; 0 for no evidence.
+    /// Not comparable across matcher versions; use `log10_fmr` for decisions.
     pub raw: f32,
     /// Estimated false-match rate of a score this high, as `-log10 FMR`
     /// (3.0 means one impostor comparison in 1,000 scores as high).
@@ -40,15 +41,17 @@ impl Score {
     }
 }
 
-/// Raw score of a pairing: `paired x closeness-weighted share`, where the
-/// share is pairs over the geometric mean of the minutiae each print shows in
-/// the other's area.
+/// Raw score of a pairing: `supported x share`, where `supported` counts
+/// pairs whose two minutiae also share an agreeing neighbour edge (chance
+/// pairs of unrelated prints rarely do) and the share is their
+/// closeness-weighted count over the geometric mean of the minutiae each
+/// print shows in the other's area.
 pub(crate) fn raw_score(p: &Pairing) -> f32 {
-    if p.paired == 0 {
+    if p.supported == 0 {
         return 0.0;
     }
     let probe = (p.probe_in_overlap as f32).max(MIN_OVERLAP_MINUTIAE);
     let gallery = (p.gallery_in_overlap as f32).max(MIN_OVERLAP_MINUTIAE);
-    let share = (p.closeness / (probe * gallery).sqrt()).min(1.0);
-    p.paired as f32 * share
+    let share = (p.supported_closeness / (probe * gallery).sqrt()).min(1.0);
+    p.supported as f32 * share
 }
