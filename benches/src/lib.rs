@@ -2,3 +2,4 @@
 #![forbid(unsafe_code)]
 
 pub mod fingers;
+pub mod finger_bench;

@@ -41,17 +41,16 @@ impl Score {
     }
 }
 
-/// Raw score of a pairing: `supported x share`, where `supported` counts
-/// pairs whose two minutiae also share an agreeing neighbour edge (chance
-/// pairs of unrelated prints rarely do) and the share is their
-/// closeness-weighted count over the geometric mean of the minutiae each
-/// print shows in the other's area.
+/// Raw score of a pairing: `paired x share`, where pairs are edge-supported
+/// (see [`Pairing::paired`]) and the share is their closeness-weighted count
+/// over the geometric mean of the minutiae each print shows in the other's
+/// area.
 pub(crate) fn raw_score(p: &Pairing) -> f32 {
-    if p.supported == 0 {
+    if p.paired == 0 {
         return 0.0;
     }
     let probe = (p.probe_in_overlap as f32).max(MIN_OVERLAP_MINUTIAE);
     let gallery = (p.gallery_in_overlap as f32).max(MIN_OVERLAP_MINUTIAE);
-    let share = (p.supported_closeness / (probe * gallery).sqrt()).min(1.0);
-    p.supported as f32 * share
+    let share = (p.closeness / (probe * gallery).sqrt()).min(1.0);
+    p.paired as f32 * share
 }
