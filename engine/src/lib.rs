@@ -8,6 +8,8 @@
 //! Errors of every module are one [`EngineError`].
 
 mod error;
+pub mod prepare;
+pub mod store;
 
-pub use error::{EngineError, Result};
+pub use error::{EngineError, GalleryFileKind, Result};
 pub use hoviyat_models as models;
