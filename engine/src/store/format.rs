@@ -33,7 +33,10 @@ pub(crate) fn parse_file_id(name: &str) -> Option<u64> {
     let stem = name
         .strip_prefix("seg-")
         .and_then(|s| s.strip_suffix(".hvs"))
-        .or_else(|| name.strip_prefix("wal-").and_then(|s| s.strip_suffix(".hvl")))?;
+        .or_else(|| {
+            name.strip_prefix("wal-")
+                .and_then(|s| s.strip_suffix(".hvl"))
+        })?;
     stem.parse().ok()
 }
 

@@ -543,8 +543,12 @@ fn remove_orphans(dir: &Path, manifest: &Manifest) {
         if orphan {
             let path = dir.join(name);
             match std::fs::remove_file(&path) {
-                Ok(()) => tracing::info!(path = %path.display(), "removed a file left by an interrupted seal"),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove an orphan file"),
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed a file left by an interrupted seal")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "could not remove an orphan file")
+                }
             }
         }
     }
@@ -783,3 +787,531 @@ impl RowSource for BlockSource<'_> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::store::test_support::{config, row};
+
+    fn assert_row(snap: &Snapshot, p: &PreparedRecord) {
+        let r = snap
+            .get(&p.reference_id)
+            .unwrap_or_else(|| panic!("{} missing", p.reference_id));
+        assert_eq!(r.reference_id(), p.reference_id);
+        assert_eq!(r.record_bytes(), p.record_bytes.as_slice());
+        assert_eq!(
+            r.face_code().map(|(c, a)| (c.to_vec(), a)),
+            p.face.as_ref().map(|f| (f.codes.clone(), f.aux))
+        );
+        for pos in FingerPosition::TEN {
+            let want = p
+                .fingers
+                .iter()
+                .find(|(q, _)| *q == pos)
+                .map(|(_, b)| b.as_slice());
+            assert_eq!(r.finger_blob(pos), want);
+        }
+        assert_eq!(r.is_live(), p.searchable);
+        assert_eq!(r.record().unwrap().reference_id, p.reference_id);
+    }
+
+    fn assert_all(snap: &Snapshot, rows: &[PreparedRecord]) {
+        for p in rows {
+            assert_row(snap, p);
+        }
+        let total: usize = snap.blocks().map(|b| b.len()).sum();
+        assert_eq!(total, rows.len());
+    }
+
+    #[test]
+    fn gallery_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Gallery>();
+        check::<Snapshot>();
+    }
+
+    #[test]
+    fn rows_survive_reopen_seal_and_compaction_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: Vec<_> = (0..300).map(row).collect();
+        {
+            let g = Gallery::create(dir.path(), config()).unwrap();
+            g.insert(rows[0].clone()).unwrap();
+            g.insert_batch(rows[1..200].to_vec()).unwrap();
+            assert_all(&g.snapshot(), &rows[..200]);
+        }
+        let g = Gallery::open(dir.path()).unwrap();
+        assert_all(&g.snapshot(), &rows[..200]);
+        g.seal().unwrap();
+        g.insert_batch(rows[200..].to_vec()).unwrap();
+        let snap = g.snapshot();
+        assert_eq!(snap.blocks().filter(|b| b.is_sealed()).count(), 1);
+        assert_all(&snap, &rows);
+        for b in snap.blocks().filter(|b| b.is_sealed()) {
+            assert_eq!(b.face_codes().as_ptr() as usize % 64, 0);
+            assert_eq!(b.face_codes().len(), b.len() * b.face_dim());
+        }
+        drop(g);
+        let g = Gallery::open(dir.path()).unwrap();
+        assert_all(&g.snapshot(), &rows);
+        g.compact().unwrap();
+        assert_all(&g.snapshot(), &rows);
+        assert_eq!(g.snapshot().block_count(), 1);
+        drop(g);
+        let g = Gallery::open(dir.path()).unwrap();
+        assert_all(&g.snapshot(), &rows);
+        g.verify().unwrap();
+        let c = g.snapshot().counts();
+        assert_eq!(c.identities, 300);
+        assert_eq!(
+            c.faces,
+            rows.iter().filter(|r| r.face.is_some()).count() as u64
+        );
+        assert_eq!(
+            c.fingers,
+            rows.iter().map(|r| r.fingers.len() as u64).sum::<u64>()
+        );
+        assert_eq!(
+            c.searchable,
+            rows.iter().filter(|r| r.searchable).count() as u64
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused_and_a_bad_batch_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Gallery::create(dir.path(), config()).unwrap();
+        g.insert(row(1)).unwrap();
+        assert!(matches!(
+            g.insert(row(1)),
+            Err(EngineError::DuplicateReference { .. })
+        ));
+        g.seal().unwrap();
+        assert!(matches!(
+            g.insert(row(1)),
+            Err(EngineError::DuplicateReference { .. })
+        ));
+        // The batch's fourth row repeats its first: nothing is stored.
+        let batch = vec![row(2), row(3), row(4), row(2)];
+        assert!(matches!(
+            g.insert_batch(batch),
+            Err(EngineError::DuplicateReference { .. })
+        ));
+        let mut bad = row(5);
+        bad.face.as_mut().unwrap().codes.pop();
+        assert!(matches!(
+            g.insert_batch(vec![row(6), bad]),
+            Err(EngineError::FaceCodeDimension { .. })
+        ));
+        let mut mismatch = row(7);
+        mismatch.reference_id = "other".into();
+        assert!(matches!(
+            g.insert(mismatch),
+            Err(EngineError::ReferenceIdMismatch { .. })
+        ));
+        drop(g);
+        let g = Gallery::open(dir.path()).unwrap();
+        let snap = g.snapshot();
+        assert_eq!(snap.counts().identities, 1);
+        for i in 2..=7 {
+            assert!(snap.get(&row(i).reference_id).is_none());
+        }
+    }
+
+    #[test]
+    fn deletes_flags_and_state_persist_and_state_outlives_deletion() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Gallery::create(dir.path(), config()).unwrap();
+        g.insert_batch((0..10).map(row).collect()).unwrap();
+        g.seal().unwrap();
+        g.insert_batch((10..20).map(row).collect()).unwrap();
+        let (sealed, tail) = (row(3).reference_id, row(13).reference_id);
+        for id in [&sealed, &tail] {
+            g.set_state(id, b"held".to_vec()).unwrap();
+            g.set_searchable(id, false).unwrap();
+        }
+        g.delete(&row(4).reference_id).unwrap();
+        g.delete(&row(14).reference_id).unwrap();
+        g.set_state(&row(4).reference_id, b"deleted".to_vec())
+            .unwrap();
+        assert!(matches!(
+            g.delete(&row(4).reference_id),
+            Err(EngineError::DeletedReference { .. })
+        ));
+        assert!(matches!(
+            g.set_searchable(&row(14).reference_id, true),
+            Err(EngineError::DeletedReference { .. })
+        ));
+        assert!(matches!(
+            g.delete("nobody"),
+            Err(EngineError::UnknownReference { .. })
+        ));
+        assert!(matches!(
+            g.insert(row(4)),
+            Err(EngineError::DuplicateReference { .. })
+        ));
+        let check = |g: &Gallery| {
+            let s = g.snapshot();
+            for id in [&sealed, &tail] {
+                assert_eq!(s.state(id), Some(&b"held"[..]));
+                let r = s.get(id).unwrap();
+                assert!(!r.is_live() && !r.is_deleted());
+            }
+            assert_eq!(s.state(&row(4).reference_id), Some(&b"deleted"[..]));
+            assert_eq!(s.state(&row(14).reference_id), Some(&b"{\"n\":14}"[..]));
+            assert_eq!(s.state(&row(5).reference_id), Some(&b"{\"n\":5}"[..]));
+            assert!(s.get(&row(4).reference_id).unwrap().is_deleted());
+            assert!(!s.get(&row(14).reference_id).unwrap().is_live());
+            let c = s.counts();
+            assert_eq!((c.identities, c.deleted), (18, 2));
+        };
+        check(&g);
+        drop(g);
+        let g = Gallery::open(dir.path()).unwrap();
+        check(&g);
+        g.seal().unwrap();
+        check(&g);
+        g.compact().unwrap();
+        check(&g);
+        let s = g.snapshot();
+        let r = s.get(&row(4).reference_id).unwrap();
+        assert!(r.record_bytes().is_empty() && r.face_code().is_none());
+        drop(s);
+        drop(g);
+        check(&Gallery::open(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn a_snapshot_sees_exactly_the_writes_acknowledged_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Gallery::create(dir.path(), config()).unwrap();
+        g.insert(row(1)).unwrap();
+        let before = g.snapshot();
+        g.insert(row(2)).unwrap();
+        g.delete(&row(1).reference_id).unwrap();
+        g.compact().unwrap();
+        assert!(before.get(&row(2).reference_id).is_none());
+        assert_row(&before, &row(1));
+        let after = g.snapshot();
+        assert!(after.get(&row(1).reference_id).unwrap().is_deleted());
+        assert_row(&after, &row(2));
+    }
+
+    #[test]
+    fn readers_during_writes_see_consistent_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Gallery::create(dir.path(), config()).unwrap();
+        g.set_auto_seal_rows(50).unwrap();
+        let acked = AtomicUsize::new(0);
+        const N: u64 = 400;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..N {
+                    g.insert(row(i)).unwrap();
+                    acked.store(i as usize + 1, Ordering::SeqCst);
+                    if i % 97 == 96 {
+                        g.compact().unwrap();
+                    }
+                }
+            });
+            for _ in 0..2 {
+                s.spawn(|| {
+                    loop {
+                        let a = acked.load(Ordering::SeqCst);
+                        let snap = g.snapshot();
+                        for i in 0..a as u64 {
+                            assert!(
+                                snap.get(&row(i).reference_id).is_some(),
+                                "acked {i} missing"
+                            );
+                        }
+                        let rows: usize = snap.blocks().map(|b| b.len()).sum();
+                        assert!(rows >= a);
+                        assert_eq!(rows as u64, snap.counts().identities);
+                        for b in snap.blocks() {
+                            for i in 0..b.len() {
+                                let id = b.reference_id(i);
+                                let rec = hoviyat_models::binary::decode_record(b.record_bytes(i))
+                                    .unwrap();
+                                assert_eq!(rec.reference_id, id);
+                            }
+                        }
+                        if a == N as usize {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        assert!(g.stats().unwrap().segments >= 1);
+    }
+
+    #[test]
+    fn a_second_writer_is_locked_out_but_readers_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Gallery::create(dir.path(), config()).unwrap();
+        g.insert(row(1)).unwrap();
+        assert!(matches!(
+            Gallery::open(dir.path()),
+            Err(EngineError::GalleryLocked { .. })
+        ));
+        let r = Gallery::open_read_only(dir.path()).unwrap();
+        assert_row(&r.snapshot(), &row(1));
+        assert!(matches!(
+            r.insert(row(2)),
+            Err(EngineError::ReadOnlyGallery)
+        ));
+        assert!(matches!(
+            Gallery::create(dir.path(), config()),
+            Err(EngineError::GalleryExists { .. })
+        ));
+    }
+
+    #[test]
+    fn stats_count_bytes_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Gallery::create(dir.path(), config()).unwrap();
+        g.insert_batch((0..30).map(row).collect()).unwrap();
+        g.seal().unwrap();
+        let s = g.stats().unwrap();
+        assert_eq!(s.identities, 30);
+        assert_eq!(s.format_version, GALLERY_FORMAT_VERSION);
+        assert!(s.bytes_on_disk > 30 * 100);
+        assert!((s.bytes_per_identity - s.bytes_on_disk as f64 / 30.0).abs() < 1e-9);
+    }
+
+    /// A gallery with one segment (rows 0..40), a log of two batches (40..60)
+    /// and a logged state update of a sealed row.
+    fn damaged_fixture(dir: &Path) -> Vec<PreparedRecord> {
+        let rows: Vec<_> = (0..60).map(row).collect();
+        let g = Gallery::create(dir, config()).unwrap();
+        g.insert_batch(rows[..40].to_vec()).unwrap();
+        g.seal().unwrap();
+        g.insert_batch(rows[40..50].to_vec()).unwrap();
+        g.insert_batch(rows[50..].to_vec()).unwrap();
+        rows
+    }
+
+    fn file_of(dir: &Path, prefix: &str) -> PathBuf {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+            .unwrap()
+    }
+
+    fn named_file(e: &EngineError) -> Option<&Path> {
+        match e {
+            EngineError::Io { path, .. }
+            | EngineError::MissingFile { path, .. }
+            | EngineError::BadMagic { path, .. }
+            | EngineError::UnsupportedFormatVersion { path, .. }
+            | EngineError::TruncatedFile { path, .. }
+            | EngineError::CorruptFile { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Opens and verifies; returns the error, or checks that every row is intact.
+    fn open_checked(dir: &Path, rows: &[PreparedRecord]) -> Option<EngineError> {
+        match Gallery::open_read_only(dir).and_then(|g| g.verify().map(|()| g)) {
+            Err(e) => Some(e),
+            Ok(g) => {
+                assert_all(&g.snapshot(), rows);
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_segments_give_errors_naming_the_file_never_wrong_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = damaged_fixture(dir.path());
+        let seg = file_of(dir.path(), "seg-");
+        let good = std::fs::read(&seg).unwrap();
+        for cut in [0, 7, 12, 100, 347, 383, 500, good.len() / 2, good.len() - 1] {
+            std::fs::write(&seg, &good[..cut]).unwrap();
+            let e = open_checked(dir.path(), &rows).expect("a truncated segment must not open");
+            assert_eq!(named_file(&e), Some(seg.as_path()), "cut at {cut}: {e}");
+        }
+        let step = (good.len() / 300).max(1);
+        for at in (0..good.len()).step_by(step).chain(0..400) {
+            let mut bad = good.clone();
+            bad[at] ^= 0x04;
+            std::fs::write(&seg, &bad).unwrap();
+            if let Some(e) = open_checked(dir.path(), &rows) {
+                assert_eq!(named_file(&e), Some(seg.as_path()), "flip at {at}: {e}");
+            }
+        }
+        let mut v2 = good.clone();
+        v2[8] = 2;
+        std::fs::write(&seg, &v2).unwrap();
+        assert!(matches!(
+            open_checked(dir.path(), &rows),
+            Some(EngineError::UnsupportedFormatVersion {
+                found: 2,
+                kind: GalleryFileKind::Segment,
+                ..
+            })
+        ));
+        std::fs::remove_file(&seg).unwrap();
+        assert!(matches!(
+            open_checked(dir.path(), &rows),
+            Some(EngineError::MissingFile {
+                kind: GalleryFileKind::Segment,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn damaged_manifests_give_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = damaged_fixture(dir.path());
+        let path = dir.path().join(MANIFEST_FILE);
+        let good = std::fs::read(&path).unwrap();
+        for at in 0..good.len() {
+            let mut bad = good.clone();
+            bad[at] ^= 0x20;
+            std::fs::write(&path, &bad).unwrap();
+            let e = open_checked(dir.path(), &rows).expect("a flipped manifest must not open");
+            assert_eq!(named_file(&e), Some(path.as_path()), "flip at {at}: {e}");
+        }
+        for cut in [0, 10, good.len() / 2, good.len() - 1] {
+            std::fs::write(&path, &good[..cut]).unwrap();
+            let e = open_checked(dir.path(), &rows).expect("a truncated manifest must not open");
+            assert_eq!(named_file(&e), Some(path.as_path()), "cut at {cut}: {e}");
+        }
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            Gallery::open(dir.path()),
+            Err(EngineError::MissingFile {
+                kind: GalleryFileKind::Manifest,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_torn_log_tail_is_dropped_and_older_damage_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = damaged_fixture(dir.path());
+        let wal = file_of(dir.path(), "wal-");
+        let good = std::fs::read(&wal).unwrap();
+        // Every cut keeps exactly the batches that were wholly written.
+        let entry2 = rows[50..]
+            .iter()
+            .map(|r| r.record_bytes.len())
+            .sum::<usize>();
+        let mut kept = Vec::new();
+        for cut in (32..good.len()).step_by(97).chain([good.len() - 1]) {
+            std::fs::write(&wal, &good[..cut]).unwrap();
+            let g = Gallery::open_read_only(dir.path()).unwrap();
+            let n = g.snapshot().counts().identities as usize;
+            assert!(n == 40 || n == 50, "cut at {cut}: {n} rows");
+            assert_all(&g.snapshot(), &rows[..n]);
+            kept.push(n);
+        }
+        assert!(kept.contains(&40) && kept.contains(&50) && entry2 > 0);
+        // Reopening for writing cuts the torn tail off, and appends work.
+        std::fs::write(&wal, &good[..good.len() - 3]).unwrap();
+        {
+            let g = Gallery::open(dir.path()).unwrap();
+            g.insert(rows[55].clone()).unwrap();
+        }
+        let g = Gallery::open_read_only(dir.path()).unwrap();
+        assert_eq!(g.snapshot().counts().identities, 51);
+        assert_row(&g.snapshot(), &rows[55]);
+        drop(g);
+        // A flip inside the first batch, with the second intact: an error.
+        let mut bad = good.clone();
+        bad[32 + 40] ^= 0x01;
+        std::fs::write(&wal, &bad).unwrap();
+        let e = open_checked(dir.path(), &rows).expect("mid-log damage must not open");
+        assert_eq!(named_file(&e), Some(wal.as_path()), "{e}");
+        let mut v2 = good.clone();
+        v2[8] = 9;
+        std::fs::write(&wal, &v2).unwrap();
+        assert!(matches!(
+            open_checked(dir.path(), &rows),
+            Some(EngineError::UnsupportedFormatVersion {
+                found: 9,
+                kind: GalleryFileKind::Wal,
+                ..
+            })
+        ));
+        std::fs::remove_file(&wal).unwrap();
+        assert!(matches!(
+            open_checked(dir.path(), &rows),
+            Some(EngineError::MissingFile {
+                kind: GalleryFileKind::Wal,
+                ..
+            })
+        ));
+    }
+
+    const COMPAT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gallery-v1");
+
+    /// Writes the committed sample gallery of the current format version.
+    /// Run by hand when the format version changes (into a new directory):
+    /// `cargo test -p hoviyat-engine write_compat_gallery -- --ignored`
+    #[test]
+    #[ignore = "writes the committed sample gallery"]
+    fn write_compat_gallery() {
+        let dir = Path::new(COMPAT_DIR);
+        let _ = std::fs::remove_dir_all(dir);
+        {
+            let g = Gallery::create(dir, config()).unwrap();
+            g.insert_batch((0..12).map(row).collect()).unwrap();
+            g.delete(&row(2).reference_id).unwrap();
+            g.seal().unwrap();
+            g.insert_batch((12..16).map(row).collect()).unwrap();
+            g.insert(row(16)).unwrap();
+            g.set_state(&row(5).reference_id, b"adjudicated".to_vec())
+                .unwrap();
+            g.set_searchable(&row(13).reference_id, false).unwrap();
+        }
+        std::fs::remove_file(dir.join(LOCK_FILE)).unwrap();
+    }
+
+    #[test]
+    fn the_committed_version_1_gallery_still_opens() {
+        let check = |g: &Gallery, identities: u64| {
+            let s = g.snapshot();
+            let c = s.counts();
+            assert_eq!((c.identities, c.deleted), (identities, 1));
+            for i in (0..17).filter(|&i| i != 2) {
+                let want = row(i);
+                let r = s.get(&want.reference_id).unwrap();
+                assert_eq!(r.record_bytes(), want.record_bytes.as_slice());
+                assert_eq!(r.face_code().is_some(), want.face.is_some());
+                let blobs = FingerPosition::TEN
+                    .iter()
+                    .filter(|&&p| r.finger_blob(p).is_some())
+                    .count();
+                assert_eq!(blobs, want.fingers.len());
+                assert_eq!(r.is_live(), want.searchable && i != 13, "row {i}");
+            }
+            assert!(s.get(&row(2).reference_id).unwrap().is_deleted());
+            assert_eq!(s.state(&row(5).reference_id), Some(&b"adjudicated"[..]));
+            assert_eq!(s.state(&row(6).reference_id), Some(&b"{\"n\":6}"[..]));
+        };
+        let g = Gallery::open_read_only(COMPAT_DIR).unwrap();
+        g.verify().unwrap();
+        check(&g, 16);
+        assert_eq!(g.stats().unwrap().format_version, 1);
+        // A copy opens for writing and takes new rows.
+        let tmp = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(COMPAT_DIR).unwrap() {
+            let p = entry.unwrap().path();
+            std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+        }
+        let g = Gallery::open(tmp.path()).unwrap();
+        check(&g, 16);
+        g.insert(row(17)).unwrap();
+        g.compact().unwrap();
+        check(&g, 17);
+        assert_row(&g.snapshot(), &row(17));
+    }
+}

@@ -128,3 +128,67 @@ pub struct PreparedRecord {
     /// Initial state blob, at most [`MAX_STATE_BYTES`].
     pub state: Vec<u8>,
 }
+
+/// Seeded rows for the store's unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use hoviyat_models::{EnrollmentRecord, FaceTemplate, FingerTemplate, Minutia, MinutiaKind};
+
+    use super::*;
+
+    pub(crate) const DIM: usize = 16;
+
+    pub(crate) fn config() -> GalleryConfig {
+        GalleryConfig {
+            face_dim: Some(DIM),
+            face_model: Some("test-model".into()),
+            face_mean: Some((0..DIM).map(|i| i as f32 * 0.01).collect()),
+        }
+    }
+
+    /// A deterministic record: 1..=10 fingers, a face on two rows of three.
+    pub(crate) fn record(i: u64) -> EnrollmentRecord {
+        let mut s = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let fingers = (0..1 + i % 10)
+            .map(|f| FingerTemplate {
+                position: FingerPosition::TEN[f as usize],
+                width_px: 400,
+                height_px: 500,
+                dpi: 500,
+                quality: (next() % 101) as u8,
+                minutiae: (0..5 + next() % 30)
+                    .map(|_| {
+                        Minutia::new(
+                            (next() % 400) as f32,
+                            (next() % 500) as f32,
+                            (next() % 6283) as f32 / 1000.0,
+                            MinutiaKind::Ending,
+                            (next() % 101) as u8,
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        let face = (!i.is_multiple_of(3)).then(|| {
+            FaceTemplate::new(
+                "test-model",
+                (0..DIM)
+                    .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
+                    .collect(),
+            )
+        });
+        EnrollmentRecord::new(format!("ref-{i:06}"), fingers, face)
+    }
+
+    pub(crate) fn row(i: u64) -> PreparedRecord {
+        let state = format!("{{\"n\":{i}}}").into_bytes();
+        crate::prepare::prepare_record(&record(i), &config(), !i.is_multiple_of(7), state)
+            .expect("test records are valid")
+    }
+}

@@ -112,12 +112,7 @@ pub(crate) struct Segment {
 impl Segment {
     /// Maps and checks `dir/seg-<id>.hvs`, which must hold `expected_rows`
     /// rows of `face_dim`-dimensional face codes.
-    pub(crate) fn open(
-        dir: &Path,
-        id: u64,
-        expected_rows: usize,
-        face_dim: usize,
-    ) -> Result<Self> {
+    pub(crate) fn open(dir: &Path, id: u64, expected_rows: usize, face_dim: usize) -> Result<Self> {
         let path = dir.join(segment_file(id));
         let map = Mapped::open(&path, KIND)?;
         let bytes = map.bytes();
@@ -135,7 +130,12 @@ impl Segment {
         }
         let header_crc = read_u32(bytes, HEADER_CRC_AT);
         if crc32fast::hash(&bytes[..HEADER_CRC_AT]) != header_crc {
-            return Err(corrupt(&path, KIND, "header checksum", HEADER_CRC_AT as u64));
+            return Err(corrupt(
+                &path,
+                KIND,
+                "header checksum",
+                HEADER_CRC_AT as u64,
+            ));
         }
         let section_count = read_u32(bytes, 12) as usize;
         let rows = read_u64(bytes, 16);
@@ -144,10 +144,20 @@ impl Segment {
             return Err(corrupt(&path, KIND, "section count", 12));
         }
         if usize::try_from(rows).ok() != Some(expected_rows) {
-            return Err(corrupt(&path, KIND, "row count (disagrees with manifest)", 16));
+            return Err(corrupt(
+                &path,
+                KIND,
+                "row count (disagrees with manifest)",
+                16,
+            ));
         }
         if dim != face_dim {
-            return Err(corrupt(&path, KIND, "face dimension (disagrees with manifest)", 24));
+            return Err(corrupt(
+                &path,
+                KIND,
+                "face dimension (disagrees with manifest)",
+                24,
+            ));
         }
         let rows = expected_rows;
         let mut sections = [Section::default(); SECTIONS];
@@ -159,14 +169,10 @@ impl Segment {
             match end {
                 Some(end) if end <= bytes.len() as u64 => {}
                 _ => {
-                    return Err(truncated(
-                        SECTION_NAMES[s],
-                        offset as usize,
-                        len as usize,
-                    ));
+                    return Err(truncated(SECTION_NAMES[s], offset as usize, len as usize));
                 }
             }
-            if offset % ALIGN != 0 || offset < DATA_START {
+            if !offset.is_multiple_of(ALIGN) || offset < DATA_START {
                 return Err(corrupt(&path, KIND, "section alignment", at as u64));
             }
             *section = Section {
@@ -202,7 +208,12 @@ impl Segment {
                 && crc32fast::hash(&bytes[section.offset..section.offset + section.len])
                     != section.crc
             {
-                return Err(corrupt(&path, KIND, SECTION_NAMES[s], section.offset as u64));
+                return Err(corrupt(
+                    &path,
+                    KIND,
+                    SECTION_NAMES[s],
+                    section.offset as u64,
+                ));
             }
         }
         let seg = Self {
@@ -322,7 +333,10 @@ impl Segment {
     fn slice_at(&self, offs: usize, data: usize, i: usize) -> &[u8] {
         let t = self.table(offs);
         match (t.get(i), t.get(i + 1)) {
-            (Some(&a), Some(&b)) => self.section(data).get(a as usize..b as usize).unwrap_or(&[]),
+            (Some(&a), Some(&b)) => self
+                .section(data)
+                .get(a as usize..b as usize)
+                .unwrap_or(&[]),
             _ => &[],
         }
     }
@@ -365,7 +379,8 @@ impl Segment {
 
     fn blob_lens(&self, i: usize) -> &[u16] {
         let lens: &[u16] = bytemuck::try_cast_slice(self.section(BLOB_LENS)).unwrap_or(&[]);
-        lens.get(i * BLOB_SLOTS..(i + 1) * BLOB_SLOTS).unwrap_or(&[])
+        lens.get(i * BLOB_SLOTS..(i + 1) * BLOB_SLOTS)
+            .unwrap_or(&[])
     }
 
     /// The blob at finger position code `slot`.
@@ -514,8 +529,7 @@ pub(crate) fn write_segment(
     }
     sections[FACE_AUX] = w.end();
 
-    (sections[ID_OFFSETS], sections[ID_BYTES]) =
-        write_var(&mut w, rows, |i| src.id(i).as_bytes())?;
+    (sections[ID_OFFSETS], sections[ID_BYTES]) = write_var(&mut w, rows, |i| src.id(i).as_bytes())?;
     (sections[RECORD_OFFSETS], sections[RECORD_BYTES]) =
         write_var(&mut w, rows, |i| src.record(i))?;
 
@@ -548,12 +562,9 @@ pub(crate) fn write_segment(
     }
     sections[BLOB_BYTES] = w.end();
 
-    (sections[STATE_OFFSETS], sections[STATE_BYTES]) =
-        write_var(&mut w, rows, |i| src.state(i))?;
+    (sections[STATE_OFFSETS], sections[STATE_BYTES]) = write_var(&mut w, rows, |i| src.state(i))?;
 
-    let mut index: Vec<(u64, u32)> = (0..rows)
-        .map(|i| (id_hash(src.id(i)), i as u32))
-        .collect();
+    let mut index: Vec<(u64, u32)> = (0..rows).map(|i| (id_hash(src.id(i)), i as u32)).collect();
     index.sort_unstable();
     w.begin()?;
     for &(h, _) in &index {
@@ -583,10 +594,7 @@ pub(crate) fn write_segment(
     let crc = crc32fast::hash(&header);
     header.extend_from_slice(&crc.to_le_bytes());
 
-    let mut file = w
-        .w
-        .into_inner()
-        .map_err(|e| io_err(&tmp)(e.into_error()))?;
+    let mut file = w.w.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
     file.seek(SeekFrom::Start(0)).map_err(io_err(&tmp))?;
     file.write_all(&header).map_err(io_err(&tmp))?;
     file.sync_all().map_err(io_err(&tmp))?;

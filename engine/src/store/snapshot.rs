@@ -136,7 +136,11 @@ impl Version {
 
     /// The current state blob of `id`.
     pub(crate) fn state(&self, id: &str) -> Option<&[u8]> {
-        if let Some(s) = self.delta_states.get(id).or_else(|| self.base_states.get(id)) {
+        if let Some(s) = self
+            .delta_states
+            .get(id)
+            .or_else(|| self.base_states.get(id))
+        {
             return Some(s);
         }
         let loc = self.locate(id)?;

@@ -416,7 +416,11 @@ mod tests {
         let path = dir.path().join(wal_file(3));
         let full = std::fs::read(&path).unwrap();
         // Cut inside the second entry: the first survives.
-        for cut in [full.len() - 1, full.len() - e.len() + 5, full.len() - e.len() + 13] {
+        for cut in [
+            full.len() - 1,
+            full.len() - e.len() + 5,
+            full.len() - e.len() + 13,
+        ] {
             std::fs::write(&path, &full[..cut]).unwrap();
             let r = read_wal(dir.path(), 3).unwrap();
             assert_eq!(r.batches.len(), 1, "cut at {cut}");
