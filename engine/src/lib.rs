@@ -8,6 +8,7 @@
 //! Errors of every module are one [`EngineError`].
 
 mod error;
+pub mod face;
 
 pub use error::{EngineError, Result};
 pub use hoviyat_models as models;
