@@ -9,6 +9,7 @@
 
 pub mod abis;
 mod error;
+pub mod face;
 pub mod fusion;
 pub mod kernels;
 pub mod metrics;
