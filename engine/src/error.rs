@@ -130,7 +130,7 @@ pub enum EngineError {
 
     // Face search.
     #[error("face gallery mean has {got} values; the gallery dimension is {expected}")]
-    FaceMeanDimension { expected: usize, got: usize },
+    FaceMeanLength { expected: usize, got: usize },
     #[error("face template equals the gallery mean: it has no direction to compare")]
     FaceEqualsMean,
     #[error("face segment {segment}: {codes} code bytes for {rows} rows of dimension {dim}")]

@@ -487,10 +487,6 @@ fn check_config(config: &GalleryConfig) -> Result<()> {
     Ok(())
 }
 
-#[expect(
-    clippy::incompatible_msrv,
-    reason = "File::try_lock is std since 1.89; the workspace builds with 1.95"
-)]
 fn lock_dir(dir: &Path) -> Result<File> {
     let path = dir.join(LOCK_FILE);
     let file = File::options()
