@@ -3,4 +3,8 @@
 //! tests and the load of its benchmarks.
 #![forbid(unsafe_code)]
 
+mod error;
+pub mod faces;
 pub mod minutiae_impressions;
+
+pub use error::{DatasetError, Result};
