@@ -36,7 +36,11 @@ pub struct FingerBenchReport {
 
 /// Synthetic gallery and impostor probes of one seed: `gallery` impressions
 /// of distinct masters, and `probes` impressions of further masters.
-pub fn synthetic_population(gallery: usize, probes: usize, seed: u64) -> (Vec<FingerTemplate>, Vec<FingerTemplate>) {
+pub fn synthetic_population(
+    gallery: usize,
+    probes: usize,
+    seed: u64,
+) -> (Vec<FingerTemplate>, Vec<FingerTemplate>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let p = Perturbation::default();
     let mut make = |n: usize| -> Vec<FingerTemplate> {
@@ -83,7 +87,10 @@ pub fn run(gallery: usize, probes: usize, seed: u64) -> anyhow::Result<FingerBen
             .find(|t| t.minutiae.len() >= 40)
             .map(|t| t.minutiae[..40].to_vec())
             .unwrap_or_default(),
-        ..gallery_templates.first().cloned().unwrap_or_else(|| probe_templates[0].clone())
+        ..gallery_templates
+            .first()
+            .cloned()
+            .unwrap_or_else(|| probe_templates[0].clone())
     };
     Ok(FingerBenchReport {
         gallery,
@@ -94,9 +101,13 @@ pub fn run(gallery: usize, probes: usize, seed: u64) -> anyhow::Result<FingerBen
         bozorth3_cmp_per_s_per_core: bozorth,
         bozorth3_comparisons: bozorth_n,
         speedup: bozorth.map(|b| per_s / b),
-        bytes_per_finger: blobs.iter().map(|b| b.len() as f64).sum::<f64>() / blobs.len().max(1) as f64,
+        bytes_per_finger: blobs.iter().map(|b| b.len() as f64).sum::<f64>()
+            / blobs.len().max(1) as f64,
         bytes_per_finger_at_40_minutiae: encode_gallery(&forty)?.len(),
-        mean_minutiae: gallery_templates.iter().map(|t| t.minutiae.len() as f64).sum::<f64>()
+        mean_minutiae: gallery_templates
+            .iter()
+            .map(|t| t.minutiae.len() as f64)
+            .sum::<f64>()
             / gallery_templates.len().max(1) as f64,
         probe_prepare_us: prepare_ns as f64 / 1e3 / probe_templates.len().max(1) as f64,
         clock: clock.name(),
@@ -106,7 +117,11 @@ pub fn run(gallery: usize, probes: usize, seed: u64) -> anyhow::Result<FingerBen
 /// bozorth3 comparisons per second on the same templates: every probe
 /// against the first gallery templates, about two seconds of work.
 #[cfg(feature = "bozorth3")]
-fn bozorth3_rate(gallery: &[FingerTemplate], probes: &[FingerTemplate], clock: &Clock) -> (Option<f64>, u64) {
+fn bozorth3_rate(
+    gallery: &[FingerTemplate],
+    probes: &[FingerTemplate],
+    clock: &Clock,
+) -> (Option<f64>, u64) {
     use fprint_bozorth3::{Minutia, match_score};
     // bozorth3 takes integer pixels (y down) and integer degrees counter-
     // clockwise, the same convention as ours.
@@ -158,14 +173,18 @@ impl Clock {
     }
 
     fn name(&self) -> &'static str {
-        if self.thread_cpu { "thread-cpu" } else { "wall" }
+        if self.thread_cpu {
+            "thread-cpu"
+        } else {
+            "wall"
+        }
     }
 
     fn now_ns(&self) -> u64 {
-        if self.thread_cpu {
-            if let Some(ns) = thread_cpu_ns() {
-                return ns;
-            }
+        if self.thread_cpu
+            && let Some(ns) = thread_cpu_ns()
+        {
+            return ns;
         }
         self.wall.elapsed().as_nanos() as u64
     }
@@ -175,4 +194,35 @@ impl Clock {
 fn thread_cpu_ns() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     text.split_whitespace().next()?.parse().ok()
+}
+
+/// Learns the finger score calibration from impostor comparisons among
+/// `masters` synthetic fingers (one impression each, every unordered pair in
+/// one direction). Returns the calibration and the number of impostor scores.
+pub fn learn_calibration(
+    masters: usize,
+    seed: u64,
+) -> anyhow::Result<(hoviyat_engine::finger::Calibration, usize)> {
+    use rayon::prelude::*;
+    let (prints, _) = synthetic_population(masters, 0, seed);
+    let blobs: Vec<Vec<u8>> = prints
+        .iter()
+        .map(encode_gallery)
+        .collect::<Result<_, _>>()?;
+    let scores: Vec<f32> = prints
+        .par_iter()
+        .enumerate()
+        .map(|(i, t)| -> anyhow::Result<Vec<f32>> {
+            let probe = PreparedProbe::new(t)?;
+            blobs[i + 1..]
+                .iter()
+                .map(|b| Ok(probe.score(b)?.raw))
+                .collect()
+        })
+        .collect::<anyhow::Result<Vec<Vec<f32>>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let calibration = hoviyat_engine::finger::Calibration::from_impostor_scores(&scores)?;
+    Ok((calibration, scores.len()))
 }
