@@ -34,7 +34,7 @@ pub(crate) fn select_minutiae(template: &FingerTemplate, max: usize) -> Vec<Minu
     if chosen.len() > max {
         // Stable sort: equal qualities keep their order, so the choice is
         // deterministic.
-        chosen.sort_by(|a, b| b.1.quality.cmp(&a.1.quality));
+        chosen.sort_by_key(|c| std::cmp::Reverse(c.1.quality));
         chosen.truncate(max);
         chosen.sort_by_key(|(i, _)| *i);
     }
@@ -69,6 +69,7 @@ pub(crate) fn angle_diff(a: f32, b: f32) -> f32 {
 
 /// `a` wrapped into `[0, 2π)` for inputs within a few turns of that range.
 #[inline]
+#[cfg(test)]
 pub(crate) fn wrap_tau(a: f32) -> f32 {
     let w = a.rem_euclid(TAU);
     if w >= TAU { 0.0 } else { w }
@@ -87,9 +88,8 @@ pub(crate) fn atan2_fast(y: f32, x: f32) -> f32 {
     let t = ax.min(ay) / max;
     let s = t * t;
     // Odd minimax polynomial for atan on [0, 1] (error about 1e-5 rad).
-    let mut r = t
-        * (0.999_866
-            + s * (-0.330_299_5 + s * (0.180_141 + s * (-0.085_133 + s * 0.020_835_1))));
+    let mut r =
+        t * (0.999_866 + s * (-0.330_299_5 + s * (0.180_141 + s * (-0.085_133 + s * 0.020_835_1))));
     if ay > ax {
         r = PI / 2.0 - r;
     }
@@ -134,7 +134,15 @@ mod tests {
             dpi: 1000,
             quality: 50,
             minutiae: (0..5)
-                .map(|i| Minutia::new(100.0 * i as f32, 10.0, 0.0, MinutiaKind::Ending, [5, 90, 10, 80, 70][i]))
+                .map(|i| {
+                    Minutia::new(
+                        100.0 * i as f32,
+                        10.0,
+                        0.0,
+                        MinutiaKind::Ending,
+                        [5, 90, 10, 80, 70][i],
+                    )
+                })
                 .collect(),
         };
         let kept = select_minutiae(&t, 3);
