@@ -128,7 +128,13 @@ mod tests {
             quality: 60,
             minutiae: vec![
                 Minutia::new(100.0, 200.0, FRAC_PI_2, MinutiaKind::Ending, 80),
-                Minutia::new(10.0, 399.0, 358f32.to_radians(), MinutiaKind::Bifurcation, 0),
+                Minutia::new(
+                    10.0,
+                    399.0,
+                    358f32.to_radians(),
+                    MinutiaKind::Bifurcation,
+                    0,
+                ),
             ],
         }
     }
@@ -138,11 +144,26 @@ mod tests {
         assert_eq!(decoded.len(), 1);
         let got = &decoded[0];
         assert_eq!(
-            (got.position, got.width_px, got.height_px, got.dpi, got.quality),
-            (want.position, want.width_px, want.height_px, want.dpi, want.quality)
+            (
+                got.position,
+                got.width_px,
+                got.height_px,
+                got.dpi,
+                got.quality
+            ),
+            (
+                want.position,
+                want.width_px,
+                want.height_px,
+                want.dpi,
+                want.quality
+            )
         );
         for (g, w) in got.minutiae.iter().zip(&want.minutiae) {
-            assert_eq!((g.x_px, g.y_px, g.kind, g.quality), (w.x_px, w.y_px, w.kind, w.quality));
+            assert_eq!(
+                (g.x_px, g.y_px, g.kind, g.quality),
+                (w.x_px, w.y_px, w.kind, w.quality)
+            );
             assert!((g.angle_rad - w.angle_rad).abs() < 1e-6, "{g:?} vs {w:?}");
         }
         assert_eq!(got.minutiae.len(), want.minutiae.len());
@@ -213,7 +234,11 @@ mod tests {
         overlong_area[43] = 7;
         assert!(matches!(
             decode(&overlong_area),
-            Err(ModelError::Truncated { needed: 7, available: 6, .. })
+            Err(ModelError::Truncated {
+                needed: 7,
+                available: 6,
+                ..
+            })
         ));
     }
 }

@@ -189,3 +189,207 @@ pub(crate) fn encode(fingers: &[FingerTemplate]) -> Result<Vec<u8>> {
     debug_assert_eq!(out.len(), len);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::f32::consts::FRAC_PI_2;
+
+    use super::*;
+    use crate::{Minutia, MinutiaKind};
+
+    /// One right-index representation with two quality blocks, one
+    /// certification block, 5-byte minutiae and no extended data.
+    #[rustfmt::skip]
+    const RECORD: [u8; 73] = [
+        b'F', b'M', b'R', 0, b'0', b'3', b'0', 0,
+        0, 0, 0, 73,            // record length
+        0, 1,                   // one representation
+        1,                      // certification blocks present
+        0, 0, 0, 58,            // representation length
+        0x07, 0xea, 11, 25, 10, 0, 0, 0, 0, // captured 2026-11-25 10:00:00.000
+        1,                      // device technology
+        0x00, 0x0f, 0x00, 0x02, // device vendor and type
+        2,                      // two quality blocks
+        50, 0x00, 0x01, 0x00, 0x02,
+        90, 0x00, 0x01, 0x00, 0x03,
+        1, 0x00, 0x01, 2,       // one certification block
+        2, 0,                   // right index, representation 0
+        0x00, 0xc5, 0x00, 0xc5, // 197 px/cm both ways
+        0,                      // live-scan plain
+        0x01, 0x2c, 0x01, 0x90, // 300 x 400 px
+        0x51,                   // 5-byte minutiae, ridge ending type 1
+        2,
+        0x40, 100, 0x00, 200, 64,
+        0x80, 10, 0x01, 0x8f, 0,
+        0, 0,                   // no extended data
+    ];
+
+    fn expected() -> FingerTemplate {
+        FingerTemplate {
+            position: FingerPosition::RightIndex,
+            width_px: 300,
+            height_px: 400,
+            dpi: 500,
+            quality: 50,
+            minutiae: vec![
+                Minutia::new(100.0, 200.0, FRAC_PI_2, MinutiaKind::Ending, 0),
+                Minutia::new(10.0, 399.0, 0.0, MinutiaKind::Bifurcation, 0),
+            ],
+        }
+    }
+
+    #[test]
+    fn decodes_a_hand_built_record_with_quality_and_certification_blocks() {
+        assert_eq!(decode(&RECORD).unwrap(), vec![expected()]);
+    }
+
+    #[test]
+    fn encode_then_decode_gives_the_template_back() {
+        let mut finger = expected();
+        finger.minutiae[1].quality = 77;
+        let bytes = encode(&[finger.clone(), finger.clone()]).unwrap();
+        assert_eq!(&bytes[4..8], b"030\0");
+        assert_eq!(decode(&bytes).unwrap(), vec![finger.clone(), finger]);
+    }
+
+    #[test]
+    fn special_quality_values_decode_as_zero_and_others_past_100_fail() {
+        let mut unreported = RECORD.to_vec();
+        unreported[34] = 254;
+        assert_eq!(decode(&unreported).unwrap()[0].quality, 0);
+        let mut invalid = RECORD.to_vec();
+        invalid[34] = 101;
+        assert_eq!(
+            decode(&invalid),
+            Err(ModelError::InvalidField {
+                format: FORMAT,
+                field: "quality score",
+                offset: 34,
+                value: 101
+            })
+        );
+    }
+
+    #[test]
+    fn nested_lengths_and_counts_are_checked_before_reading() {
+        // Representation length longer than the record.
+        let mut rep_too_long = RECORD.to_vec();
+        rep_too_long[18] = 59;
+        assert!(matches!(
+            decode(&rep_too_long),
+            Err(ModelError::Truncated {
+                offset: 19,
+                needed: 55,
+                available: 54,
+                ..
+            })
+        ));
+        // Representation length shorter than its content.
+        let mut rep_too_short = RECORD.to_vec();
+        rep_too_short[18] = 57;
+        assert!(decode(&rep_too_short).is_err());
+        // Representation length below its own 4 bytes.
+        let mut rep_tiny = RECORD.to_vec();
+        rep_tiny[18] = 3;
+        assert!(matches!(
+            decode(&rep_tiny),
+            Err(ModelError::InvalidField {
+                field: "representation length",
+                value: 3,
+                ..
+            })
+        ));
+        // 255 quality blocks do not fit.
+        let mut many_quality = RECORD.to_vec();
+        many_quality[33] = 255;
+        assert!(matches!(
+            decode(&many_quality),
+            Err(ModelError::Truncated { needed: 1275, .. })
+        ));
+        // 255 certification blocks do not fit.
+        let mut many_certs = RECORD.to_vec();
+        many_certs[44] = 255;
+        assert!(matches!(
+            decode(&many_certs),
+            Err(ModelError::Truncated { needed: 765, .. })
+        ));
+        // 65,535 representations do not fit.
+        let mut many_reps = RECORD.to_vec();
+        many_reps[12] = 0xff;
+        many_reps[13] = 0xff;
+        assert!(matches!(
+            decode(&many_reps),
+            Err(ModelError::Truncated { needed, .. }) if needed == 65_535 * 34
+        ));
+    }
+
+    #[test]
+    fn field_codes_outside_the_standard_are_refused() {
+        let mut flag = RECORD.to_vec();
+        flag[14] = 2;
+        assert!(matches!(
+            decode(&flag),
+            Err(ModelError::InvalidField {
+                field: "certification flag",
+                value: 2,
+                ..
+            })
+        ));
+        let mut minutia_size = RECORD.to_vec();
+        minutia_size[59] = 0x71;
+        assert!(matches!(
+            decode(&minutia_size),
+            Err(ModelError::InvalidField {
+                field: "minutia field length",
+                value: 7,
+                ..
+            })
+        ));
+        let mut ending_type = RECORD.to_vec();
+        ending_type[59] = 0x52;
+        assert!(matches!(
+            decode(&ending_type),
+            Err(ModelError::InvalidField {
+                field: "ridge ending type",
+                value: 2,
+                ..
+            })
+        ));
+        let mut position = RECORD.to_vec();
+        position[48] = 11;
+        assert_eq!(
+            decode(&position),
+            Err(ModelError::InvalidFingerPosition { code: 11 })
+        );
+        let mut zero_width = RECORD.to_vec();
+        zero_width[55] = 0;
+        zero_width[56] = 0;
+        assert!(matches!(
+            decode(&zero_width),
+            Err(ModelError::InvalidField {
+                field: "image width",
+                offset: 55,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn duplicate_position_and_view_is_refused() {
+        let finger = expected();
+        let mut bytes = encode(&[finger.clone(), finger]).unwrap();
+        // Renumber the second representation's view from 1 to 0.
+        let second = HEADER_LEN + ENCODED_REPRESENTATION_LEN + 2 * 6;
+        let view_at = second + 4 + 9 + 5 + 1 + 5 + 1;
+        assert_eq!(bytes[view_at], 1);
+        bytes[view_at] = 0;
+        assert_eq!(
+            decode(&bytes),
+            Err(ModelError::DuplicateView {
+                format: FORMAT,
+                position: FingerPosition::RightIndex,
+                view: 0
+            })
+        );
+    }
+}

@@ -258,3 +258,398 @@ fn unsupported_version(format: &'static str, version: &[u8]) -> ModelError {
         version: String::from_utf8_lossy(version).into_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::f32::consts::{PI, TAU};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{FingerPosition, Minutia, MinutiaKind};
+
+    const BINARY: [TemplateFormat; 3] = [
+        TemplateFormat::Iso19794_2_2005,
+        TemplateFormat::Ansi378_2004,
+        TemplateFormat::Iso19794_2_2011,
+    ];
+
+    fn finger(position: FingerPosition, n: usize) -> FingerTemplate {
+        FingerTemplate {
+            position,
+            width_px: 320,
+            height_px: 480,
+            dpi: 500,
+            quality: 70,
+            minutiae: (0..n)
+                .map(|i| {
+                    let i = i as f32;
+                    Minutia::new(
+                        (i * 37.3) % 320.0,
+                        (i * 53.9) % 480.0,
+                        i * 0.7,
+                        [
+                            MinutiaKind::Ending,
+                            MinutiaKind::Bifurcation,
+                            MinutiaKind::Other,
+                        ][i as usize % 3],
+                        (i as u8 * 7) % 101,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn two_fingers() -> Vec<FingerTemplate> {
+        vec![
+            finger(FingerPosition::RightThumb, 12),
+            finger(FingerPosition::LeftThumb, 9),
+        ]
+    }
+
+    /// Angle distance on the circle.
+    fn angle_diff(a: f32, b: f32) -> f32 {
+        let d = (a - b).rem_euclid(TAU);
+        d.min(TAU - d)
+    }
+
+    fn half_step(format: TemplateFormat) -> f32 {
+        match format {
+            TemplateFormat::Ansi378_2004 => TAU / 360.0,
+            _ => TAU / 512.0,
+        }
+    }
+
+    #[test]
+    fn detect_tells_every_format_from_content() {
+        for format in TemplateFormat::ALL {
+            let bytes = encode(&two_fingers(), format).unwrap();
+            assert_eq!(detect(&bytes).unwrap(), format, "{format}");
+        }
+        assert_eq!(detect(b"  \n[]").unwrap(), TemplateFormat::Json);
+        assert_eq!(
+            detect(b"GIF89a"),
+            Err(ModelError::UnknownTemplateFormat {
+                found: b"GIF8".to_vec()
+            })
+        );
+        assert!(matches!(
+            detect(b"FMR\0 21\0\0\0\0\0"),
+            Err(ModelError::UnsupportedVersion { version, .. }) if version == " 21\0"
+        ));
+        assert!(matches!(
+            detect(b"FMR\0 20"),
+            Err(ModelError::Truncated { .. })
+        ));
+    }
+
+    #[test]
+    fn a_lying_length_still_reaches_the_right_decoder_and_is_reported() {
+        // ISO record whose length claims two more bytes than present.
+        let mut iso = encode(&two_fingers(), TemplateFormat::Iso19794_2_2005).unwrap();
+        let actual = iso.len();
+        iso[11] = iso[11].wrapping_add(2);
+        assert_eq!(detect(&iso).unwrap(), TemplateFormat::Iso19794_2_2005);
+        assert!(matches!(
+            decode(&iso),
+            Err(ModelError::LengthMismatch { field: "record length", actual: a, .. }) if a == actual
+        ));
+        // ANSI record whose length claims fewer bytes than present.
+        let mut ansi = encode(&two_fingers(), TemplateFormat::Ansi378_2004).unwrap();
+        ansi[9] = ansi[9].wrapping_sub(6);
+        assert_eq!(detect(&ansi).unwrap(), TemplateFormat::Ansi378_2004);
+        assert!(matches!(
+            decode(&ansi),
+            Err(ModelError::LengthMismatch {
+                field: "record length",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn every_truncation_of_every_format_is_a_typed_error() {
+        for format in TemplateFormat::ALL {
+            let bytes = encode(&two_fingers(), format).unwrap();
+            // JSON without its final newline is still whole.
+            let whole = bytes.trim_ascii_end().len();
+            for len in 0..whole {
+                let cut = &bytes[..len];
+                // Also with the length fields rewritten to match the cut, so
+                // that the decoder has to find the missing data itself.
+                let mut patched = cut.to_vec();
+                if patched.len() >= 12 && format != TemplateFormat::Json {
+                    patched[8..12].copy_from_slice(&(len as u32).to_be_bytes());
+                }
+                for input in [cut, &patched[..]] {
+                    let result = decode_as(input, format);
+                    assert!(result.is_err(), "{format}: prefix of {len} bytes decoded");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_magic_and_version_are_refused_by_each_decoder() {
+        for format in BINARY {
+            let mut bytes = encode(&two_fingers(), format).unwrap();
+            bytes[0] = b'X';
+            assert!(matches!(
+                decode_as(&bytes, format),
+                Err(ModelError::BadMagic { found, .. }) if found == b"XMR\0"
+            ));
+            bytes[0] = b'F';
+            bytes[5] = b'9';
+            assert!(matches!(
+                decode_as(&bytes, format),
+                Err(ModelError::UnsupportedVersion { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn minutiae_counts_beyond_the_data_are_refused_before_allocating() {
+        let fingers = vec![finger(FingerPosition::RightIndex, 3)];
+        for (format, count_at) in [
+            (TemplateFormat::Iso19794_2_2005, 24 + 3),
+            (TemplateFormat::Ansi378_2004, 26 + 3),
+            (
+                TemplateFormat::Iso19794_2_2011,
+                15 + 4 + 9 + 5 + 1 + 5 + 1 + 1 + 4 + 1 + 4 + 1,
+            ),
+        ] {
+            let mut bytes = encode(&fingers, format).unwrap();
+            assert_eq!(bytes[count_at], 3, "{format}");
+            bytes[count_at] = 255;
+            assert!(
+                matches!(
+                    decode_as(&bytes, format),
+                    Err(ModelError::Truncated { needed: 1530, .. })
+                ),
+                "{format}: {:?}",
+                decode_as(&bytes, format)
+            );
+            // One more minutia than present, with every length kept honest,
+            // would need bytes the record does not have.
+            bytes[count_at] = 4;
+            assert!(decode_as(&bytes, format).is_err(), "{format}");
+        }
+    }
+
+    #[test]
+    fn absurd_view_counts_and_extended_lengths_are_refused() {
+        for (format, views_at) in [
+            (TemplateFormat::Iso19794_2_2005, 22),
+            (TemplateFormat::Ansi378_2004, 24),
+        ] {
+            let mut bytes = encode(&two_fingers(), format).unwrap();
+            assert_eq!(bytes[views_at], 2);
+            bytes[views_at] = 255;
+            assert!(matches!(
+                decode_as(&bytes, format),
+                Err(ModelError::Truncated { .. })
+            ));
+            bytes[views_at] = 0;
+            assert_eq!(
+                decode_as(&bytes, format),
+                Err(ModelError::NoFingers {
+                    format: format_name(format)
+                })
+            );
+            // The last two bytes are the last view's extended data length.
+            let mut ext = encode(&two_fingers(), format).unwrap();
+            let n = ext.len();
+            ext[n - 2] = 0xff;
+            ext[n - 1] = 0xff;
+            assert!(matches!(
+                decode_as(&ext, format),
+                Err(ModelError::Truncated {
+                    needed: 65_535,
+                    available: 0,
+                    ..
+                })
+            ));
+        }
+    }
+
+    fn format_name(format: TemplateFormat) -> &'static str {
+        match format {
+            TemplateFormat::Iso19794_2_2005 => iso2005::FORMAT,
+            TemplateFormat::Ansi378_2004 => ansi378::FORMAT,
+            TemplateFormat::Iso19794_2_2011 => iso2011::FORMAT,
+            TemplateFormat::Json => "JSON",
+        }
+    }
+
+    #[test]
+    fn encoding_refuses_empty_mixed_invalid_and_over_numbered_input() {
+        for format in TemplateFormat::ALL {
+            assert!(matches!(
+                encode(&[], format),
+                Err(ModelError::NoFingers { .. })
+            ));
+            let mut nan = finger(FingerPosition::RightIndex, 2);
+            nan.minutiae[1].angle_rad = f32::NAN;
+            assert!(matches!(
+                encode(&[nan], format),
+                Err(ModelError::NonFinite { .. })
+            ));
+        }
+        let mut mixed = two_fingers();
+        mixed[1].dpi = 1000;
+        for format in [
+            TemplateFormat::Iso19794_2_2005,
+            TemplateFormat::Ansi378_2004,
+        ] {
+            assert!(matches!(
+                encode(&mixed, format),
+                Err(ModelError::MixedImageGeometry { index: 1, .. })
+            ));
+        }
+        // ISO 2011 has a header per representation, so mixed is fine there.
+        let back = decode(&encode(&mixed, TemplateFormat::Iso19794_2_2011).unwrap()).unwrap();
+        assert_eq!(back.fingers[1].dpi, 1000);
+        let seventeen = vec![finger(FingerPosition::Unknown, 1); 17];
+        for format in BINARY {
+            assert!(matches!(
+                encode(&seventeen, format),
+                Err(ModelError::TooManyViews { max: 16, .. })
+            ));
+            assert!(encode(&seventeen[..16], format).is_ok());
+        }
+    }
+
+    #[test]
+    fn json_accepts_a_document_an_array_or_a_single_template() {
+        let fingers = two_fingers();
+        let doc = encode(&fingers, TemplateFormat::Json).unwrap();
+        assert_eq!(decode(&doc).unwrap().fingers, fingers);
+        let array = serde_json::to_vec(&fingers).unwrap();
+        assert_eq!(decode(&array).unwrap().fingers, fingers);
+        let single = serde_json::to_vec(&fingers[0]).unwrap();
+        assert_eq!(decode(&single).unwrap().fingers, vec![fingers[0].clone()]);
+        let shown = serde_json::to_vec(&TemplateDocument {
+            format: Some(TemplateFormat::Ansi378_2004),
+            fingers: fingers.clone(),
+        })
+        .unwrap();
+        assert!(String::from_utf8_lossy(&shown).contains(r#""format":"ansi378-2004""#));
+        assert_eq!(decode(&shown).unwrap().fingers, fingers);
+        assert!(matches!(
+            decode(b"{\"fingers\": [}"),
+            Err(ModelError::InvalidJson { .. })
+        ));
+        assert!(matches!(decode(b"[]"), Err(ModelError::NoFingers { .. })));
+        let mut outside = fingers[0].clone();
+        outside.minutiae[0].x_px = 1000.0;
+        let bad = serde_json::to_vec(&outside).unwrap();
+        assert!(matches!(
+            decode(&bad),
+            Err(ModelError::MinutiaOutsideImage { .. })
+        ));
+    }
+
+    #[test]
+    fn format_names_parse_back() {
+        for format in TemplateFormat::ALL {
+            assert_eq!(format.name().parse::<TemplateFormat>().unwrap(), format);
+        }
+        assert!("iso".parse::<TemplateFormat>().is_err());
+    }
+
+    #[test]
+    fn angles_near_a_full_turn_wrap_to_zero() {
+        let mut f = finger(FingerPosition::RightIndex, 1);
+        f.minutiae[0].angle_rad = TAU - 0.001;
+        for format in BINARY {
+            let back = decode(&encode(&[f.clone()], format).unwrap()).unwrap();
+            assert_eq!(back.fingers[0].minutiae[0].angle_rad, 0.0, "{format}");
+        }
+        f.minutiae[0].angle_rad = PI;
+        for format in BINARY {
+            let back = decode(&encode(&[f.clone()], format).unwrap()).unwrap();
+            assert!((back.fingers[0].minutiae[0].angle_rad - PI).abs() < 1e-6);
+        }
+    }
+
+    fn arb_finger(
+        width_px: u16,
+        height_px: u16,
+        dpi: u16,
+    ) -> impl Strategy<Value = FingerTemplate> {
+        let minutia = (
+            0.0..f32::from(width_px),
+            0.0..f32::from(height_px),
+            0.0..TAU,
+            prop_oneof![
+                Just(MinutiaKind::Ending),
+                Just(MinutiaKind::Bifurcation),
+                Just(MinutiaKind::Other)
+            ],
+            0..=100u8,
+        )
+            .prop_map(|(x, y, a, k, q)| Minutia::new(x, y, a, k, q));
+        (
+            0..=10u8,
+            0..=100u8,
+            proptest::collection::vec(minutia, 0..60),
+        )
+            .prop_map(move |(code, quality, minutiae)| FingerTemplate {
+                position: FingerPosition::from_code(code).unwrap_or(FingerPosition::Unknown),
+                width_px,
+                height_px,
+                dpi,
+                quality,
+                minutiae,
+            })
+    }
+
+    fn arb_fingers() -> impl Strategy<Value = Vec<FingerTemplate>> {
+        (1..=2000u16, 1..=2000u16, 100..=2000u16)
+            .prop_flat_map(|(w, h, dpi)| proptest::collection::vec(arb_finger(w, h, dpi), 1..4))
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_stay_within_each_formats_quantisation(
+            fingers in arb_fingers(),
+            format in prop::sample::select(BINARY.to_vec()),
+        ) {
+            let bytes = encode(&fingers, format).unwrap();
+            let back = decode(&bytes).unwrap();
+            prop_assert_eq!(back.format, format);
+            prop_assert_eq!(back.fingers.len(), fingers.len());
+            for (got, want) in back.fingers.iter().zip(&fingers) {
+                prop_assert_eq!(got.position, want.position);
+                prop_assert_eq!((got.width_px, got.height_px), (want.width_px, want.height_px));
+                prop_assert_eq!(got.quality, want.quality);
+                prop_assert!(got.dpi.abs_diff(want.dpi) <= 2);
+                if want.dpi % 5 == 0 {
+                    prop_assert_eq!(got.dpi, want.dpi);
+                }
+                prop_assert_eq!(got.minutiae.len(), want.minutiae.len());
+                for (g, w) in got.minutiae.iter().zip(&want.minutiae) {
+                    prop_assert_eq!((g.kind, g.quality), (w.kind, w.quality));
+                    // Half a pixel, or onto the last pixel near the border.
+                    let last_x = f32::from(want.width_px - 1);
+                    let last_y = f32::from(want.height_px - 1);
+                    prop_assert!((g.x_px - w.x_px).abs() <= 0.5 || g.x_px == last_x);
+                    prop_assert!((g.y_px - w.y_px).abs() <= 0.5 || g.y_px == last_y);
+                    prop_assert!(
+                        angle_diff(g.angle_rad, w.angle_rad) <= half_step(format) + 1e-5,
+                        "{} vs {}", g.angle_rad, w.angle_rad
+                    );
+                }
+            }
+            // Decoded templates are on the grid: encoding them again is exact.
+            let again = encode(&back.fingers, format).unwrap();
+            prop_assert_eq!(again, bytes);
+        }
+
+        #[test]
+        fn json_round_trips_exactly(fingers in arb_fingers()) {
+            let bytes = encode(&fingers, TemplateFormat::Json).unwrap();
+            prop_assert_eq!(decode(&bytes).unwrap().fingers, fingers);
+        }
+    }
+}

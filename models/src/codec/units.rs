@@ -69,7 +69,9 @@ impl AngleUnit {
     /// The nearest step to `angle_rad`, wrapped into one turn.
     pub(crate) fn encode(self, angle_rad: f32) -> u8 {
         let steps = f64::from(self.steps());
-        let code = (f64::from(angle_rad) * steps / TAU).round().rem_euclid(steps);
+        let code = (f64::from(angle_rad) * steps / TAU)
+            .round()
+            .rem_euclid(steps);
         // rem_euclid keeps the code in 0..steps <= 256; 256 itself cannot occur.
         code as u8
     }
@@ -133,7 +135,10 @@ mod tests {
         assert_eq!(AngleUnit::AnsiTwoDegrees.encode(2.0 * PI - 0.001), 0);
         assert_eq!(AngleUnit::Iso256.encode(2.0 * PI - 0.001), 0);
         assert_eq!(AngleUnit::AnsiTwoDegrees.decode(180), None);
-        assert_eq!(AngleUnit::AnsiTwoDegrees.decode(179), Some(358f32.to_radians()));
+        assert_eq!(
+            AngleUnit::AnsiTwoDegrees.decode(179),
+            Some(358f32.to_radians())
+        );
         for code in 0..=255u8 {
             let a = AngleUnit::Iso256.decode(code).expect("all bytes valid");
             assert_eq!(AngleUnit::Iso256.encode(a), code);

@@ -235,13 +235,7 @@ pub(crate) fn read_minutiae(
         } else {
             0
         };
-        minutiae.push(Minutia::new(
-            f32::from(x),
-            f32::from(y),
-            angle_rad,
-            kind,
-            q,
-        ));
+        minutiae.push(Minutia::new(f32::from(x), f32::from(y), angle_rad, kind, q));
     }
     Ok(minutiae)
 }
