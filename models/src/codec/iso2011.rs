@@ -22,8 +22,8 @@
 use super::bytes::{PutBe, Reader};
 use super::units::{AngleUnit, quality_2011};
 use super::views::{
-    BlockLength, Geometry, ImageSize, Resolution, ViewNumbers, read_minutiae, skip_extended_data,
-    validate_all, write_minutia,
+    BlockLength, Geometry, ImageSize, MAX_VIEWS_PER_POSITION, Resolution, ViewNumbers,
+    read_minutiae, skip_extended_data, validate_all, write_minutia,
 };
 use super::{FMR_MAGIC, VERSION_30};
 use crate::{FingerPosition, FingerTemplate, ModelError, Result};
@@ -106,7 +106,12 @@ fn decode_representation(
         r.take(certification_count * CERTIFICATION_BLOCK_LEN)?;
     }
     let position = FingerPosition::from_code(r.u8()?)?;
+    let view_at = r.offset();
     let view = r.u8()?;
+    // Representation numbers go 0..=15, as the view numbers of 2005.
+    if usize::from(view) >= MAX_VIEWS_PER_POSITION {
+        return Err(r.invalid("representation number", view_at, u64::from(view)));
+    }
     views.record(FORMAT, position, view)?;
     let resolution = Resolution::read(r)?;
     let _impression_type = r.u8()?;
