@@ -7,7 +7,10 @@
 //!
 //! Errors of every module are one [`EngineError`].
 
+pub mod abis;
 mod error;
+pub mod fusion;
+pub mod metrics;
 
 pub use error::{EngineError, Result};
 pub use hoviyat_models as models;
