@@ -161,7 +161,7 @@ fn arb_random_bytes() -> impl Strategy<Value = Vec<u8>> {
     let prefix = prop::sample::select(vec![
         &b""[..],
         &b"FMR\0 20\0"[..],
-        &b"FMR\0030\0"[..],
+        &b"FMR\x00030\0"[..],
         &b"{\"fingers\":"[..],
     ]);
     (

@@ -192,9 +192,7 @@ pub fn detect(bytes: &[u8]) -> Result<TemplateFormat> {
     let len = bytes.len() as u64;
     let format = if iso_len == len {
         TemplateFormat::Iso19794_2_2005
-    } else if ansi_len == len {
-        TemplateFormat::Ansi378_2004
-    } else if first_half >= 26 || (first_half == 0 && second_half < 24) {
+    } else if ansi_len == len || first_half >= 26 || (first_half == 0 && second_half < 24) {
         TemplateFormat::Ansi378_2004
     } else {
         TemplateFormat::Iso19794_2_2005

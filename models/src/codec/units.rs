@@ -27,10 +27,10 @@ pub(crate) fn ppcm_to_dpi(ppcm: u16) -> Option<u16> {
     let lo = (centre - CM_PER_INCH).floor().max(0.0) as u32;
     let hi = (centre + CM_PER_INCH).ceil() as u32;
     let roundness = |d: u32| match d {
-        _ if d % 100 == 0 => 4,
-        _ if d % 50 == 0 => 3,
-        _ if d % 10 == 0 => 2,
-        _ if d % 5 == 0 => 1,
+        _ if d.is_multiple_of(100) => 4,
+        _ if d.is_multiple_of(50) => 3,
+        _ if d.is_multiple_of(10) => 2,
+        _ if d.is_multiple_of(5) => 1,
         _ => 0,
     };
     let best = (lo..=hi)
