@@ -3,12 +3,12 @@
 //! Written as one object, `{"fingers": [FingerTemplate, ...]}` (plus
 //! `"format"`, the format the fingers were decoded from, when known). Read
 //! from that object, from a bare array `[FingerTemplate, ...]`, or from a
-//! single `FingerTemplate` object.
+//! single `FingerTemplate` object. Angles read are wrapped into `[0, 2π)`.
 
 use serde::{Deserialize, Serialize};
 
 use super::TemplateFormat;
-use crate::{FingerTemplate, ModelError, Result};
+use crate::{FingerTemplate, Minutia, ModelError, Result};
 
 const FORMAT: &str = "JSON";
 
@@ -25,7 +25,7 @@ pub struct TemplateDocument {
 /// Parses any of the accepted JSON shapes and validates every finger.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<FingerTemplate>> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(invalid)?;
-    let fingers = match value {
+    let mut fingers: Vec<FingerTemplate> = match value {
         serde_json::Value::Array(_) => serde_json::from_value(value).map_err(invalid)?,
         serde_json::Value::Object(ref map) if map.contains_key("fingers") => {
             serde_json::from_value::<TemplateDocument>(value)
@@ -45,6 +45,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<FingerTemplate>> {
         return Err(ModelError::NoFingers { format: FORMAT });
     }
     fingers.iter().try_for_each(FingerTemplate::validate)?;
+    // Deserialising bypasses Minutia::new: wrap angles into [0, 2π) here.
+    for m in fingers.iter_mut().flat_map(|f| f.minutiae.iter_mut()) {
+        *m = Minutia::new(m.x_px, m.y_px, m.angle_rad, m.kind, m.quality);
+    }
     Ok(fingers)
 }
 

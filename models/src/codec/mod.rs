@@ -470,6 +470,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn zero_size_images_are_refused_by_every_decoder() {
+        for (format, width_at) in [
+            (TemplateFormat::Iso19794_2_2005, 14),
+            (TemplateFormat::Ansi378_2004, 16),
+            (TemplateFormat::Iso19794_2_2011, 46),
+        ] {
+            let bytes = encode(&two_fingers(), format).unwrap();
+            assert_eq!(&bytes[width_at..width_at + 4], &[0x01, 0x40, 0x01, 0xe0]);
+            for (field, at) in [("image width", width_at), ("image height", width_at + 2)] {
+                let mut zero = bytes.clone();
+                zero[at] = 0;
+                zero[at + 1] = 0;
+                assert_eq!(
+                    decode_as(&zero, format),
+                    Err(ModelError::InvalidField {
+                        format: format_name(format),
+                        field,
+                        offset: at,
+                        value: 0
+                    })
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn json_angles_are_wrapped_into_one_turn() {
+        let mut f = finger(FingerPosition::RightIndex, 1);
+        f.minutiae[0].angle_rad = -PI / 2.0;
+        let json = serde_json::to_vec(&f).unwrap();
+        let back = decode(&json).unwrap();
+        assert!((back.fingers[0].minutiae[0].angle_rad - 1.5 * PI).abs() < 1e-6);
+    }
+
     fn format_name(format: TemplateFormat) -> &'static str {
         match format {
             TemplateFormat::Iso19794_2_2005 => iso2005::FORMAT,
