@@ -4,6 +4,7 @@
 //! statuses, adjudication) lands with the store and matchers; this module
 //! holds its public types.
 
+pub mod calibration;
 mod types;
 
 pub use types::{
