@@ -21,17 +21,20 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
+    Template {
+        #[command(subcommand)]
+        command: cli::template::TemplateCommand,
+    },
+}
 
-#[expect(
-    unreachable_code,
-    unused_variables,
-    reason = "no subcommand yet: the first one to land removes this"
-)]
 fn main() -> ExitCode {
     cli::init_logging();
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Template { command } => cli::template::run(command),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
