@@ -21,17 +21,17 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Generate seeded synthetic fingerprints and populations.
+    Synth(cli::synth::SynthArgs),
+}
 
-#[expect(
-    unreachable_code,
-    unused_variables,
-    reason = "no subcommand yet: the first one to land removes this"
-)]
 fn main() -> ExitCode {
     cli::init_logging();
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Synth(args) => cli::synth::run(args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
