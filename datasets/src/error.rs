@@ -25,7 +25,9 @@ pub enum DatasetError {
     UnsupportedVersion { version: u16 },
     #[error("population file: record {index} declares {len} bytes; at most {max} allowed")]
     RecordTooLong { index: u64, len: u32, max: u32 },
-    #[error("population file: record {index} fails its checksum (stored {stored:08x}, computed {computed:08x})")]
+    #[error(
+        "population file: record {index} fails its checksum (stored {stored:08x}, computed {computed:08x})"
+    )]
     Checksum {
         index: u64,
         stored: u32,

@@ -4,6 +4,9 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod fvc;
+pub mod popfile;
 pub mod synth;
 
 pub use error::{DatasetError, Result};
+pub use popfile::{PopulationHeader, PopulationReader, PopulationWriter};

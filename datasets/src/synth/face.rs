@@ -123,7 +123,7 @@ impl FaceModel {
     pub fn centre<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<f32> {
         self.scale
             .iter()
-            .map(|s| s * StandardNormal.sample(rng) as f32)
+            .map(|s| s * Distribution::<f32>::sample(&StandardNormal, rng))
             .collect::<Vec<f32>>()
     }
 
@@ -131,7 +131,7 @@ impl FaceModel {
     pub fn capture<R: Rng + ?Sized>(&self, centre: &[f32], rng: &mut R) -> Vec<f32> {
         let mut v: Vec<f32> = centre
             .iter()
-            .map(|c| c + self.noise_per_dim * StandardNormal.sample(rng) as f32)
+            .map(|c| c + self.noise_per_dim * Distribution::<f32>::sample(&StandardNormal, rng))
             .collect();
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         if norm > 0.0 {
@@ -178,15 +178,15 @@ mod tests {
                 .map(|c| (model.capture(c, &mut rng), model.capture(c, &mut rng)))
                 .collect();
             let genuine: Vec<f32> = caps.iter().map(|(a, b)| cosine(a, b)).collect();
-            let impostor: Vec<f32> = caps
-                .windows(2)
-                .map(|w| cosine(&w[0].0, &w[1].1))
-                .collect();
+            let impostor: Vec<f32> = caps.windows(2).map(|w| cosine(&w[0].0, &w[1].1)).collect();
             let (gm, _) = stats(&genuine);
             let (im, is) = stats(&impostor);
             assert!((gm - g).abs() < 0.05, "genuine mean {gm} for target {g}");
             assert!(im.abs() < 0.04, "impostor mean {im}");
-            assert!((is - s).abs() < 0.35 * s, "impostor std {is} for target {s}");
+            assert!(
+                (is - s).abs() < 0.35 * s,
+                "impostor std {is} for target {s}"
+            );
         }
     }
 

@@ -116,6 +116,21 @@ impl SyntheticFinger {
         self.minutiae.len()
     }
 
+    /// The minutiae of the whole master, in master image coordinates.
+    pub fn master_minutiae(&self) -> Vec<Minutia> {
+        self.minutiae
+            .iter()
+            .map(|m| {
+                let kind = if m.bifurcation {
+                    MinutiaKind::Bifurcation
+                } else {
+                    MinutiaKind::Ending
+                };
+                Minutia::new(m.x_px, m.y_px, -m.dir_rad, kind, 100)
+            })
+            .collect()
+    }
+
     /// The noise-free master as an image (dark ridges), for illustration.
     pub fn master_image(&self) -> GrayImage {
         let m = &self.master;
@@ -131,7 +146,11 @@ impl SyntheticFinger {
     pub fn impression(&self, impression: u32, cfg: &FingerprintConfig) -> SyntheticImpression {
         let mut rng = seed::rng(
             self.seed,
-            &[TAG_IMPRESSION, u64::from(self.finger), u64::from(impression)],
+            &[
+                TAG_IMPRESSION,
+                u64::from(self.finger),
+                u64::from(impression),
+            ],
         );
         let placement = Placement::random(&self.master, &cfg.impression, &mut rng);
         let image = impression::render(&self.master, &placement, &cfg.impression, &mut rng);
@@ -166,6 +185,89 @@ impl SyntheticFinger {
 /// Impression `impression` of finger `finger` under `seed` (both 1-based, as
 /// in FVC file names). Generating several impressions of one finger is
 /// cheaper through [`SyntheticFinger`], which grows the master once.
-pub fn generate(seed: u64, finger: u32, impression: u32, cfg: &FingerprintConfig) -> SyntheticImpression {
+pub fn generate(
+    seed: u64,
+    finger: u32,
+    impression: u32,
+    cfg: &FingerprintConfig,
+) -> SyntheticImpression {
     SyntheticFinger::new(seed, finger, cfg).impression(impression, cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ridge orientation (pixel frame, mod π) around `(x, y)` from the
+    /// image's structure tensor: ridges run across the dominant gradient.
+    fn ridge_orientation(img: &GrayImage, x: f32, y: f32) -> f32 {
+        let (mut gxx, mut gyy, mut gxy) = (0.0f32, 0.0f32, 0.0f32);
+        let (cx, cy) = (x.round() as i64, y.round() as i64);
+        for j in cy - 7..=cy + 7 {
+            for i in cx - 7..=cx + 7 {
+                let p = |a: i64, b: i64| f32::from(img.get_pixel(a as u32, b as u32).0[0]);
+                let gx = p(i + 1, j) - p(i - 1, j);
+                let gy = p(i, j + 1) - p(i, j - 1);
+                gxx += gx * gx;
+                gyy += gy * gy;
+                gxy += gx * gy;
+            }
+        }
+        let gradient = 0.5 * (2.0 * gxy).atan2(gxx - gyy);
+        (gradient + std::f32::consts::FRAC_PI_2).rem_euclid(std::f32::consts::PI)
+    }
+
+    #[test]
+    fn same_seed_gives_the_same_image_and_ground_truth() {
+        let cfg = FingerprintConfig::default();
+        let a = generate(11, 2, 1, &cfg);
+        let b = generate(11, 2, 1, &cfg);
+        assert_eq!(a.image.as_raw(), b.image.as_raw());
+        assert_eq!(a.minutiae, b.minutiae);
+        let finger = SyntheticFinger::new(11, 2, &cfg);
+        let c = finger.impression(2, &cfg);
+        assert_ne!(a.image.as_raw(), c.image.as_raw());
+        assert_eq!(a.class, c.class);
+    }
+
+    #[test]
+    fn ground_truth_minutiae_lie_on_the_rendered_ridges_and_follow_them() {
+        let cfg = FingerprintConfig::default();
+        let (mut errors, mut count) = (Vec::new(), 0);
+        for finger in 1..=3 {
+            let imp = generate(5, finger, 1, &cfg);
+            assert_eq!(imp.image.dimensions(), (300, 400));
+            count += imp.minutiae.len();
+            for m in &imp.minutiae {
+                assert!(m.x_px >= 12.0 && m.y_px >= 12.0 && m.x_px < 288.0 && m.y_px < 388.0);
+                // Ink (dark ridge pixels) must be within a ridge period.
+                let dark = (-4..=4)
+                    .flat_map(|dy| (-4..=4).map(move |dx| (dx, dy)))
+                    .filter(|&(dx, dy)| {
+                        let p = imp.image.get_pixel(
+                            (m.x_px.round() as i64 + dx) as u32,
+                            (m.y_px.round() as i64 + dy) as u32,
+                        );
+                        p.0[0] < 140
+                    })
+                    .count();
+                assert!(
+                    dark > 5,
+                    "no ink near the minutia at ({}, {})",
+                    m.x_px,
+                    m.y_px
+                );
+                // The record angle is counter-clockwise as seen; the pixel
+                // frame angle is its negation.
+                let along = (-m.angle_rad).rem_euclid(std::f32::consts::PI);
+                let ridge = ridge_orientation(&imp.image, m.x_px, m.y_px);
+                let d = (along - ridge).abs();
+                errors.push(d.min(std::f32::consts::PI - d).to_degrees());
+            }
+        }
+        assert!(count >= 30, "only {count} minutiae in three impressions");
+        errors.sort_by(f32::total_cmp);
+        let median = errors[errors.len() / 2];
+        assert!(median < 15.0, "median orientation error {median} degrees");
+    }
 }

@@ -173,8 +173,8 @@ impl Placement {
         let pressure: f32 = rng.random_range(0.0..1.0);
         let contact = (
             contact_centre,
-            sil.half_width_px * (0.72 + 0.3 * pressure),
-            sil.half_height_px * (0.6 + 0.35 * pressure),
+            sil.half_width_px * (0.85 + 0.25 * pressure),
+            sil.half_height_px * (0.72 + 0.3 * pressure),
         );
         let rot_rad = rng
             .random_range(-cfg.max_rotation_deg..=cfg.max_rotation_deg)
@@ -265,8 +265,7 @@ pub(crate) fn render<R: Rng + ?Sized>(
                 let ridge = master.sample(mx, my);
                 let wet = placement.wetness(xf, yf);
                 // Soft threshold: the bias thickens or thins every ridge.
-                let level =
-                    ridge + placement.bias - 0.8 * (1.0 - wet) - 0.6 * (1.0 - contact);
+                let level = ridge + placement.bias - 0.8 * (1.0 - wet) - 0.6 * (1.0 - contact);
                 let v = (level * 3.0).clamp(-1.0, 1.0);
                 *out = 0.5 * (v + 1.0) * contact.sqrt();
             }

@@ -124,8 +124,8 @@ impl FilterBank {
     }
 
     fn index(orientation_rad: f32, period_px: f32) -> u16 {
-        let o = ((orientation_rad / PI * ORIENTATION_BINS as f32).round() as usize)
-            % ORIENTATION_BINS;
+        let o =
+            ((orientation_rad / PI * ORIENTATION_BINS as f32).round() as usize) % ORIENTATION_BINS;
         let p = ((period_px - MIN_PERIOD_PX) / PERIOD_STEP_PX)
             .round()
             .clamp(0.0, (PERIOD_BINS - 1) as f32) as usize;
@@ -147,7 +147,8 @@ pub struct MasterConfig {
     pub mean_period_px: f32,
     /// Number of random seeds the pattern grows from.
     pub seeds: usize,
-    /// Growth iterations.
+    /// Most growth iterations; growth stops earlier once the whole pad is
+    /// covered with ridges.
     pub iterations: usize,
 }
 
@@ -156,9 +157,9 @@ impl Default for MasterConfig {
         Self {
             width_px: 320,
             height_px: 448,
-            mean_period_px: 9.0,
-            seeds: 24,
-            iterations: 18,
+            mean_period_px: 8.6,
+            seeds: 90,
+            iterations: 40,
         }
     }
 }
@@ -191,9 +192,8 @@ pub fn grow<R: Rng + ?Sized>(class: FingerClass, cfg: &MasterConfig, rng: &mut R
     let kernel_of: Vec<Option<u16>> = (0..w * h)
         .map(|i| {
             let (x, y) = ((i % w) as f32, (i / w) as f32);
-            (silhouette.inside(x, y) > -8.0).then(|| {
-                FilterBank::index(flow.orientation_rad(x, y), flow.period_px(x, y))
-            })
+            (silhouette.inside(x, y) > -8.0)
+                .then(|| FilterBank::index(flow.orientation_rad(x, y), flow.period_px(x, y)))
         })
         .collect();
 
@@ -207,16 +207,28 @@ pub fn grow<R: Rng + ?Sized>(class: FingerClass, cfg: &MasterConfig, rng: &mut R
     }
     let bank = filter_bank();
     let mut next = vec![0.0f32; w * h];
+    let pad: Vec<usize> = (0..w * h)
+        .filter(|&i| silhouette.inside((i % w) as f32, (i / w) as f32) > 0.0)
+        .collect();
+    let mut settled = 0;
     for _ in 0..cfg.iterations {
         filter(&field, &mut next, &kernel_of, bank, w, h, |g| {
             (4.0 * g).clamp(-1.0, 1.0)
         });
         std::mem::swap(&mut field, &mut next);
+        // A few extra rounds after full coverage let the fronts settle.
+        if pad.iter().all(|&i| field[i].abs() > 0.5) {
+            settled += 1;
+            if settled > 4 {
+                break;
+            }
+        }
     }
-    // One last pass without hard clipping leaves a smooth, sinusoid-like
-    // ridge profile, which impressions threshold to vary ridge width.
+    // One last pass with a softer clip leaves a rounded ridge profile, which
+    // impressions threshold to vary ridge width, while phase defects
+    // (where minutiae sit) stay as sharp as the binary map they are read on.
     filter(&field, &mut next, &kernel_of, bank, w, h, |g| {
-        (1.2 * g).clamp(-1.0, 1.0)
+        (2.0 * g).clamp(-1.0, 1.0)
     });
     Master {
         width_px: w,

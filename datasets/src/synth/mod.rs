@@ -10,9 +10,11 @@ pub mod population;
 pub mod seed;
 pub mod skeleton;
 
-pub use fingerprint::{FingerprintConfig, GroundTruth, SyntheticFinger, SyntheticImpression, generate};
+pub use face::{FaceConfig, FaceModel};
+pub use fingerprint::{
+    FingerprintConfig, GroundTruth, SyntheticFinger, SyntheticImpression, generate,
+};
 pub use impression::ImpressionConfig;
 pub use master::MasterConfig;
 pub use orientation::FingerClass;
-pub use face::{FaceConfig, FaceModel};
 pub use population::{CaptureConfig, Population, PopulationConfig};

@@ -3,7 +3,7 @@
 //!
 //! Loops, tented arches and whorls use the zero-pole model of Sherlock and
 //! Monro: the ridge orientation at `z` is half the sum of the arguments of
-//! `z - delta` minus half the sum of the arguments of `z - core`. Plain arches
+//! `z - core` minus half the sum of the arguments of `z - delta`. Plain arches
 //! have no singular point and use an analytic bump field. Both get a smooth
 //! random perturbation so that no two fingers of a class look alike.
 //!
@@ -174,12 +174,8 @@ impl RidgeFlow {
                 (vec![c1, c2], vec![d1, d2])
             }
         };
-        let waves = (0..3)
-            .map(|_| Wave::random(rng, 0.12, 140.0 * s))
-            .collect();
-        let period_waves = (0..2)
-            .map(|_| Wave::random(rng, 0.06, 160.0 * s))
-            .collect();
+        let waves = (0..3).map(|_| Wave::random(rng, 0.12, 140.0 * s)).collect();
+        let period_waves = (0..2).map(|_| Wave::random(rng, 0.06, 160.0 * s)).collect();
         Self {
             class,
             cores,
@@ -203,11 +199,11 @@ impl RidgeFlow {
             self.arch_orientation(x, y)
         } else {
             let mut sum = 0.0;
-            for d in &self.deltas {
-                sum += (y - d.y_px).atan2(x - d.x_px);
-            }
             for c in &self.cores {
-                sum -= (y - c.y_px).atan2(x - c.x_px);
+                sum += (y - c.y_px).atan2(x - c.x_px);
+            }
+            for d in &self.deltas {
+                sum -= (y - d.y_px).atan2(x - d.x_px);
             }
             0.5 * sum
         };

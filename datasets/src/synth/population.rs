@@ -223,13 +223,12 @@ impl Population {
 
     fn true_finger(&self, position: FingerPosition, rng: &mut ChaCha8Rng) -> TrueFinger {
         let cfg = &self.cfg;
-        let missing = (rng.random::<f32>() < cfg.missing_finger_rate).then(|| {
-            match rng.random_range(0..3) {
+        let missing =
+            (rng.random::<f32>() < cfg.missing_finger_rate).then(|| match rng.random_range(0..3) {
                 0 => MissingReason::Amputated,
                 1 => MissingReason::Bandaged,
                 _ => MissingReason::Damaged,
-            }
-        });
+            });
         let class = FingerClass::sample(position, rng);
         let (w, h) = (f32::from(cfg.width_px), f32::from(cfg.height_px));
         let centre = Point {
@@ -244,7 +243,10 @@ impl Population {
         let half_w = w * if thumb { 0.47 } else { 0.42 };
         let half_h = h * 0.46;
         let flow = RidgeFlow::sample(class, centre, half_w, 9.0, rng);
-        let (lo, hi) = (f32::from(cfg.minutiae.0), f32::from(cfg.minutiae.1.max(cfg.minutiae.0)));
+        let (lo, hi) = (
+            f32::from(cfg.minutiae.0),
+            f32::from(cfg.minutiae.1.max(cfg.minutiae.0)),
+        );
         // Triangular-ish: mean of two uniforms, thumbs towards the top.
         let u = 0.5 * (rng.random::<f32>() + rng.random::<f32>());
         let u = if thumb { 0.3 + 0.7 * u } else { u };
@@ -345,9 +347,8 @@ impl Population {
         let margin = 4.0;
         let keep = |x: f32, y: f32| {
             let inside = x >= margin && y >= margin && x < w - margin && y < h - margin;
-            let side = partial.is_none_or(|(nx, ny, off)| {
-                (x - centre.x_px) * nx + (y - centre.y_px) * ny >= off
-            });
+            let side = partial
+                .is_none_or(|(nx, ny, off)| (x - centre.x_px) * nx + (y - centre.y_px) * ny >= off);
             inside && side
         };
         let map = |x: f32, y: f32| {

@@ -244,9 +244,10 @@ pub fn minutiae(master: &Master) -> Vec<MasterMinutia> {
         .iter()
         .enumerate()
         .map(|(a, m)| {
-            found.iter().enumerate().any(|(b, o)| {
-                a != b && (m.x_px - o.x_px).hypot(m.y_px - o.y_px) < PAIR_MIN_PX
-            })
+            found
+                .iter()
+                .enumerate()
+                .any(|(b, o)| a != b && (m.x_px - o.x_px).hypot(m.y_px - o.y_px) < PAIR_MIN_PX)
         })
         .collect();
     found
