@@ -315,7 +315,7 @@ pub(crate) fn transform_minutiae(
                 let (mx, my) = (m.x_px + margin * a.cos(), m.y_px + margin * a.sin());
                 placement.contact(mx, my) >= 0.5 && master.silhouette.inside(mx, my) > 4.0
             });
-            if !ok || placement.wetness(x, y) < 0.75 {
+            if !ok || placement.wetness(x, y) < 0.5 {
                 return None;
             }
             let step = 4.0;

@@ -158,7 +158,7 @@ impl Default for MasterConfig {
             width_px: 320,
             height_px: 448,
             mean_period_px: 8.6,
-            seeds: 90,
+            seeds: 200,
             iterations: 40,
         }
     }

@@ -175,7 +175,9 @@ impl RidgeFlow {
             }
         };
         let waves = (0..3).map(|_| Wave::random(rng, 0.12, 140.0 * s)).collect();
-        let period_waves = (0..2).map(|_| Wave::random(rng, 0.06, 160.0 * s)).collect();
+        // Local changes of ridge spacing force ridges to fork or end: the
+        // main source of minutiae away from singular points.
+        let period_waves = (0..3).map(|_| Wave::random(rng, 0.09, 60.0 * s)).collect();
         Self {
             class,
             cores,
