@@ -27,6 +27,8 @@ enum Command {
         #[command(subcommand)]
         command: cli::template::TemplateCommand,
     },
+    /// Generate seeded synthetic fingerprints and populations.
+    Synth(cli::synth::SynthArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
         Command::Template { command } => cli::template::run(command),
+        Command::Synth(args) => cli::synth::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

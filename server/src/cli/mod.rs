@@ -1,6 +1,7 @@
 //! The subcommands of `hoviyat`, one module each.
 
 pub mod template;
+pub mod synth;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
