@@ -11,6 +11,20 @@ pub enum DatasetError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}:{line}: invalid JSON: {source}")]
+    Json {
+        path: PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}:{line}: embedding has {got} values; earlier lines have {expected}")]
+    DimensionMismatch {
+        path: PathBuf,
+        line: usize,
+        expected: usize,
+        got: usize,
+    },
     #[error("{path}: cannot decode image: {source}")]
     Image {
         path: PathBuf,

@@ -24,7 +24,9 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod faces;
 pub mod fvc;
+pub mod minutiae_impressions;
 pub mod popfile;
 pub mod synth;
 

@@ -22,6 +22,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
+    Template {
+        #[command(subcommand)]
+        command: cli::template::TemplateCommand,
+    },
     /// Generate seeded synthetic fingerprints and populations.
     Synth(cli::synth::SynthArgs),
 }
@@ -30,6 +35,7 @@ fn main() -> ExitCode {
     cli::init_logging();
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
+        Command::Template { command } => cli::template::run(command),
         Command::Synth(args) => cli::synth::run(args),
     };
     match result {

@@ -1,5 +1,6 @@
 //! The subcommands of `hoviyat`, one module each.
 
+pub mod template;
 pub mod synth;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
