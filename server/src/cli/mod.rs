@@ -1,7 +1,7 @@
 //! The subcommands of `hoviyat`, one module each.
 
-pub mod template;
 pub mod synth;
+pub mod template;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
