@@ -13,6 +13,9 @@ enum BenchCommand {
     /// 1:N finger comparisons per second per core (prepared probe against
     /// gallery blobs), beside the NBIS bozorth3 port on the same templates.
     Fingers(FingerArgs),
+    /// Atomic dedup decisions over a synthetic gallery, through the engine
+    /// facade the service calls.
+    Dedup(super::bench_dedup::DedupBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -34,6 +37,7 @@ struct FingerArgs {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Fingers(a) => fingers(a),
+        BenchCommand::Dedup(a) => super::bench_dedup::run_dedup(a),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The subcommands of `hoviyat`, one module each.
 
 pub mod bench;
+pub mod bench_dedup;
 pub mod eval;
 pub mod synth;
 pub mod template;
