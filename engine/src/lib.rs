@@ -7,8 +7,13 @@
 //!
 //! Errors of every module are one [`EngineError`].
 
+pub mod abis;
 mod error;
 pub mod face;
+pub mod fusion;
+pub mod kernels;
+pub mod metrics;
+pub mod screen;
 
 pub use error::{EngineError, Result};
 pub use hoviyat_models as models;
