@@ -21,17 +21,20 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Performance benchmarks on seeded synthetic data.
+    Bench(cli::bench::BenchArgs),
+    /// Accuracy evaluations on a dataset.
+    Eval(cli::eval::EvalArgs),
+}
 
-#[expect(
-    unreachable_code,
-    unused_variables,
-    reason = "no subcommand yet: the first one to land removes this"
-)]
 fn main() -> ExitCode {
     cli::init_logging();
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Bench(args) => cli::bench::run(args),
+        Command::Eval(args) => cli::eval::run(args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
