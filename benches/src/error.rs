@@ -16,7 +16,9 @@ pub enum BenchError {
         value: u64,
         expected: &'static str,
     },
-    #[error("dataset has {templates} templates of {identities} identities; evaluation needs at least two identities and one with two templates")]
+    #[error(
+        "dataset has {templates} templates of {identities} identities; evaluation needs at least two identities and one with two templates"
+    )]
     DatasetTooSmall { templates: usize, identities: usize },
 }
 

@@ -302,9 +302,11 @@ fn sort_hits(hits: &mut [FaceHit]) {
 pub fn measure_read_bandwidth(bytes: usize) -> f64 {
     let words = bytes / 8;
     let mut buf = vec![0u64; words];
-    buf.par_chunks_mut(1 << 16)
-        .enumerate()
-        .for_each(|(i, c)| c.iter_mut().enumerate().for_each(|(j, w)| *w = (i ^ j) as u64));
+    buf.par_chunks_mut(1 << 16).enumerate().for_each(|(i, c)| {
+        c.iter_mut()
+            .enumerate()
+            .for_each(|(j, w)| *w = (i ^ j) as u64)
+    });
     let threads = rayon::current_num_threads().max(1);
     let share = words.div_ceil(threads);
     let mut best = 0.0f64;

@@ -514,10 +514,16 @@ impl TileFilter {
     #[inline(always)]
     fn passing(&self, dots: &[i32], a: &FaceAux) -> u32 {
         let mut count = 0u32;
-        for p in 0..TILE_LANES {
-            let approx = dots[p] as f32 * (self.scale[p] * a[0]);
-            let upper = approx + self.margin_base[p] + a[1] * self.margin_per_row[p];
-            count += u32::from(upper >= self.floor[p]);
+        let lanes = dots
+            .iter()
+            .zip(&self.scale)
+            .zip(&self.margin_base)
+            .zip(&self.margin_per_row)
+            .zip(&self.floor);
+        for ((((&dot, &scale), &base), &per_row), &floor) in lanes {
+            let approx = dot as f32 * (scale * a[0]);
+            let upper = approx + base + a[1] * per_row;
+            count += u32::from(upper >= floor);
         }
         count
     }

@@ -53,7 +53,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 fn face(a: FaceBenchArgs) -> anyhow::Result<()> {
-    tracing::info!(n = a.n, dim = a.dim, queries = a.queries, "bench face: generating gallery");
+    tracing::info!(
+        n = a.n,
+        dim = a.dim,
+        queries = a.queries,
+        "bench face: generating gallery"
+    );
     let report = run_face_bench(&FaceBenchConfig {
         n: a.n,
         dim: a.dim,
