@@ -7,8 +7,11 @@
 //!   figures on a labelled face template file.
 #![forbid(unsafe_code)]
 
+pub mod dedup;
 mod error;
 pub mod face;
 pub mod face_eval;
+pub mod finger_bench;
+pub mod fingers;
 
 pub use error::{BenchError, Result};

@@ -26,6 +26,13 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Accuracy evaluations on a dataset.
     Eval(cli::eval::EvalArgs),
+    /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
+    Template {
+        #[command(subcommand)]
+        command: cli::template::TemplateCommand,
+    },
+    /// Generate seeded synthetic fingerprints and populations.
+    Synth(cli::synth::SynthArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +41,8 @@ fn main() -> ExitCode {
     let result: anyhow::Result<()> = match cli.command {
         Command::Bench(args) => cli::bench::run(args),
         Command::Eval(args) => cli::eval::run(args),
+        Command::Template { command } => cli::template::run(command),
+        Command::Synth(args) => cli::synth::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

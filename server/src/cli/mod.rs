@@ -2,6 +2,8 @@
 
 pub mod bench;
 pub mod eval;
+pub mod synth;
+pub mod template;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
