@@ -1,6 +1,17 @@
-//! Shared helpers of Hoviyat's criterion benches (fixture sizes and seeds).
+//! The benchmark and evaluation runners of Hoviyat (called by `hoviyat
+//! bench` and `hoviyat eval`) and shared helpers of its criterion benches.
+//!
+//! - [`face::run_face_bench`]: exact face search on a seeded synthetic
+//!   gallery beside a plain f32 scan and a memory-read loop.
+//! - [`face_eval::evaluate_faces`]: leave-one-out rank-1 and verification
+//!   figures on a labelled face template file.
 #![forbid(unsafe_code)]
 
 pub mod dedup;
+mod error;
+pub mod face;
+pub mod face_eval;
 pub mod finger_bench;
 pub mod fingers;
+
+pub use error::{BenchError, Result};

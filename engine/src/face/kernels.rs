@@ -355,11 +355,12 @@ mod x86 {
 
     /// Dots of one probe with consecutive rows. The row is the unsigned
     /// operand (`g + 128`), so `sum((g + 128) q) - 128 sum(q) = g . q`.
+    /// Four rows share each probe load and one horizontal reduction.
     ///
     /// # Safety
     /// The CPU must support avx512f, avx512bw and avx512vnni, and
     /// `rows.len() == out.len() * probe.len()`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
     pub(super) unsafe fn dots_rows_vnni(
         probe: &[i8],
         probe_sum: i32,
@@ -372,50 +373,88 @@ mod x86 {
         let tail_mask: __mmask64 = if tail == 0 { 0 } else { (1u64 << tail) - 1 };
         let flip = _mm512_set1_epi8(-128);
         let correction = probe_sum.wrapping_mul(128);
-        for (r, o) in out.iter_mut().enumerate() {
-            let row = rows[r * dim..(r + 1) * dim].as_ptr();
-            let q = probe.as_ptr();
-            let mut acc0 = _mm512_setzero_si512();
-            let mut acc1 = _mm512_setzero_si512();
-            let mut c = 0;
-            while c + 1 < full {
-                // SAFETY: chunks c and c+1 lie within the row and the probe
-                // (c + 1 < full = dim / 64).
+        let q = probe.as_ptr();
+        let n = out.len();
+        let mut r = 0;
+        while r + 4 <= n {
+            let base = rows[r * dim..(r + 4) * dim].as_ptr();
+            let mut acc = [_mm512_setzero_si512(); 4];
+            for c in 0..full {
+                // SAFETY: chunk c < dim / 64 lies within the probe and
+                // within each of the four rows r..r+4 checked above.
                 unsafe {
-                    let g0 = _mm512_xor_si512(_mm512_loadu_si512(row.add(64 * c).cast()), flip);
-                    let g1 =
-                        _mm512_xor_si512(_mm512_loadu_si512(row.add(64 * c + 64).cast()), flip);
-                    let q0 = _mm512_loadu_si512(q.add(64 * c).cast());
-                    let q1 = _mm512_loadu_si512(q.add(64 * c + 64).cast());
-                    acc0 = _mm512_dpbusd_epi32(acc0, g0, q0);
-                    acc1 = _mm512_dpbusd_epi32(acc1, g1, q1);
-                }
-                c += 2;
-            }
-            if c < full {
-                // SAFETY: chunk c lies within the row and the probe.
-                unsafe {
-                    let g0 = _mm512_xor_si512(_mm512_loadu_si512(row.add(64 * c).cast()), flip);
-                    let q0 = _mm512_loadu_si512(q.add(64 * c).cast());
-                    acc0 = _mm512_dpbusd_epi32(acc0, g0, q0);
+                    let qc = _mm512_loadu_si512(q.add(64 * c).cast());
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        let g = _mm512_loadu_si512(base.add(i * dim + 64 * c).cast());
+                        *a = _mm512_dpbusd_epi32(*a, _mm512_xor_si512(g, flip), qc);
+                    }
                 }
             }
             if tail != 0 {
-                // SAFETY: the masked loads touch only the `tail` bytes that
-                // remain in the row and the probe. Masked-off probe bytes
-                // are zero, so the flipped zeros of the row contribute 0.
+                // SAFETY: the masked loads touch only the `tail` bytes left
+                // in the probe and each row. Masked-off probe bytes are
+                // zero, so the flipped zeros of the row contribute 0.
                 unsafe {
-                    let g = _mm512_xor_si512(
-                        _mm512_maskz_loadu_epi8(tail_mask, row.add(64 * full)),
+                    let qt = _mm512_maskz_loadu_epi8(tail_mask, q.add(64 * full));
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        let g = _mm512_maskz_loadu_epi8(tail_mask, base.add(i * dim + 64 * full));
+                        *a = _mm512_dpbusd_epi32(*a, _mm512_xor_si512(g, flip), qt);
+                    }
+                }
+            }
+            let sums = reduce4(acc);
+            let dots = _mm_sub_epi32(sums, _mm_set1_epi32(correction));
+            // SAFETY: out[r..r + 4] exists (r + 4 <= n).
+            unsafe { _mm_storeu_si128(out.as_mut_ptr().add(r).cast(), dots) };
+            r += 4;
+        }
+        for (o, row) in out[r..].iter_mut().zip(rows[r * dim..].chunks_exact(dim)) {
+            let g = row.as_ptr();
+            let mut acc = _mm512_setzero_si512();
+            for c in 0..full {
+                // SAFETY: chunk c lies within the row and the probe.
+                unsafe {
+                    let gc = _mm512_xor_si512(_mm512_loadu_si512(g.add(64 * c).cast()), flip);
+                    acc = _mm512_dpbusd_epi32(acc, gc, _mm512_loadu_si512(q.add(64 * c).cast()));
+                }
+            }
+            if tail != 0 {
+                // SAFETY: as for the four-row tail above.
+                unsafe {
+                    let gt = _mm512_xor_si512(
+                        _mm512_maskz_loadu_epi8(tail_mask, g.add(64 * full)),
                         flip,
                     );
                     let qt = _mm512_maskz_loadu_epi8(tail_mask, q.add(64 * full));
-                    acc1 = _mm512_dpbusd_epi32(acc1, g, qt);
+                    acc = _mm512_dpbusd_epi32(acc, gt, qt);
                 }
             }
-            let total = _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1));
-            *o = total.wrapping_sub(correction);
+            *o = _mm512_reduce_add_epi32(acc).wrapping_sub(correction);
         }
+    }
+
+    /// The lane sums of four accumulators, as `[sum(a0), .., sum(a3)]`.
+    #[target_feature(enable = "avx2,avx512f")]
+    fn reduce4(a: [__m512i; 4]) -> __m128i {
+        // Within each 128-bit lane: pairwise interleave-and-add twice leaves
+        // [a0, a1, a2, a3] partial sums; then add the four 128-bit lanes.
+        let s01 = _mm512_add_epi32(
+            _mm512_unpacklo_epi32(a[0], a[1]),
+            _mm512_unpackhi_epi32(a[0], a[1]),
+        );
+        let s23 = _mm512_add_epi32(
+            _mm512_unpacklo_epi32(a[2], a[3]),
+            _mm512_unpackhi_epi32(a[2], a[3]),
+        );
+        let t = _mm512_add_epi32(
+            _mm512_unpacklo_epi64(s01, s23),
+            _mm512_unpackhi_epi64(s01, s23),
+        );
+        let halves = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64::<1>(t));
+        _mm_add_epi32(
+            _mm256_castsi256_si128(halves),
+            _mm256_extracti128_si256::<1>(halves),
+        )
     }
 
     /// Dots of a tile of probes with consecutive rows. Each 4-byte group of

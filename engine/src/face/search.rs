@@ -319,14 +319,20 @@ impl<'a> FaceSearcher<'a> {
                 let out = &mut dots[..n * TILE_LANES];
                 for (offset, tile) in tiles {
                     self.kernel.dots_tile(tile, codes, out);
-                    for p in 0..tile.len() {
-                        states[offset + p].offer_block(
-                            first,
-                            &out[p..],
-                            TILE_LANES,
-                            aux,
-                            self.exclude,
-                        );
+                    let tile_states = &mut states[*offset..offset + tile.len()];
+                    let mut filter = TileFilter::new(tile_states);
+                    for (i, (row_dots, a)) in out.chunks_exact(TILE_LANES).zip(aux).enumerate() {
+                        if filter.passing(row_dots, a) == 0 {
+                            continue;
+                        }
+                        let row = first + i as u64;
+                        for (p, state) in tile_states.iter_mut().enumerate() {
+                            state.offer(row, row_dots[p], a, self.exclude);
+                            filter.floor[p] = state.floor;
+                        }
+                    }
+                    for state in tile_states.iter_mut() {
+                        state.scanned += n as u64;
                     }
                 }
             }
@@ -475,6 +481,54 @@ impl Ord for Score {
     }
 }
 
+/// A tile's probe parameters lane by lane, so that the test "may any probe
+/// rank this row?" over a row's dots vectorises; the exact decision is
+/// [`ScanState::offer`]'s.
+struct TileFilter {
+    scale: [f32; TILE_LANES],
+    margin_base: [f32; TILE_LANES],
+    margin_per_row: [f32; TILE_LANES],
+    floor: [f32; TILE_LANES],
+}
+
+impl TileFilter {
+    fn new(states: &[ScanState]) -> Self {
+        let mut f = Self {
+            scale: [0.0; TILE_LANES],
+            margin_base: [0.0; TILE_LANES],
+            margin_per_row: [0.0; TILE_LANES],
+            // Lanes without a probe never pass.
+            floor: [f32::INFINITY; TILE_LANES],
+        };
+        for (p, s) in states.iter().enumerate() {
+            f.scale[p] = s.scale;
+            f.margin_base[p] = s.margin_base;
+            f.margin_per_row[p] = s.margin_per_row;
+            f.floor[p] = s.floor;
+        }
+        f
+    }
+
+    /// How many lanes' upper bounds reach their floor (same arithmetic as
+    /// [`ScanState::offer`]).
+    #[inline(always)]
+    fn passing(&self, dots: &[i32], a: &FaceAux) -> u32 {
+        let mut count = 0u32;
+        let lanes = dots
+            .iter()
+            .zip(&self.scale)
+            .zip(&self.margin_base)
+            .zip(&self.margin_per_row)
+            .zip(&self.floor);
+        for ((((&dot, &scale), &base), &per_row), &floor) in lanes {
+            let approx = dot as f32 * (scale * a[0]);
+            let upper = approx + base + a[1] * per_row;
+            count += u32::from(upper >= floor);
+        }
+        count
+    }
+}
+
 /// One probe's progress over one chunk of rows.
 #[derive(Debug)]
 struct ScanState {
@@ -530,11 +584,23 @@ impl ScanState {
     ) {
         self.scanned += aux.len() as u64;
         for (i, a) in aux.iter().enumerate() {
-            let approx = dots[i * stride] as f32 * (self.scale * a[0]);
-            let upper = approx + self.margin_base + a[1] * self.margin_per_row;
-            if upper >= self.floor {
-                self.admit(first + i as u64, approx, upper, a, exclude);
-            }
+            self.offer(first + i as u64, dots[i * stride], a, exclude);
+        }
+    }
+
+    /// Offers one row with its exact int8 dot.
+    #[inline(always)]
+    fn offer(
+        &mut self,
+        row: u64,
+        dot: i32,
+        a: &FaceAux,
+        exclude: Option<&(dyn Fn(u64) -> bool + Sync)>,
+    ) {
+        let approx = dot as f32 * (self.scale * a[0]);
+        let upper = approx + self.margin_base + a[1] * self.margin_per_row;
+        if upper >= self.floor {
+            self.admit(row, approx, upper, a, exclude);
         }
     }
 

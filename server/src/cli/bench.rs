@@ -16,6 +16,9 @@ enum BenchCommand {
     /// Atomic dedup decisions over a synthetic gallery, through the engine
     /// facade the service calls.
     Dedup(super::bench_dedup::DedupBenchArgs),
+    /// Exact 1:N face search (int8 scan + rescoring) against a plain f32
+    /// scan and the machine's memory-read bandwidth.
+    Face(super::bench_face::FaceBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +41,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Fingers(a) => fingers(a),
         BenchCommand::Dedup(a) => super::bench_dedup::run_dedup(a),
+        BenchCommand::Face(a) => super::bench_face::run_face(a),
     }
 }
 

@@ -17,6 +17,8 @@ enum EvalCommand {
     /// Compares every pair of an FVC-named fingerprint folder and reports
     /// EER, FMR100, FMR1000, ZeroFMR, FTE and timing.
     Fingerprints(FingerprintArgs),
+    /// Face templates: leave-one-out rank-1, genuine/impostor statistics, EER.
+    Faces(super::eval_faces::FaceEvalArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -48,6 +50,7 @@ struct FingerprintArgs {
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     match args.command {
         EvalCommand::Fingerprints(a) => fingerprints(a),
+        EvalCommand::Faces(a) => super::eval_faces::run_faces(a),
     }
 }
 

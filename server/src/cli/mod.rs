@@ -2,7 +2,9 @@
 
 pub mod bench;
 pub mod bench_dedup;
+pub mod bench_face;
 pub mod eval;
+pub mod eval_faces;
 pub mod synth;
 pub mod template;
 
