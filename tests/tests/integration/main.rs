@@ -1,3 +1,4 @@
 //! Cross-crate integration tests: one binary, a module per topic.
 
+mod gallery_crash;
 mod layering;
