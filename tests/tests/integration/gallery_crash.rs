@@ -99,7 +99,7 @@ fn crash_child() {
     g.set_auto_seal_rows(40).expect("writable");
     let mut out = std::io::stdout().lock();
     loop {
-        let n = if i % 2 == 0 { 1 } else { 3 };
+        let n = if i.is_multiple_of(2) { 1 } else { 3 };
         let batch: Vec<_> = (i..i + n).map(row).collect();
         g.insert_batch(batch).expect("insert");
         for k in i..i + n {
