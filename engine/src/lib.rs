@@ -7,8 +7,14 @@
 //!
 //! Errors of every module are one [`EngineError`].
 
+pub mod abis;
 mod error;
+pub mod face;
+pub mod fusion;
+pub mod kernels;
+pub mod metrics;
 pub mod prepare;
+pub mod screen;
 pub mod store;
 
 pub use error::{EngineError, GalleryFileKind, Result};
