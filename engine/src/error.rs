@@ -93,9 +93,6 @@ pub enum EngineError {
     /// An earlier I/O failure left the log in an unknown state; reopen.
     #[error("gallery stopped accepting writes after an I/O error; reopen it")]
     GalleryPoisoned,
-    /// The gallery configuration is inconsistent.
-    #[error("gallery face mean has {got} values but face_dim is {expected:?}")]
-    FaceMeanDimension { expected: Option<usize>, got: usize },
     /// An insert names a reference id the gallery already holds (or held).
     #[error("reference id {reference_id:?} is already in the gallery")]
     DuplicateReference { reference_id: String },

@@ -2,8 +2,9 @@
 //! the canonical record bytes, a quantised face code and finger blobs.
 
 use hoviyat_models::binary::{decode_record, encode_record};
-use hoviyat_models::{EnrollmentRecord, MinutiaKind, ModelError};
+use hoviyat_models::{EnrollmentRecord, MinutiaKind};
 
+use crate::face::FaceCodec;
 use crate::store::{FaceCode, GalleryConfig, PreparedRecord};
 use crate::{EngineError, Result};
 
@@ -23,7 +24,13 @@ pub fn prepare_record(
     let record_bytes = encode_record(record)?;
     let canonical = decode_record(&record_bytes)?;
     let face = match (&canonical.face, config.face_dim) {
-        (Some(face), Some(_)) => Some(quantise_face(&face.values, config.face_mean.as_deref())?),
+        (Some(face), Some(dim)) => {
+            // The face module's codec, fed the stored (f16-rounded) values so
+            // that rescoring sees the very vector that was quantised.
+            let codec = FaceCodec::new(dim, config.face_mean.clone())?;
+            let (codes, aux) = codec.encode(&face.values)?;
+            Some(FaceCode { codes, aux })
+        }
         _ => None,
     };
     let mut fingers: Vec<(hoviyat_models::FingerPosition, Vec<u8>)> = Vec::new();
@@ -45,30 +52,6 @@ pub fn prepare_record(
         fingers,
         searchable,
         state,
-    })
-}
-
-// PROVISIONAL: a stand-in face quantiser (mean-subtract, L2-normalise,
-// symmetric int8, aux = [scale, 1]) until the face module's encoder is
-// glued in by the lead.
-fn quantise_face(values: &[f32], mean: Option<&[f32]>) -> Result<FaceCode> {
-    let centred: Vec<f32> = match mean {
-        Some(m) => values.iter().zip(m).map(|(v, m)| v - m).collect(),
-        None => values.to_vec(),
-    };
-    let norm = centred.iter().map(|v| v * v).sum::<f32>().sqrt();
-    if !(norm > 0.0 && norm.is_finite()) {
-        return Err(ModelError::FaceZeroVector.into());
-    }
-    let max_abs = centred.iter().fold(0.0f32, |m, v| m.max(v.abs())) / norm;
-    let scale = max_abs / 127.0;
-    let codes = centred
-        .iter()
-        .map(|v| ((v / norm) / scale).round().clamp(-127.0, 127.0) as i8)
-        .collect();
-    Ok(FaceCode {
-        codes,
-        aux: [scale, 1.0],
     })
 }
 
@@ -125,9 +108,17 @@ mod tests {
         };
         let p = prepare_record(&record(), &config, true, vec![]).unwrap();
         let face = p.face.unwrap();
-        // Normalised (0.6, -0.8): the largest magnitude maps to 127.
-        assert_eq!(face.codes, vec![95, -127, 0, 0]);
-        assert!((face.aux[0] - 0.8 / 127.0).abs() < 1e-7);
+        // Normalised (0.6, -0.8), quantised by the face codec.
+        let back: Vec<f32> = face
+            .codes
+            .iter()
+            .map(|&c| f32::from(c) * face.aux[0])
+            .collect();
+        assert!(
+            (back[0] - 0.6).abs() < 0.01 && (back[1] + 0.8).abs() < 0.01,
+            "{back:?}"
+        );
+        assert_eq!(&back[2..], &[0.0, 0.0]);
         let (pos, blob) = &p.fingers[0];
         assert_eq!(*pos, FingerPosition::RightIndex);
         assert_eq!(blob.len(), 12);

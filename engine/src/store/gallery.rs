@@ -480,17 +480,13 @@ fn check_config(config: &GalleryConfig) -> Result<()> {
         && Some(mean.len()) != config.face_dim
     {
         return Err(EngineError::FaceMeanDimension {
-            expected: config.face_dim,
+            expected: config.face_dim.unwrap_or(0),
             got: mean.len(),
         });
     }
     Ok(())
 }
 
-#[expect(
-    clippy::incompatible_msrv,
-    reason = "File::try_lock is std since 1.89; the workspace builds with 1.95"
-)]
 fn lock_dir(dir: &Path) -> Result<File> {
     let path = dir.join(LOCK_FILE);
     let file = File::options()
