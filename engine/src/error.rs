@@ -124,6 +124,14 @@ pub enum EngineError {
     /// A per-reference state blob is too long.
     #[error("state blob is {len} bytes; at most {max} allowed")]
     StateTooLarge { len: usize, max: usize },
+    /// A bulk import stopped on a gallery error.
+    #[error("import stopped at line {line} after storing {stored} records: {source}")]
+    ImportAborted {
+        stored: u64,
+        line: u64,
+        #[source]
+        source: Box<EngineError>,
+    },
 
     // Face search.
     #[error("face gallery mean has {got} values; the gallery dimension is {expected}")]

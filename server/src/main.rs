@@ -21,17 +21,17 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Inspect, import into and maintain a gallery directory.
+    Gallery(cli::gallery::GalleryArgs),
+}
 
-#[expect(
-    unreachable_code,
-    unused_variables,
-    reason = "no subcommand yet: the first one to land removes this"
-)]
 fn main() -> ExitCode {
     cli::init_logging();
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Gallery(args) => cli::gallery::run(args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
