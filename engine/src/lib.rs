@@ -10,6 +10,7 @@
 pub mod abis;
 mod error;
 pub mod face;
+pub mod finger;
 pub mod fusion;
 pub mod kernels;
 pub mod metrics;

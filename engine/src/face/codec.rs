@@ -70,7 +70,7 @@ impl FaceCodec {
         }
         if let Some(mean) = &mean {
             if mean.len() != dim {
-                return Err(EngineError::FaceMeanDimension {
+                return Err(EngineError::FaceMeanLength {
                     expected: dim,
                     got: mean.len(),
                 });
@@ -247,7 +247,7 @@ mod tests {
         ));
         assert!(matches!(
             FaceCodec::new(3, Some(vec![0.0; 2])),
-            Err(EngineError::FaceMeanDimension {
+            Err(EngineError::FaceMeanLength {
                 expected: 3,
                 got: 2
             })
