@@ -1,17 +1,20 @@
 //! Turning an [`EnrollmentRecord`] into a gallery row ([`PreparedRecord`]):
 //! the canonical record bytes, a quantised face code and finger blobs.
 
+use hoviyat_models::EnrollmentRecord;
 use hoviyat_models::binary::{decode_record, encode_record};
-use hoviyat_models::{EnrollmentRecord, MinutiaKind};
 
 use crate::face::FaceCodec;
+use crate::finger::encode_gallery;
 use crate::store::{FaceCode, GalleryConfig, PreparedRecord};
 use crate::{EngineError, Result};
 
-/// Builds the gallery row of `record`.
+/// Builds the gallery row of `record`: face code by [`FaceCodec::encode`],
+/// finger blobs by [`encode_gallery`].
 ///
-/// The face code is made from the record's canonical (f16) face values, so
-/// re-preparing a stored record gives the same code. A face is coded only
+/// Both are made from the record's canonical form (f16 face values,
+/// quarter-pixel minutiae), so re-preparing a stored record gives the same
+/// row. A face is coded only
 /// when the gallery has a face dimension. Fingers without minutiae get no
 /// blob (the record bytes still hold them).
 pub fn prepare_record(
@@ -43,7 +46,7 @@ pub fn prepare_record(
                 position: finger.position,
             });
         }
-        fingers.push((finger.position, pack_minutiae(&finger.minutiae)));
+        fingers.push((finger.position, encode_gallery(finger)?));
     }
     Ok(PreparedRecord {
         reference_id: record.reference_id.clone(),
@@ -55,32 +58,10 @@ pub fn prepare_record(
     })
 }
 
-// PROVISIONAL: a stand-in finger blob (each minutia packed in 6 bytes:
-// x and y in quarter pixels as u16, angle in 1/256 turn, kind in the top two
-// bits and quality scaled to 0..=63 in the low six) until the fingerprint
-// matcher's packed form is glued in by the lead.
-fn pack_minutiae(minutiae: &[hoviyat_models::Minutia]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(6 * minutiae.len());
-    for m in minutiae {
-        let q = |v: f32| (v * 4.0).round().clamp(0.0, f32::from(u16::MAX)) as u16;
-        out.extend_from_slice(&q(m.x_px).to_le_bytes());
-        out.extend_from_slice(&q(m.y_px).to_le_bytes());
-        let turns = m.angle_rad.rem_euclid(std::f32::consts::TAU) / std::f32::consts::TAU;
-        out.push(((turns * 256.0).round() as u32 % 256) as u8);
-        let kind = match m.kind {
-            MinutiaKind::Other => 0u8,
-            MinutiaKind::Ending => 1,
-            MinutiaKind::Bifurcation => 2,
-        };
-        out.push(kind << 6 | ((u32::from(m.quality.min(100)) * 63 / 100) as u8));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hoviyat_models::{FaceTemplate, FingerPosition, FingerTemplate, Minutia};
+    use hoviyat_models::{FaceTemplate, FingerPosition, FingerTemplate, Minutia, MinutiaKind};
 
     fn record() -> EnrollmentRecord {
         EnrollmentRecord::new(
@@ -101,7 +82,7 @@ mod tests {
     }
 
     #[test]
-    fn face_codes_are_unit_scaled_int8_and_blobs_six_bytes_a_minutia() {
+    fn rows_carry_the_face_code_and_the_finger_gallery_forms() {
         let config = GalleryConfig {
             face_dim: Some(4),
             ..Default::default()
@@ -121,10 +102,9 @@ mod tests {
         assert_eq!(&back[2..], &[0.0, 0.0]);
         let (pos, blob) = &p.fingers[0];
         assert_eq!(*pos, FingerPosition::RightIndex);
-        assert_eq!(blob.len(), 12);
-        assert_eq!(&blob[..4], &[41, 0, 82, 0]);
-        assert_eq!(blob[5], 1 << 6 | 63);
-        assert_eq!(blob[11], 2 << 6);
+        let mut t = crate::finger::GalleryTemplate::new();
+        crate::finger::decode_gallery(blob, &mut t).unwrap();
+        assert_eq!(t.len(), 2);
     }
 
     #[test]

@@ -479,7 +479,7 @@ fn check_config(config: &GalleryConfig) -> Result<()> {
     if let Some(mean) = &config.face_mean
         && Some(mean.len()) != config.face_dim
     {
-        return Err(EngineError::FaceMeanDimension {
+        return Err(EngineError::FaceMeanLength {
             expected: config.face_dim.unwrap_or(0),
             got: mean.len(),
         });
