@@ -7,6 +7,7 @@ use hoviyat_models::EnrollmentRecord;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::face::FaceCodec;
 use crate::prepare::prepare_record;
 use crate::store::{Gallery, PreparedRecord};
 use crate::{EngineError, Result};
@@ -44,6 +45,10 @@ where
     I: Iterator<Item = (u64, std::result::Result<EnrollmentRecord, String>)>,
 {
     let config = gallery.snapshot().config().clone();
+    let codec = match config.face_dim {
+        Some(dim) => Some(FaceCodec::new(dim, config.face_mean.clone())?),
+        None => None,
+    };
     let mut summary = ImportSummary::default();
     let mut pending: Vec<(u64, std::result::Result<EnrollmentRecord, String>)> =
         Vec::with_capacity(batch_rows);
@@ -57,7 +62,8 @@ where
             .par_iter()
             .map(|(line, r)| {
                 let p = r.as_ref().map_err(Clone::clone).and_then(|r| {
-                    prepare_record(r, &config, true, Vec::new()).map_err(|e| e.to_string())
+                    prepare_record(r, &config, codec.as_ref(), true, Vec::new())
+                        .map_err(|e| e.to_string())
                 });
                 (*line, p)
             })

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use hoviyat_engine::face::FaceCodec;
 use hoviyat_engine::models::{
     EnrollmentRecord, FaceTemplate, FingerPosition, FingerTemplate, Minutia, MinutiaKind,
 };
@@ -67,9 +68,11 @@ fn row(i: u64) -> PreparedRecord {
             .collect(),
     );
     let record = EnrollmentRecord::new(format!("crash-{i:07}"), fingers, Some(face));
+    let codec = FaceCodec::new(32, None).expect("valid dimension");
     prepare_record(
         &record,
         &config(),
+        Some(&codec),
         true,
         format!("{{\"i\":{i}}}").into_bytes(),
     )
