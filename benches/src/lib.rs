@@ -2,4 +2,5 @@
 #![forbid(unsafe_code)]
 
 pub mod fingers;
+pub mod gallery;
 pub mod finger_bench;

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use hoviyat_datasets::popfile::{self, PopulationReader};
 use hoviyat_engine::models::EnrollmentRecord;
 use hoviyat_engine::store::import::import_records;
 use hoviyat_engine::store::{Gallery, GalleryConfig};
@@ -33,8 +34,9 @@ enum GalleryCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Bulk-import enrollment records (JSON lines of EnrollmentRecord).
-    /// Creates the gallery if the directory holds none.
+    /// Bulk-import enrollment records: JSON lines of EnrollmentRecord, or a
+    /// population file of `hoviyat synth population`. Creates the gallery if
+    /// the directory holds none.
     Import {
         /// The gallery directory.
         #[arg(long)]
@@ -136,20 +138,49 @@ impl<R: Read> Read for Counting<R> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     JsonLines,
+    Population,
 }
 
 impl Format {
     fn name(self) -> &'static str {
         match self {
             Format::JsonLines => "jsonl",
+            Format::Population => "population",
+        }
+    }
+
+    /// What a skipped item is called in messages.
+    fn unit(self) -> &'static str {
+        match self {
+            Format::JsonLines => "line",
+            Format::Population => "record",
         }
     }
 }
 
 /// Detects the format from the first bytes (never from the file name).
 fn detect(head: &[u8]) -> Option<Format> {
+    // The magic without its version byte: a population file of another
+    // version is then refused by the reader with a precise reason.
+    if head.starts_with(&popfile::MAGIC[..6]) {
+        return Some(Format::Population);
+    }
     let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
     (*first == b'{').then_some(Format::JsonLines)
+}
+
+type Items = Box<dyn Iterator<Item = (u64, Result<EnrollmentRecord, String>)>>;
+
+/// Records of a population file, numbered from 1; a damaged record ends
+/// the stream with one error item.
+fn population(reader: impl Read + 'static, path: &Path) -> anyhow::Result<(Items, u32)> {
+    let reader = PopulationReader::new(reader, path)
+        .with_context(|| format!("reading the header of {}", path.display()))?;
+    let face_dim = reader.header().face_dim;
+    let items = reader
+        .enumerate()
+        .map(|(i, r)| (i as u64 + 1, r.map_err(|e| e.to_string())));
+    Ok((Box::new(items), face_dim))
 }
 
 fn json_lines(
@@ -189,7 +220,7 @@ fn import(
     let n = f.read(&mut head)?;
     let Some(format) = detect(&head[..n]) else {
         bail!(
-            "{}: not a recognised record file (expected JSON lines of enrollment records)",
+            "{}: not a recognised record file (expected JSON lines of enrollment records or a population file)",
             file.display()
         );
     };
@@ -202,14 +233,20 @@ fn import(
             read: Arc::clone(&read),
         },
     );
-    let mut records = json_lines(reader);
+    let (mut records, header_dim): (Items, Option<usize>) = match format {
+        Format::JsonLines => (Box::new(json_lines(reader)), None),
+        Format::Population => {
+            let (items, dim) = population(reader, file)?;
+            (items, (dim > 0).then_some(dim as usize))
+        }
+    };
 
     // A new gallery takes its face dimension from the first record with a face.
     let mut lookahead = Vec::new();
     let gallery = if data.join("manifest.hvm").exists() {
         Gallery::open(data)?
     } else {
-        let mut dim = face_dim;
+        let mut dim = face_dim.or(header_dim);
         let mut model = face_model;
         if dim.is_none() {
             for item in records.by_ref() {
@@ -248,7 +285,7 @@ fn import(
         lookahead.into_iter().chain(records),
         batch,
         |line, reason| {
-            let msg = format!("line {line}: skipped: {reason}");
+            let msg = format!("{} {line}: skipped: {reason}", format.unit());
             // A hidden bar (stderr not a terminal) swallows println.
             if bar.is_hidden() {
                 eprintln!("{msg}");
@@ -301,6 +338,7 @@ mod tests {
     fn formats_are_detected_from_content() {
         assert_eq!(detect(b"  \n{\"reference_id\":"), Some(Format::JsonLines));
         assert_eq!(detect(b"PK\x03\x04"), None);
+        assert_eq!(detect(&popfile::MAGIC), Some(Format::Population));
         assert_eq!(detect(b""), None);
     }
 
