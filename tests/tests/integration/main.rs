@@ -2,3 +2,4 @@
 
 mod gallery_crash;
 mod layering;
+mod template_codec;
