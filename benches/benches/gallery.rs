@@ -36,7 +36,10 @@ fn open(c: &mut Criterion) {
 }
 
 fn tempfile_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hoviyat-bench-gallery-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "hoviyat-bench-gallery-{name}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

@@ -73,7 +73,15 @@ pub fn prepared_rows(range: std::ops::Range<u64>) -> anyhow::Result<Vec<Prepared
     let config = config();
     range
         .into_par_iter()
-        .map(|i| Ok(prepare_record(&synthetic_record(i), &config, Some(&codec), true, Vec::new())?))
+        .map(|i| {
+            Ok(prepare_record(
+                &synthetic_record(i),
+                &config,
+                Some(&codec),
+                true,
+                Vec::new(),
+            )?)
+        })
         .collect()
 }
 
