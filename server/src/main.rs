@@ -22,6 +22,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Accuracy evaluations on real data folders.
+    Eval(cli::eval::EvalArgs),
+    /// Throughput benchmarks on seeded synthetic data.
+    Bench(cli::bench::BenchArgs),
     /// Inspect, import into and maintain a gallery directory.
     Gallery(cli::gallery::GalleryArgs),
     /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
     cli::init_logging();
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
+        Command::Eval(args) => cli::eval::run(args),
+        Command::Bench(args) => cli::bench::run(args),
         Command::Gallery(args) => cli::gallery::run(args),
         Command::Template { command } => cli::template::run(command),
         Command::Synth(args) => cli::synth::run(args),

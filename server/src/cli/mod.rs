@@ -1,5 +1,8 @@
 //! The subcommands of `hoviyat`, one module each.
 
+pub mod bench;
+pub mod bench_dedup;
+pub mod eval;
 pub mod gallery;
 pub mod synth;
 pub mod template;
