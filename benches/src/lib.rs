@@ -13,5 +13,6 @@ pub mod face;
 pub mod face_eval;
 pub mod finger_bench;
 pub mod fingers;
+pub mod gallery;
 
 pub use error::{BenchError, Result};

@@ -93,9 +93,6 @@ pub enum EngineError {
     /// An earlier I/O failure left the log in an unknown state; reopen.
     #[error("gallery stopped accepting writes after an I/O error; reopen it")]
     GalleryPoisoned,
-    /// The gallery configuration is inconsistent.
-    #[error("gallery face mean has {got} values but face_dim is {expected:?}")]
-    FaceMeanDimension { expected: Option<usize>, got: usize },
     /// An insert names a reference id the gallery already holds (or held).
     #[error("reference id {reference_id:?} is already in the gallery")]
     DuplicateReference { reference_id: String },
@@ -127,6 +124,14 @@ pub enum EngineError {
     /// A per-reference state blob is too long.
     #[error("state blob is {len} bytes; at most {max} allowed")]
     StateTooLarge { len: usize, max: usize },
+    /// A bulk import stopped on a gallery error.
+    #[error("import stopped at line {line} after storing {stored} records: {source}")]
+    ImportAborted {
+        stored: u64,
+        line: u64,
+        #[source]
+        source: Box<EngineError>,
+    },
 
     // Dedup facade.
     /// An enrollment with this reference id exists and holds another record.

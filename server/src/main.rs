@@ -26,6 +26,8 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// Throughput benchmarks on seeded synthetic data.
     Bench(cli::bench::BenchArgs),
+    /// Inspect, import into and maintain a gallery directory.
+    Gallery(cli::gallery::GalleryArgs),
     /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
     Template {
         #[command(subcommand)]
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
     let result: anyhow::Result<()> = match cli.command {
         Command::Eval(args) => cli::eval::run(args),
         Command::Bench(args) => cli::bench::run(args),
+        Command::Gallery(args) => cli::gallery::run(args),
         Command::Template { command } => cli::template::run(command),
         Command::Synth(args) => cli::synth::run(args),
     };

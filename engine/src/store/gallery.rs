@@ -479,8 +479,8 @@ fn check_config(config: &GalleryConfig) -> Result<()> {
     if let Some(mean) = &config.face_mean
         && Some(mean.len()) != config.face_dim
     {
-        return Err(EngineError::FaceMeanDimension {
-            expected: config.face_dim,
+        return Err(EngineError::FaceMeanLength {
+            expected: config.face_dim.unwrap_or(0),
             got: mean.len(),
         });
     }

@@ -71,6 +71,7 @@
 
 mod format;
 mod gallery;
+pub mod import;
 mod manifest;
 mod memblock;
 mod mmap;

@@ -1,0 +1,355 @@
+//! `hoviyat gallery`: create, inspect, import into and maintain a gallery
+//! directory.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use hoviyat_datasets::popfile::{self, PopulationReader};
+use hoviyat_engine::models::EnrollmentRecord;
+use hoviyat_engine::store::import::import_records;
+use hoviyat_engine::store::{Gallery, GalleryConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Arguments of `hoviyat gallery`.
+#[derive(Debug, Args)]
+pub struct GalleryArgs {
+    #[command(subcommand)]
+    command: GalleryCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum GalleryCommand {
+    /// Print counts and sizes of a gallery.
+    Stats {
+        /// The gallery directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Print one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bulk-import enrollment records: JSON lines of EnrollmentRecord, or a
+    /// population file of `hoviyat synth population`. Creates the gallery if
+    /// the directory holds none.
+    Import {
+        /// The gallery directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The file to import; its format is detected from its content.
+        file: PathBuf,
+        /// Face dimension of a new gallery (default: the first record's face).
+        #[arg(long)]
+        face_dim: Option<usize>,
+        /// Face model name of a new gallery (default: the first record's).
+        #[arg(long)]
+        face_model: Option<String>,
+        /// Records per group commit.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// Print the summary as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every checksum of every segment (reads the whole gallery).
+    Verify {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Seal the log and rewrite all segments into one, dropping deleted rows'
+    /// templates.
+    Compact {
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+/// Runs `hoviyat gallery`.
+pub fn run(args: GalleryArgs) -> anyhow::Result<()> {
+    match args.command {
+        GalleryCommand::Stats { data, json } => stats(&data, json),
+        GalleryCommand::Import {
+            data,
+            file,
+            face_dim,
+            face_model,
+            batch,
+            json,
+        } => import(&data, &file, face_dim, face_model, batch, json),
+        GalleryCommand::Verify { data } => {
+            let g = Gallery::open_read_only(&data)?;
+            g.verify()?;
+            eprintln!("{}: all checksums match", data.display());
+            Ok(())
+        }
+        GalleryCommand::Compact { data } => {
+            let g = Gallery::open(&data)?;
+            g.compact()?;
+            eprintln!("{}: compacted", data.display());
+            Ok(())
+        }
+    }
+}
+
+fn stats(data: &Path, json: bool) -> anyhow::Result<()> {
+    let g = Gallery::open_read_only(data)?;
+    let s = g.stats()?;
+    if json {
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        println!(
+            "identities {}  searchable {}  fingers {}  faces {}  deleted {}\n\
+             {} bytes on disk, {:.0} bytes per identity, {} segments, {} unsealed rows, format version {}",
+            s.identities,
+            s.searchable,
+            s.fingers,
+            s.faces,
+            s.deleted,
+            s.bytes_on_disk,
+            s.bytes_per_identity,
+            s.segments,
+            s.unsealed_rows,
+            s.format_version
+        );
+    }
+    Ok(())
+}
+
+/// A reader that counts the bytes read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Input formats `gallery import` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    JsonLines,
+    Population,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::JsonLines => "jsonl",
+            Format::Population => "population",
+        }
+    }
+
+    /// What a skipped item is called in messages.
+    fn unit(self) -> &'static str {
+        match self {
+            Format::JsonLines => "line",
+            Format::Population => "record",
+        }
+    }
+}
+
+/// Detects the format from the first bytes (never from the file name).
+fn detect(head: &[u8]) -> Option<Format> {
+    // The magic without its version byte: a population file of another
+    // version is then refused by the reader with a precise reason.
+    if head.starts_with(&popfile::MAGIC[..6]) {
+        return Some(Format::Population);
+    }
+    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
+    (*first == b'{').then_some(Format::JsonLines)
+}
+
+type Items = Box<dyn Iterator<Item = (u64, Result<EnrollmentRecord, String>)>>;
+
+/// Records of a population file, numbered from 1; a damaged record ends
+/// the stream with one error item.
+fn population(reader: impl Read + 'static, path: &Path) -> anyhow::Result<(Items, u32)> {
+    let reader = PopulationReader::new(reader, path)
+        .with_context(|| format!("reading the header of {}", path.display()))?;
+    let face_dim = reader.header().face_dim;
+    let items = reader
+        .enumerate()
+        .map(|(i, r)| (i as u64 + 1, r.map_err(|e| e.to_string())));
+    Ok((Box::new(items), face_dim))
+}
+
+fn json_lines(
+    reader: impl BufRead,
+) -> impl Iterator<Item = (u64, Result<EnrollmentRecord, String>)> {
+    reader
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let parsed = line
+                .map_err(|e| format!("unreadable line: {e}"))
+                .and_then(|l| {
+                    if l.trim().is_empty() {
+                        Err(String::new())
+                    } else {
+                        serde_json::from_str::<EnrollmentRecord>(&l).map_err(|e| e.to_string())
+                    }
+                });
+            (i as u64 + 1, parsed)
+        })
+        // Blank lines are not records.
+        .filter(|(_, r)| !matches!(r, Err(reason) if reason.is_empty()))
+}
+
+fn import(
+    data: &Path,
+    file: &Path,
+    face_dim: Option<usize>,
+    face_model: Option<String>,
+    batch: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut f = File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = [0u8; 64];
+    let n = f.read(&mut head)?;
+    let Some(format) = detect(&head[..n]) else {
+        bail!(
+            "{}: not a recognised record file (expected JSON lines of enrollment records or a population file)",
+            file.display()
+        );
+    };
+    let read = Arc::new(AtomicU64::new(0));
+    let f = File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let reader = BufReader::with_capacity(
+        1 << 20,
+        Counting {
+            inner: f,
+            read: Arc::clone(&read),
+        },
+    );
+    let (mut records, header_dim): (Items, Option<usize>) = match format {
+        Format::JsonLines => (Box::new(json_lines(reader)), None),
+        Format::Population => {
+            let (items, dim) = population(reader, file)?;
+            (items, (dim > 0).then_some(dim as usize))
+        }
+    };
+
+    // A new gallery takes its face dimension from the first record with a face.
+    let mut lookahead = Vec::new();
+    let gallery = if data.join("manifest.hvm").exists() {
+        Gallery::open(data)?
+    } else {
+        let mut dim = face_dim.or(header_dim);
+        let mut model = face_model;
+        if dim.is_none() {
+            for item in records.by_ref() {
+                let face = item.1.as_ref().ok().and_then(|r| r.face.clone());
+                lookahead.push(item);
+                if let Some(face) = face {
+                    dim = Some(face.dim);
+                    model = model.or(Some(face.model));
+                    break;
+                }
+                if lookahead.len() >= 10_000 {
+                    break;
+                }
+            }
+        }
+        tracing::info!(dir = %data.display(), face_dim = ?dim, "creating a new gallery");
+        Gallery::create(
+            data,
+            GalleryConfig {
+                face_dim: dim,
+                face_model: model,
+                face_mean: None,
+            },
+        )?
+    };
+
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let summary = import_records(
+        &gallery,
+        lookahead.into_iter().chain(records),
+        batch,
+        |line, reason| {
+            let msg = format!("{} {line}: skipped: {reason}", format.unit());
+            // A hidden bar (stderr not a terminal) swallows println.
+            if bar.is_hidden() {
+                eprintln!("{msg}");
+            } else {
+                bar.println(msg);
+            }
+        },
+        |s| {
+            bar.set_position(read.load(Ordering::Relaxed));
+            bar.set_message(format!("{} imported, {} skipped", s.imported, s.skipped));
+        },
+    );
+    bar.finish_and_clear();
+    let summary = summary?;
+    gallery.seal()?;
+    let seconds = started.elapsed().as_secs_f64();
+    let stats = gallery.stats()?;
+    eprintln!(
+        "{}: imported {} of {} records ({} skipped) in {:.1} s; the gallery holds {} identities",
+        file.display(),
+        summary.imported,
+        summary.read,
+        summary.skipped,
+        seconds,
+        stats.identities
+    );
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "file": file.display().to_string(),
+                "format": format.name(),
+                "read": summary.read,
+                "imported": summary.imported,
+                "skipped": summary.skipped,
+                "seconds": seconds,
+                "records_per_second": summary.imported as f64 / seconds.max(1e-9),
+                "identities": stats.identities,
+            })
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_detected_from_content() {
+        assert_eq!(detect(b"  \n{\"reference_id\":"), Some(Format::JsonLines));
+        assert_eq!(detect(b"PK\x03\x04"), None);
+        assert_eq!(detect(&popfile::MAGIC), Some(Format::Population));
+        assert_eq!(detect(b""), None);
+    }
+
+    #[test]
+    fn json_lines_keep_line_numbers_and_skip_blank_lines() {
+        let input = "{\"reference_id\":\"a\",\"fingers\":[]}\n\nnot json\n";
+        let got: Vec<_> = json_lines(input.as_bytes()).collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, 1);
+        assert!(got[0].1.is_ok());
+        assert_eq!(got[1].0, 3);
+        assert!(got[1].1.is_err());
+    }
+}
