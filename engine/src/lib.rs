@@ -8,6 +8,7 @@
 //! Errors of every module are one [`EngineError`].
 
 mod error;
+pub mod extract;
 
 pub use error::{EngineError, Result};
 pub use hoviyat_models as models;
