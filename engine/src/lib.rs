@@ -7,8 +7,11 @@
 //!
 //! Errors of every module are one [`EngineError`].
 
+pub mod abis;
 mod error;
 pub mod extract;
+pub mod fusion;
+pub mod metrics;
 
 pub use error::{EngineError, Result};
 pub use hoviyat_models as models;
