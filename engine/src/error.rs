@@ -68,3 +68,17 @@ pub enum EngineError {
 
 /// Result alias of the engine crate.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+impl EngineError {
+    /// `true` for failures to extract: a readable image without a usable
+    /// fingerprint, as opposed to an unreadable or refused file.
+    pub fn is_failure_to_extract(&self) -> bool {
+        matches!(
+            self,
+            Self::FteImageTooSmall { .. }
+                | Self::FteBlank { .. }
+                | Self::FteNoRidges { .. }
+                | Self::FteTooFewMinutiae { .. }
+        )
+    }
+}

@@ -260,3 +260,155 @@ fn dilate_blocks(m: &[bool], bw: usize, bh: usize) -> Vec<bool> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hoviyat_models::MinutiaKind;
+    use std::f32::consts::PI;
+
+    /// Parallel vertical ridges of period 9 px with one phase singularity at
+    /// (cx, cy): exactly one minutia there. `turn = +1` adds a ridge above
+    /// the point (minutia pointing up, 90°), `-1` below (270°); `phase`
+    /// chooses whether it is a ridge ending or a bifurcation.
+    fn one_minutia(w: u32, h: u32, cx: f32, cy: f32, turn: f32, phase: f32) -> GrayImage {
+        GrayImage::from_fn(w, h, |x, y| {
+            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+            let v = 2.0 * PI * dx / 9.0 + turn * dy.atan2(dx) + phase;
+            image::Luma([(128.0 + 90.0 * v.cos()).round() as u8])
+        })
+    }
+
+    fn near(ex: &Extraction, x: f32, y: f32, r: f32) -> Vec<Minutia> {
+        ex.template
+            .minutiae
+            .iter()
+            .copied()
+            .filter(|m| (m.x_px - x).hypot(m.y_px - y) <= r)
+            .collect()
+    }
+
+    fn angle_diff(a: f32, b: f32) -> f32 {
+        let d = (a - b).rem_euclid(2.0 * PI);
+        d.min(2.0 * PI - d)
+    }
+
+    fn lenient() -> ExtractConfig {
+        ExtractConfig {
+            min_minutiae: 1,
+            ..ExtractConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_single_minutia_is_found_with_the_iso_direction() {
+        for (turn, expected) in [(1.0, PI / 2.0), (-1.0, 1.5 * PI)] {
+            let mut kinds = Vec::new();
+            for phase in [0.0, PI] {
+                let img = one_minutia(200, 200, 100.0, 100.0, turn, phase);
+                let ex = extract(&img, &lenient()).expect("synthetic ridges extract");
+                let found = near(&ex, 100.0, 100.0, 6.0);
+                assert_eq!(found.len(), 1, "turn {turn} phase {phase}: {:?}", ex.template.minutiae);
+                let m = found[0];
+                assert!(
+                    angle_diff(m.angle_rad, expected) < 20f32.to_radians(),
+                    "turn {turn} phase {phase}: angle {} expected {expected}",
+                    m.angle_rad
+                );
+                // Nothing else: plain parallel ridges hold no minutiae.
+                assert_eq!(ex.template.minutiae.len(), 1, "{:?}", ex.template.minutiae);
+                kinds.push(m.kind);
+            }
+            // Shifting the phase by half a period swaps ridges and valleys:
+            // an ending becomes a bifurcation with the same direction.
+            kinds.sort_by_key(|k| *k as u8);
+            assert_eq!(kinds, vec![MinutiaKind::Ending, MinutiaKind::Bifurcation]);
+        }
+    }
+
+    #[test]
+    fn rotated_minutiae_keep_their_direction() {
+        // Ridges along 30° from the x axis; the singularity adds a ridge on
+        // the side of the normal, so the minutia points along the normal.
+        let a = 30f32.to_radians();
+        let (s, c) = a.sin_cos();
+        let img = GrayImage::from_fn(220, 220, |x, y| {
+            let (dx, dy) = (x as f32 - 110.0, y as f32 - 110.0);
+            // Coordinates in a frame rotated by -a (image y down).
+            let u = dx * c + dy * s;
+            let v = -dx * s + dy * c;
+            let p = 2.0 * PI * u / 9.0 + v.atan2(u);
+            image::Luma([(128.0 + 90.0 * p.cos()).round() as u8])
+        });
+        let ex = extract(&img, &lenient()).expect("synthetic ridges extract");
+        let found = near(&ex, 110.0, 110.0, 6.0);
+        assert_eq!(found.len(), 1, "{:?}", ex.template.minutiae);
+        // In the rotated frame the minutia points to -v (up); -v in pixel
+        // coordinates is (s, -c), whose ISO angle is atan2(c, s).
+        let expected = c.atan2(s);
+        assert!(
+            angle_diff(found[0].angle_rad, expected) < 20f32.to_radians(),
+            "angle {} expected {expected}",
+            found[0].angle_rad
+        );
+    }
+
+    #[test]
+    fn blank_noise_and_tiny_images_fail_to_extract() {
+        let blank = GrayImage::from_pixel(300, 300, image::Luma([200]));
+        assert!(matches!(
+            extract(&blank, &ExtractConfig::default()),
+            Err(EngineError::FteBlank { .. })
+        ));
+        // Seeded xorshift noise.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let noise = GrayImage::from_fn(300, 300, |_, _| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            image::Luma([(state >> 56) as u8])
+        });
+        let err = extract(&noise, &ExtractConfig::default()).expect_err("noise is no print");
+        assert!(err.is_failure_to_extract(), "{err:?}");
+        assert!(matches!(err, EngineError::FteNoRidges { .. }), "{err:?}");
+        let tiny = one_minutia(40, 40, 20.0, 20.0, 1.0, 0.0);
+        assert!(matches!(
+            extract(&tiny, &ExtractConfig::default()),
+            Err(EngineError::FteImageTooSmall { .. })
+        ));
+    }
+
+    #[test]
+    fn parallel_ridges_alone_are_too_few_minutiae() {
+        let img = GrayImage::from_fn(200, 200, |x, _| {
+            image::Luma([(128.0 + 90.0 * (2.0 * PI * x as f32 / 9.0).cos()) as u8])
+        });
+        assert!(matches!(
+            extract(&img, &ExtractConfig::default()),
+            Err(EngineError::FteTooFewMinutiae { found: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn other_resolutions_are_rescaled_to_500_dpi() {
+        // The one-minutia print scanned at 1000 dpi: twice the size.
+        let img = GrayImage::from_fn(400, 400, |x, y| {
+            let (dx, dy) = (x as f32 / 2.0 - 100.0, y as f32 / 2.0 - 100.0);
+            let v = 2.0 * PI * dx / 9.0 + dy.atan2(dx);
+            image::Luma([(128.0 + 90.0 * v.cos()).round() as u8])
+        });
+        let config = ExtractConfig {
+            dpi: 1000,
+            ..lenient()
+        };
+        let ex = extract(&img, &config).expect("rescaled print extracts");
+        assert_eq!((ex.template.width_px, ex.template.height_px), (200, 200));
+        assert_eq!(ex.template.dpi, 500);
+        assert_eq!(near(&ex, 100.0, 100.0, 6.0).len(), 1, "{:?}", ex.template.minutiae);
+        let huge = GrayImage::new(3000, 100);
+        assert!(matches!(
+            extract(&huge, &ExtractConfig::default()),
+            Err(EngineError::ImageTooLarge { .. })
+        ));
+    }
+}

@@ -1,5 +1,7 @@
 //! The subcommands of `hoviyat`, one module each.
 
+pub mod extract;
+
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
