@@ -1,2 +1,4 @@
 //! Shared helpers of Hoviyat's criterion benches (fixture sizes and seeds).
 #![forbid(unsafe_code)]
+
+pub mod extraction;

@@ -14,7 +14,9 @@ pub enum EngineError {
     ImageFormatUnknown,
     /// The image header declares a size above the caller's limits; nothing
     /// was decoded.
-    #[error("image is {width_px}x{height_px} px; at most {max_width_px}x{max_height_px} px accepted")]
+    #[error(
+        "image is {width_px}x{height_px} px; at most {max_width_px}x{max_height_px} px accepted"
+    )]
     ImageTooLarge {
         width_px: u32,
         height_px: u32,
@@ -49,7 +51,9 @@ pub enum EngineError {
     },
     /// Failure to extract: no area of the image has ridge contrast (blank or
     /// nearly uniform image).
-    #[error("failure to extract: no fingerprint area found ({foreground_px} px of contrast, {min_px} needed)")]
+    #[error(
+        "failure to extract: no fingerprint area found ({foreground_px} px of contrast, {min_px} needed)"
+    )]
     FteBlank { foreground_px: u32, min_px: u32 },
     /// Failure to extract: the image has contrast but no coherent ridge flow
     /// (noise, text, a smudge).

@@ -78,14 +78,16 @@ pub fn decode_image(bytes: &[u8], limits: &DecodeLimits) -> Result<GrayImage> {
             max_height_px: limits.max_height_px,
         });
     }
-    let decoded = reader(image_limits).decode().map_err(|source| match source {
-        image::ImageError::Limits(_) => EngineError::ImageTooManyBytes {
-            width_px,
-            height_px,
-            max_bytes: limits.max_alloc_bytes,
-        },
-        source => EngineError::ImageDecode { source },
-    })?;
+    let decoded = reader(image_limits)
+        .decode()
+        .map_err(|source| match source {
+            image::ImageError::Limits(_) => EngineError::ImageTooManyBytes {
+                width_px,
+                height_px,
+                max_bytes: limits.max_alloc_bytes,
+            },
+            source => EngineError::ImageDecode { source },
+        })?;
     Ok(decoded.into_luma8())
 }
 
@@ -94,7 +96,9 @@ mod tests {
     use super::*;
 
     fn png_bytes(width: u32, height: u32) -> Vec<u8> {
-        let img = GrayImage::from_fn(width, height, |x, y| image::Luma([((x * 7 + y * 3) % 256) as u8]));
+        let img = GrayImage::from_fn(width, height, |x, y| {
+            image::Luma([((x * 7 + y * 3) % 256) as u8])
+        });
         let mut out = Vec::new();
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
             .expect("encoding to memory");
@@ -145,13 +149,16 @@ mod tests {
         let crc = crc32fast::hash(&bytes[12..29]);
         bytes[29..33].copy_from_slice(&crc.to_be_bytes());
         let r = decode_image(&bytes, &DecodeLimits::default());
-        assert!(matches!(
-            r,
-            Err(EngineError::ImageTooLarge {
-                width_px: 60_000,
-                ..
-            })
-        ), "{r:?}");
+        assert!(
+            matches!(
+                r,
+                Err(EngineError::ImageTooLarge {
+                    width_px: 60_000,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
     }
 
     #[test]

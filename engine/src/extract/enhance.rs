@@ -65,8 +65,8 @@ impl Padded {
     /// area.
     pub fn sample_nearest(&self, x: f32, y: f32) -> f32 {
         let px = (x.round() as i64 + PAD as i64).clamp(0, self.stride as i64 - 1) as usize;
-        let py = (y.round() as i64 + PAD as i64).clamp(0, (self.height + 2 * PAD) as i64 - 1)
-            as usize;
+        let py =
+            (y.round() as i64 + PAD as i64).clamp(0, (self.height + 2 * PAD) as i64 - 1) as usize;
         self.data[py * self.stride + px]
     }
 }
@@ -92,14 +92,16 @@ fn bank() -> &'static Bank {
         for o in 0..ORIENT_BINS {
             let theta = o as f32 * PI / ORIENT_BINS as f32;
             let (s, c) = theta.sin_cos();
-            let r = (2.5 * SIGMA_ALONG_PX).ceil() as i32;
-            along.push(normalise(sparse(&line_grid(c, s, r, |t| {
+            let r = (2.0 * SIGMA_ALONG_PX).ceil() as i32;
+            // Nearest-pixel taps: the phase along a ridge does not matter,
+            // so bilinear spreading would only cost time.
+            along.push(normalise(sparse(&line_grid_nearest(c, s, r, |t| {
                 (-t * t / (2.0 * SIGMA_ALONG_PX * SIGMA_ALONG_PX)).exp()
             }))));
             for p in 0..PERIOD_BINS {
                 let period = PERIOD_MIN_PX + p as f32 * PERIOD_STEP_PX;
                 let sigma = SIGMA_ACROSS_PER_PERIOD * period;
-                let r = ((2.2 * sigma).ceil() as i32).min(PAD as i32 - 1);
+                let r = ((2.0 * sigma).ceil() as i32).min(PAD as i32 - 1);
                 let env = |t: f32| (-t * t / (2.0 * sigma * sigma)).exp();
                 let g = line_grid(-s, c, r, |t| env(t) * (2.0 * PI * t / period).cos());
                 let e = line_grid(-s, c, r, env);
@@ -138,6 +140,18 @@ fn line_grid(ux: f32, uy: f32, r: i32, f: impl Fn(f32) -> f32) -> Vec<f32> {
     grid
 }
 
+/// Like [`line_grid`] with each sample on its nearest pixel.
+fn line_grid_nearest(ux: f32, uy: f32, r: i32, f: impl Fn(f32) -> f32) -> Vec<f32> {
+    let mut grid = vec![0f32; SIDE * SIDE];
+    for t in -r..=r {
+        let t = t as f32;
+        let gx = ((t * ux).round() as i32 + PAD as i32) as usize;
+        let gy = ((t * uy).round() as i32 + PAD as i32) as usize;
+        grid[gy * SIDE + gx] += f(t);
+    }
+    grid
+}
+
 /// The non-zero cells of a dense grid as taps.
 fn sparse(grid: &[f32]) -> Kernel {
     let side = SIDE;
@@ -145,7 +159,13 @@ fn sparse(grid: &[f32]) -> Kernel {
         .iter()
         .enumerate()
         .filter(|(_, w)| w.abs() > 1e-6)
-        .map(|(i, &w)| ((i % side) as i32 - PAD as i32, (i / side) as i32 - PAD as i32, w))
+        .map(|(i, &w)| {
+            (
+                (i % side) as i32 - PAD as i32,
+                (i / side) as i32 - PAD as i32,
+                w,
+            )
+        })
         .collect();
     Kernel { taps }
 }
@@ -178,11 +198,15 @@ fn normalise(mut k: Kernel) -> Kernel {
 /// Orientation bin of an angle in `[0, π)`.
 #[inline]
 pub fn orient_bin(theta: f32) -> usize {
-    ((theta / PI * ORIENT_BINS as f32).round() as usize) % ORIENT_BINS
+    // `as` truncates: +0.5 rounds the non-negative value without a libm call.
+    ((theta.max(0.0) / PI * ORIENT_BINS as f32 + 0.5) as usize) % ORIENT_BINS
 }
 
 fn period_bin(period_px: f32) -> usize {
-    (((period_px - PERIOD_MIN_PX) / PERIOD_STEP_PX).round().max(0.0) as usize).min(PERIOD_BINS - 1)
+    (((period_px - PERIOD_MIN_PX) / PERIOD_STEP_PX)
+        .round()
+        .max(0.0) as usize)
+        .min(PERIOD_BINS - 1)
 }
 
 /// Orientation bins on a grid of 4 x 4 pixel cells, interpolated between the
@@ -204,24 +228,21 @@ pub fn orientation_bins(field: &BlockField, width: usize, height: usize) -> (Vec
 /// the others as they are.
 pub fn smooth_along(src: &Padded, bins: &[u8], gw: usize, active: &[bool], bw: usize) -> Padded {
     let bank = bank();
-    let offsets: Vec<Vec<(isize, f32)>> = bank
+    let kernels: Vec<Taps> = bank
         .along
         .iter()
-        .map(|k| offsets_of(k, src.stride))
+        .map(|k| Taps::new(k, src.stride))
         .collect();
     let mut out = src.clone();
     for y in 0..src.height {
+        let brow = (y / BLOCK_PX) * bw;
+        let grow = (y >> 2) * gw;
         for x in 0..src.width {
-            if !active[(y / BLOCK_PX) * bw + x / BLOCK_PX] {
+            if !active[brow + x / BLOCK_PX] {
                 continue;
             }
             let i = src.index(x, y);
-            let taps = &offsets[bins[(y >> 2) * gw + (x >> 2)] as usize];
-            let mut acc = 0.0;
-            for &(off, w) in taps {
-                acc += w * src.data[(i as isize + off) as usize];
-            }
-            out.data[i] = acc;
+            out.data[i] = kernels[bins[grow + (x >> 2)] as usize].apply(&src.data, i);
         }
     }
     out
@@ -238,39 +259,70 @@ pub fn binarise_across(
     bw: usize,
 ) -> Vec<bool> {
     let bank = bank();
-    let offsets: Vec<Vec<(isize, f32)>> = bank
+    let kernels: Vec<Taps> = bank
         .across
         .iter()
-        .map(|k| offsets_of(k, src.stride))
+        .map(|k| Taps::new(k, src.stride))
         .collect();
+    let period_bins: Vec<usize> = periods.period_px.iter().map(|&p| period_bin(p)).collect();
     let (w, h) = (src.width, src.height);
     let mut ridge = vec![false; w * h];
     for y in 0..h {
+        let brow = (y / BLOCK_PX) * bw;
+        let grow = (y >> 2) * gw;
         for x in 0..w {
-            let b = (y / BLOCK_PX) * bw + x / BLOCK_PX;
+            let b = brow + x / BLOCK_PX;
             if !mask[b] {
                 continue;
             }
-            let o = bins[(y >> 2) * gw + (x >> 2)] as usize;
-            let p = period_bin(periods.period_px[b]);
-            let taps = &offsets[o * PERIOD_BINS + p];
-            let i = src.index(x, y);
-            let mut acc = 0.0;
-            for &(off, wt) in taps {
-                acc += wt * src.data[(i as isize + off) as usize];
-            }
+            let o = bins[grow + (x >> 2)] as usize;
+            let k = &kernels[o * PERIOD_BINS + period_bins[b]];
             // Centre-positive kernel: positive on bright valleys.
-            ridge[y * w + x] = acc < 0.0;
+            ridge[y * w + x] = k.apply(&src.data, src.index(x, y)) < 0.0;
         }
     }
     ridge
 }
 
-fn offsets_of(k: &Kernel, stride: usize) -> Vec<(isize, f32)> {
-    k.taps
-        .iter()
-        .map(|&(dx, dy, w)| (dy as isize * stride as isize + dx as isize, w))
-        .collect()
+/// A kernel as buffer offsets and weights, padded with zero-weight taps to a
+/// multiple of four so that four independent sums hide the add latency.
+#[derive(Debug)]
+struct Taps {
+    offsets: Vec<isize>,
+    weights: Vec<f32>,
+}
+
+impl Taps {
+    fn new(k: &Kernel, stride: usize) -> Self {
+        let mut offsets: Vec<isize> = k
+            .taps
+            .iter()
+            .map(|&(dx, dy, _)| dy as isize * stride as isize + dx as isize)
+            .collect();
+        let mut weights: Vec<f32> = k.taps.iter().map(|t| t.2).collect();
+        while offsets.len() % 4 != 0 {
+            offsets.push(0);
+            weights.push(0.0);
+        }
+        Self { offsets, weights }
+    }
+
+    /// Weighted sum around buffer index `centre`, which must be at least
+    /// `PAD` rows and columns inside the padded buffer.
+    #[inline]
+    fn apply(&self, data: &[f32], centre: usize) -> f32 {
+        let mut acc = [0f32; 4];
+        for (o, w) in self
+            .offsets
+            .chunks_exact(4)
+            .zip(self.weights.chunks_exact(4))
+        {
+            for l in 0..4 {
+                acc[l] += w[l] * data[(centre as isize + o[l]) as usize];
+            }
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3])
+    }
 }
 
 #[cfg(test)]

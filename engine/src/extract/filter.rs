@@ -23,6 +23,8 @@ pub struct FilterRules {
     /// Minutiae closer than this to a background block (in blocks) are
     /// border artefacts.
     pub border_blocks: u8,
+    /// Two minutiae closer than this are noise whatever their kinds.
+    pub min_separation_periods: f32,
 }
 
 impl Default for FilterRules {
@@ -33,6 +35,7 @@ impl Default for FilterRules {
             bridge_periods: 1.2,
             gap_periods: 1.8,
             border_blocks: 2,
+            min_separation_periods: 0.6,
         }
     }
 }
@@ -111,23 +114,27 @@ pub fn remove_false(
         c.removed |= *d || border_dist_at(c.x, c.y) < rules.border_blocks;
     }
     // Clusters: where many survivors crowd within one ridge period the area
-    // is noise, not minutiae.
+    // is noise, not minutiae; and two minutiae much closer than a ridge
+    // period cannot both be real.
     let survivors: Vec<usize> = (0..n).filter(|&i| !cands[i].removed).collect();
     let mut crowded = Vec::new();
     for &i in &survivors {
         let period = period_at(cands[i].x, cands[i].y);
         let r2 = period * period;
-        let close = survivors
-            .iter()
-            .filter(|&&j| {
-                j != i && {
-                    let dx = cands[j].x as f32 - cands[i].x as f32;
-                    let dy = cands[j].y as f32 - cands[i].y as f32;
-                    dx * dx + dy * dy < r2
-                }
-            })
-            .count();
-        if close >= 2 {
+        let min2 = (rules.min_separation_periods * period).powi(2);
+        let mut close = 0;
+        let mut too_close = false;
+        for &j in &survivors {
+            if j == i {
+                continue;
+            }
+            let dx = cands[j].x as f32 - cands[i].x as f32;
+            let dy = cands[j].y as f32 - cands[i].y as f32;
+            let d2 = dx * dx + dy * dy;
+            close += usize::from(d2 < r2);
+            too_close |= d2 < min2;
+        }
+        if close >= 2 || too_close {
             crowded.push(i);
         }
     }

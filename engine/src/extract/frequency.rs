@@ -1,7 +1,7 @@
 //! Local ridge period (inverse frequency) per block, from the grey-level
 //! signature across the ridges (after Hong, Wan and Jain, 1998).
 
-use super::enhance::Padded;
+use super::enhance::{ORIENT_BINS, PAD, Padded, orient_bin};
 use super::orientation::{BLOCK_PX, BlockField};
 
 /// Shortest and longest ridge period kept, in pixels at 500 dpi.
@@ -13,6 +13,29 @@ pub const DEFAULT_PERIOD_PX: f32 = 9.0;
 
 /// Half-length of the signature across the ridges, in pixels.
 const HALF_SPAN: i32 = 16;
+const SPAN: usize = (2 * HALF_SPAN + 1) as usize;
+/// Offsets along the ridge summed into each signature sample.
+const ALONG_PX: [f32; 3] = [-4.0, 0.0, 4.0];
+
+/// Per orientation bin, per signature sample, the buffer offsets of the
+/// pixels summed into it (block centre rounded down to a pixel).
+fn signature_offsets(stride: usize) -> Vec<[[isize; 3]; SPAN]> {
+    (0..ORIENT_BINS)
+        .map(|o| {
+            let theta = o as f32 * std::f32::consts::PI / ORIENT_BINS as f32;
+            let (s, c) = theta.sin_cos();
+            let (tx, ty, nx, ny) = (c, s, -s, c);
+            std::array::from_fn(|k| {
+                let kk = k as f32 - HALF_SPAN as f32;
+                ALONG_PX.map(|j| {
+                    let dx = (0.5 + kk * nx + j * tx).floor() as isize;
+                    let dy = (0.5 + kk * ny + j * ty).floor() as isize;
+                    dy * stride as isize + dx
+                })
+            })
+        })
+        .collect()
+}
 
 /// Ridge periods of the foreground blocks.
 #[derive(Debug, Clone)]
@@ -27,7 +50,8 @@ pub struct PeriodMap {
 pub fn estimate(img: &Padded, field: &BlockField, mask: &[bool]) -> PeriodMap {
     let (bw, bh) = (field.bw, field.bh);
     let mut raw = vec![f32::NAN; bw * bh];
-    let mut signature = [0f32; (2 * HALF_SPAN + 1) as usize];
+    let mut signature = [0f32; SPAN];
+    let tables = signature_offsets(img.stride);
     let mut fg = 0usize;
     let mut valid = 0usize;
     for by in 0..bh {
@@ -39,16 +63,29 @@ pub fn estimate(img: &Padded, field: &BlockField, mask: &[bool]) -> PeriodMap {
             fg += 1;
             let cx = (bx * BLOCK_PX) as f32 + 3.5;
             let cy = (by * BLOCK_PX) as f32 + 3.5;
-            let (s, c) = field.theta[b].sin_cos();
-            // t along the ridge, n across it.
-            let (tx, ty, nx, ny) = (c, s, -s, c);
-            for (k, slot) in signature.iter_mut().enumerate() {
-                let kk = k as f32 - HALF_SPAN as f32;
-                let mut acc = 0.0;
-                for j in [-4.0f32, 0.0, 4.0] {
-                    acc += img.sample_nearest(cx + kk * nx + j * tx, cy + kk * ny + j * ty);
+            let taps = &tables[orient_bin(field.theta[b])];
+            let (ix, iy) = (cx as usize, cy as usize);
+            if ix + PAD >= HALF_SPAN as usize + 5
+                && iy + PAD >= HALF_SPAN as usize + 5
+                && ix + HALF_SPAN as usize + 5 < img.width + PAD
+                && iy + HALF_SPAN as usize + 5 < img.height + PAD
+            {
+                // The whole signature lies inside the padded buffer.
+                let centre = img.index(ix, iy) as isize;
+                for (slot, offs) in signature.iter_mut().zip(taps) {
+                    *slot = offs.iter().map(|&o| img.data[(centre + o) as usize]).sum();
                 }
-                *slot = acc;
+            } else {
+                let (s, c) = field.theta[b].sin_cos();
+                // t along the ridge, n across it.
+                let (tx, ty, nx, ny) = (c, s, -s, c);
+                for (k, slot) in signature.iter_mut().enumerate() {
+                    let kk = k as f32 - HALF_SPAN as f32;
+                    *slot = ALONG_PX
+                        .iter()
+                        .map(|&j| img.sample_nearest(cx + kk * nx + j * tx, cy + kk * ny + j * ty))
+                        .sum();
+                }
             }
             if let Some(p) = period_of(&signature) {
                 raw[b] = p;

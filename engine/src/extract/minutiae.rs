@@ -193,7 +193,11 @@ fn trace(
 
 fn normalise((x, y): (f32, f32)) -> (f32, f32) {
     let len = (x * x + y * y).sqrt();
-    if len < 1e-6 { (1.0, 0.0) } else { (x / len, y / len) }
+    if len < 1e-6 {
+        (1.0, 0.0)
+    } else {
+        (x / len, y / len)
+    }
 }
 
 /// Direction of a candidate: into the ridge for an ending, into the fork for

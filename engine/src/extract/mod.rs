@@ -22,6 +22,7 @@
 //! assert!(extraction.template.minutiae.len() >= 1);
 //! ```
 
+pub mod accuracy;
 pub mod decode;
 pub mod enhance;
 pub mod filter;
@@ -207,7 +208,11 @@ pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> 
     if minutiae.len() > MAX_MINUTIAE {
         minutiae.sort_by(|a, b| b.quality.cmp(&a.quality));
         minutiae.truncate(MAX_MINUTIAE);
-        minutiae.sort_by(|a, b| (a.y_px, a.x_px).partial_cmp(&(b.y_px, b.x_px)).unwrap_or(std::cmp::Ordering::Equal));
+        minutiae.sort_by(|a, b| {
+            (a.y_px, a.x_px)
+                .partial_cmp(&(b.y_px, b.x_px))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
     }
 
     let fg_blocks: Vec<usize> = (0..seg.mask.len()).filter(|&b| seg.mask[b]).collect();
@@ -308,7 +313,12 @@ mod tests {
                 let img = one_minutia(200, 200, 100.0, 100.0, turn, phase);
                 let ex = extract(&img, &lenient()).expect("synthetic ridges extract");
                 let found = near(&ex, 100.0, 100.0, 6.0);
-                assert_eq!(found.len(), 1, "turn {turn} phase {phase}: {:?}", ex.template.minutiae);
+                assert_eq!(
+                    found.len(),
+                    1,
+                    "turn {turn} phase {phase}: {:?}",
+                    ex.template.minutiae
+                );
                 let m = found[0];
                 assert!(
                     angle_diff(m.angle_rad, expected) < 20f32.to_radians(),
@@ -404,7 +414,12 @@ mod tests {
         let ex = extract(&img, &config).expect("rescaled print extracts");
         assert_eq!((ex.template.width_px, ex.template.height_px), (200, 200));
         assert_eq!(ex.template.dpi, 500);
-        assert_eq!(near(&ex, 100.0, 100.0, 6.0).len(), 1, "{:?}", ex.template.minutiae);
+        assert_eq!(
+            near(&ex, 100.0, 100.0, 6.0).len(),
+            1,
+            "{:?}",
+            ex.template.minutiae
+        );
         let huge = GrayImage::new(3000, 100);
         assert!(matches!(
             extract(&huge, &ExtractConfig::default()),

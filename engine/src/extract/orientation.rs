@@ -96,7 +96,11 @@ impl BlockField {
                 t += PI;
             }
             theta[b] = t;
-            vec2[b] = if mag > 1e-12 { (u / mag, v / mag) } else { (1.0, 0.0) };
+            vec2[b] = if mag > 1e-12 {
+                (u / mag, v / mag)
+            } else {
+                (1.0, 0.0)
+            };
         }
         Self {
             bw,

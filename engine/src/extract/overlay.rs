@@ -47,7 +47,12 @@ pub fn draw(
         let end = (cx + dx * tick, cy + dy * tick);
         draw_line_segment_mut(&mut out, start, end, colour);
         if scale > 1 {
-            draw_line_segment_mut(&mut out, (start.0 + 1.0, start.1), (end.0 + 1.0, end.1), colour);
+            draw_line_segment_mut(
+                &mut out,
+                (start.0 + 1.0, start.1),
+                (end.0 + 1.0, end.1),
+                colour,
+            );
         }
     }
     out
@@ -69,7 +74,13 @@ mod tests {
             quality: 50,
             minutiae: vec![
                 Minutia::new(20.0, 20.0, 0.0, MinutiaKind::Ending, 50),
-                Minutia::new(40.0, 40.0, std::f32::consts::FRAC_PI_2, MinutiaKind::Bifurcation, 50),
+                Minutia::new(
+                    40.0,
+                    40.0,
+                    std::f32::consts::FRAC_PI_2,
+                    MinutiaKind::Bifurcation,
+                    50,
+                ),
             ],
         };
         let out = draw(&img, &t, None, 1);

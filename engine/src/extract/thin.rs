@@ -146,11 +146,17 @@ pub fn thin(ridge: &[bool], width: usize, height: usize) -> Skeleton {
     let offs = sk.ring_offsets();
     let t = tables();
     let mut doomed = Vec::new();
-    loop {
-        let mut changed = false;
+    // Only pixels next to a deletion can change their verdict, so each
+    // round re-examines just those.
+    let mut candidates = live.clone();
+    let mut seen = vec![0u32; sk.data.len()];
+    let mut round = 0u32;
+    while !candidates.is_empty() {
+        round += 1;
+        let mut deleted = Vec::new();
         for table in &t.zs {
             doomed.clear();
-            for &i in &live {
+            for &i in &candidates {
                 let i = i as usize;
                 if sk.data[i] != 0 && table[sk.code(i, &offs) as usize] {
                     doomed.push(i);
@@ -159,13 +165,20 @@ pub fn thin(ridge: &[bool], width: usize, height: usize) -> Skeleton {
             for &i in &doomed {
                 sk.data[i] = 0;
             }
-            changed |= !doomed.is_empty();
+            deleted.extend_from_slice(&doomed);
         }
-        live.retain(|&i| sk.data[i as usize] != 0);
-        if !changed {
-            break;
+        candidates.clear();
+        for &i in &deleted {
+            for &o in &offs {
+                let j = (i as isize + o) as usize;
+                if sk.data[j] != 0 && seen[j] != round {
+                    seen[j] = round;
+                    candidates.push(j as u32);
+                }
+            }
         }
     }
+    live.retain(|&i| sk.data[i as usize] != 0);
     // Sequential on purpose: each removal is checked against the current
     // state, so connectivity is kept.
     for &i in &live {

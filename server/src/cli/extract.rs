@@ -96,7 +96,10 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<()> {
     };
     let many = args.images.len() > 1;
     if many && args.format != Format::Json {
-        bail!("--format {:?} writes one record: give one image", args.format);
+        bail!(
+            "--format {:?} writes one record: give one image",
+            args.format
+        );
     }
     if let (true, Some(dir)) = (many, &args.overlay) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -149,8 +152,9 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<()> {
     }
     let bytes = record.unwrap_or_else(|| text.into_bytes());
     match &args.out {
-        Some(path) => std::fs::write(path, &bytes)
-            .with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?
+        }
         None => {
             use std::io::Write;
             std::io::stdout().write_all(&bytes)?;
