@@ -10,8 +10,14 @@
 pub mod abis;
 mod error;
 pub mod extract;
+pub mod face;
+pub mod finger;
 pub mod fusion;
+pub mod kernels;
 pub mod metrics;
+pub mod prepare;
+pub mod screen;
+pub mod store;
 
-pub use error::{EngineError, Result};
+pub use error::{EngineError, GalleryFileKind, Result};
 pub use hoviyat_models as models;

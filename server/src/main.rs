@@ -22,7 +22,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Extract minutiae from fingerprint images.
     Extract(cli::extract::ExtractArgs),
+    /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
+    Template {
+        #[command(subcommand)]
+        command: cli::template::TemplateCommand,
+    },
+    /// Generate seeded synthetic fingerprints and populations.
+    Synth(cli::synth::SynthArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +38,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
         Command::Extract(args) => cli::extract::run(args),
+        Command::Template { command } => cli::template::run(command),
+        Command::Synth(args) => cli::synth::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

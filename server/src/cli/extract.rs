@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use hoviyat_engine::extract::{self, DecodeLimits, ExtractConfig, Extraction};
+use hoviyat_models::codec::{self, TemplateFormat};
 use hoviyat_models::{FingerPosition, FingerTemplate};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -209,11 +210,10 @@ fn process(path: &Path, config: &ExtractConfig, args: &ExtractArgs, many: bool) 
 }
 
 fn encode(template: &FingerTemplate, format: Format) -> anyhow::Result<Vec<u8>> {
-    match format {
-        Format::Json => Ok(serde_json::to_vec(template)?),
-        Format::Iso2005 | Format::Ansi2004 => {
-            let _ = template;
-            bail!("{format:?} output needs the models codec, which is not available yet")
-        }
-    }
+    let format = match format {
+        Format::Json => return Ok(serde_json::to_vec(template)?),
+        Format::Iso2005 => TemplateFormat::Iso19794_2_2005,
+        Format::Ansi2004 => TemplateFormat::Ansi378_2004,
+    };
+    Ok(codec::encode(std::slice::from_ref(template), format)?)
 }

@@ -1,6 +1,8 @@
 //! The subcommands of `hoviyat`, one module each.
 
 pub mod extract;
+pub mod synth;
+pub mod template;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {

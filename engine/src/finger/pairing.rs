@@ -1,0 +1,265 @@
+//! Consolidation: from one root correspondence to a one-to-one pairing of
+//! minutiae under a rigid alignment with distortion-tolerant thresholds.
+
+use super::gallery::MAX_GALLERY_MINUTIAE;
+use super::geometry::{Point, angle_diff, atan2_fast};
+use super::kernels::{Rigid, count_in_box};
+
+/// Largest pairing distance, in pixels.
+const MAX_DISTANCE_TOLERANCE_PX: f32 = 24.0;
+/// Pairing distance at the alignment's anchor, in pixels.
+const DISTANCE_TOLERANCE_PX: f32 = 12.0;
+/// Extra pairing distance per pixel away from the anchor (skin distortion
+/// accumulates with distance).
+const DISTANCE_TOLERANCE_SLOPE: f32 = 0.07;
+/// Largest direction difference of a pair, in radians (30 degrees).
+const DIRECTION_TOLERANCE_RAD: f32 = 0.52;
+/// Margin around a print's minutiae that still counts as its area, pixels.
+const AREA_MARGIN_PX: f32 = 10.0;
+/// Most candidate minutia pairs considered per comparison.
+pub(crate) const MAX_CANDIDATES: usize = 1024;
+
+/// Bounding box `(min_x, min_y, max_x, max_y)` of `points` (zeros if empty).
+pub(crate) fn bounds(points: &[Point]) -> (f32, f32, f32, f32) {
+    if points.is_empty() {
+        return (0.0, 0.0, 0.0, 0.0);
+    }
+    points.iter().fold(
+        (f32::MAX, f32::MAX, f32::MIN, f32::MIN),
+        |(a, b, c, d), p| (a.min(p.x), b.min(p.y), c.max(p.x), d.max(p.y)),
+    )
+}
+
+/// A rigid motion taking gallery coordinates into the probe's frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Alignment {
+    pub rotation_rad: f32,
+    cos: f32,
+    sin: f32,
+    /// Gallery point that maps onto `probe_anchor`.
+    gallery_anchor: (f32, f32),
+    /// Probe point where pairing tolerances are tightest.
+    probe_anchor: (f32, f32),
+}
+
+impl Alignment {
+    pub(crate) fn new(
+        rotation_rad: f32,
+        gallery_anchor: (f32, f32),
+        probe_anchor: (f32, f32),
+    ) -> Self {
+        let (sin, cos) = rotation_rad.sin_cos();
+        Self {
+            rotation_rad,
+            cos,
+            sin,
+            gallery_anchor,
+            probe_anchor,
+        }
+    }
+
+    /// The alignment that maps gallery edge `(ga, gb)` onto probe edge
+    /// `(pi, pj)`, midpoint onto midpoint.
+    pub(crate) fn from_edges(pi: &Point, pj: &Point, ga: &Point, gb: &Point) -> Self {
+        let phi_p = atan2_fast(pj.y - pi.y, pj.x - pi.x);
+        let phi_g = atan2_fast(gb.y - ga.y, gb.x - ga.x);
+        Self::new(
+            angle_diff(phi_p, phi_g),
+            ((ga.x + gb.x) * 0.5, (ga.y + gb.y) * 0.5),
+            ((pi.x + pj.x) * 0.5, (pi.y + pj.y) * 0.5),
+        )
+    }
+
+    #[inline]
+    fn apply(&self, x: f32, y: f32) -> (f32, f32) {
+        let (dx, dy) = (x - self.gallery_anchor.0, y - self.gallery_anchor.1);
+        (
+            self.cos * dx - self.sin * dy + self.probe_anchor.0,
+            self.sin * dx + self.cos * dy + self.probe_anchor.1,
+        )
+    }
+
+    /// Gallery to probe coordinates as `x' = c x - s y + tx`, `y' = s x + c y + ty`.
+    fn forward(&self) -> Rigid {
+        let (gx, gy) = self.gallery_anchor;
+        Rigid {
+            cos: self.cos,
+            sin: self.sin,
+            tx: self.probe_anchor.0 - (self.cos * gx - self.sin * gy),
+            ty: self.probe_anchor.1 - (self.sin * gx + self.cos * gy),
+        }
+    }
+
+    /// Probe to gallery coordinates.
+    fn backward(&self) -> Rigid {
+        let (px, py) = self.probe_anchor;
+        Rigid {
+            cos: self.cos,
+            sin: -self.sin,
+            tx: self.gallery_anchor.0 - (self.cos * px + self.sin * py),
+            ty: self.gallery_anchor.1 - (-self.sin * px + self.cos * py),
+        }
+    }
+}
+
+/// What one alignment achieved.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Pairing {
+    /// Minutiae paired one-to-one (each pair also shares an agreeing
+    /// neighbour edge: chance pairs of unrelated prints rarely do).
+    pub paired: u32,
+    /// Sum over pairs of a closeness weight in `(0.5, 1]`.
+    pub closeness: f32,
+    /// Probe minutiae inside the gallery print's area.
+    pub probe_in_overlap: u32,
+    /// Gallery minutiae inside the probe print's area.
+    pub gallery_in_overlap: u32,
+}
+
+/// Scratch for one pairing: which gallery minutia took which probe minutia.
+#[derive(Debug, Clone)]
+pub(crate) struct PairList {
+    pub len: usize,
+    pub gallery: [u8; MAX_GALLERY_MINUTIAE],
+    pub probe: [u8; MAX_GALLERY_MINUTIAE],
+}
+
+impl PairList {
+    pub fn new() -> Self {
+        Self {
+            len: 0,
+            gallery: [0; MAX_GALLERY_MINUTIAE],
+            probe: [0; MAX_GALLERY_MINUTIAE],
+        }
+    }
+}
+
+/// The two prints as the pairing sees them, and the candidate minutia
+/// pairs `(probe, gallery)` that share at least one agreeing edge.
+pub(crate) struct Prints<'a> {
+    pub probe: &'a [Point],
+    pub probe_xs: &'a [f32],
+    pub probe_ys: &'a [f32],
+    pub probe_bounds: (f32, f32, f32, f32),
+    pub gallery: &'a [Point],
+    pub gallery_xs: &'a [f32],
+    pub gallery_ys: &'a [f32],
+    pub gallery_bounds: (f32, f32, f32, f32),
+    pub candidates: &'a [(u8, u8)],
+}
+
+/// Pairs candidate minutiae under `alignment`: a candidate pair qualifies
+/// within the distance and direction tolerances, and is kept when it is the
+/// closest qualifying pair of both its gallery and its probe minutia.
+pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairList) -> Pairing {
+    const NONE: u8 = u8::MAX;
+    // Move every gallery minutia once; candidates then only look up.
+    let n = prints.gallery.len();
+    let mut moved = [(0.0f32, 0.0f32, 0.0f32, 0.0f32); MAX_GALLERY_MINUTIAE];
+    for (slot, g) in moved[..n].iter_mut().zip(prints.gallery) {
+        let (x, y) = alignment.apply(g.x, g.y);
+        let (ax, ay) = (x - alignment.probe_anchor.0, y - alignment.probe_anchor.1);
+        let r = (ax * ax + ay * ay).sqrt();
+        let tolerance =
+            (DISTANCE_TOLERANCE_PX + DISTANCE_TOLERANCE_SLOPE * r).min(MAX_DISTANCE_TOLERANCE_PX);
+        *slot = (
+            x,
+            y,
+            g.angle_rad + alignment.rotation_rad,
+            tolerance * tolerance,
+        );
+    }
+    let mut best_for_gallery = [(f32::MAX, NONE); MAX_GALLERY_MINUTIAE];
+    let mut best_for_probe = [f32::MAX; MAX_GALLERY_MINUTIAE];
+    for &(m, k) in prints.candidates {
+        let (m, k) = (usize::from(m), usize::from(k));
+        let (x, y, angle, tolerance2) = moved[k];
+        let p = &prints.probe[m];
+        let d2 = (p.x - x) * (p.x - x) + (p.y - y) * (p.y - y);
+        if d2 > tolerance2 {
+            continue;
+        }
+        let da = angle_diff(p.angle_rad, angle).abs();
+        if da > DIRECTION_TOLERANCE_RAD {
+            continue;
+        }
+        let cost = d2 / tolerance2 + da / DIRECTION_TOLERANCE_RAD;
+        if cost < best_for_gallery[k].0 {
+            best_for_gallery[k] = (cost, m as u8);
+        }
+        if cost < best_for_probe[m] {
+            best_for_probe[m] = cost;
+        }
+    }
+    let mut result = Pairing::default();
+    pairs.len = 0;
+    for (k, &(cost, m)) in best_for_gallery[..prints.gallery.len()].iter().enumerate() {
+        if m == NONE || best_for_probe[usize::from(m)] < cost {
+            continue;
+        }
+        // Equal costs on the probe side: the first gallery minutia wins.
+        best_for_probe[usize::from(m)] = f32::MIN;
+        result.paired += 1;
+        result.closeness += 1.0 - 0.5 * cost;
+        pairs.gallery[pairs.len] = k as u8;
+        pairs.probe[pairs.len] = m;
+        pairs.len += 1;
+    }
+    let (px0, py0, px1, py1) = prints.probe_bounds;
+    result.gallery_in_overlap = count_in_box(
+        prints.gallery_xs,
+        prints.gallery_ys,
+        &alignment.forward(),
+        (
+            px0 - AREA_MARGIN_PX,
+            py0 - AREA_MARGIN_PX,
+            px1 + AREA_MARGIN_PX,
+            py1 + AREA_MARGIN_PX,
+        ),
+    );
+    let (gx0, gy0, gx1, gy1) = prints.gallery_bounds;
+    result.probe_in_overlap = count_in_box(
+        prints.probe_xs,
+        prints.probe_ys,
+        &alignment.backward(),
+        (
+            gx0 - AREA_MARGIN_PX,
+            gy0 - AREA_MARGIN_PX,
+            gx1 + AREA_MARGIN_PX,
+            gy1 + AREA_MARGIN_PX,
+        ),
+    );
+    result
+}
+/// The least-squares rigid alignment of the paired minutiae, anchored at
+/// their centroids; `None` with fewer than three pairs.
+pub(crate) fn refit(prints: &Prints<'_>, pairs: &PairList) -> Option<Alignment> {
+    if pairs.len < 3 {
+        return None;
+    }
+    let n = pairs.len as f32;
+    let (mut gx, mut gy, mut px, mut py) = (0.0, 0.0, 0.0, 0.0);
+    for t in 0..pairs.len {
+        let g = &prints.gallery[usize::from(pairs.gallery[t])];
+        let p = &prints.probe[usize::from(pairs.probe[t])];
+        gx += g.x;
+        gy += g.y;
+        px += p.x;
+        py += p.y;
+    }
+    let (gx, gy, px, py) = (gx / n, gy / n, px / n, py / n);
+    let (mut dot, mut cross) = (0.0f32, 0.0f32);
+    for t in 0..pairs.len {
+        let g = &prints.gallery[usize::from(pairs.gallery[t])];
+        let p = &prints.probe[usize::from(pairs.probe[t])];
+        let (ax, ay) = (g.x - gx, g.y - gy);
+        let (bx, by) = (p.x - px, p.y - py);
+        dot += ax * bx + ay * by;
+        cross += ax * by - ay * bx;
+    }
+    if dot == 0.0 && cross == 0.0 {
+        return None;
+    }
+    let rotation = atan2_fast(cross, dot);
+    Some(Alignment::new(rotation, (gx, gy), (px, py)))
+}
