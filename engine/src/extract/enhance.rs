@@ -300,7 +300,7 @@ impl Taps {
             .map(|&(dx, dy, _)| dy as isize * stride as isize + dx as isize)
             .collect();
         let mut weights: Vec<f32> = k.taps.iter().map(|t| t.2).collect();
-        while offsets.len() % 4 != 0 {
+        while !offsets.len().is_multiple_of(4) {
             offsets.push(0);
             weights.push(0.0);
         }

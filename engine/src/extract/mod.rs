@@ -206,7 +206,7 @@ pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> 
         });
     }
     if minutiae.len() > MAX_MINUTIAE {
-        minutiae.sort_by(|a, b| b.quality.cmp(&a.quality));
+        minutiae.sort_by_key(|m| std::cmp::Reverse(m.quality));
         minutiae.truncate(MAX_MINUTIAE);
         minutiae.sort_by(|a, b| {
             (a.y_px, a.x_px)

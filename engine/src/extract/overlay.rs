@@ -19,8 +19,9 @@ pub fn draw(
     let (w, h) = image.dimensions();
     let mut out = RgbImage::from_fn(w * scale, h * scale, |x, y| {
         let (sx, sy) = (x / scale, y / scale);
-        // Lighten the print so that the marks stand out.
-        let v = 110 + (u32::from(image.get_pixel(sx, sy).0[0]) * 145 / 255) as u8;
+        // Lighten the print so that the marks stand out, and keep 16 grey
+        // levels so that the PNG stays small.
+        let v = 110 + (u32::from(image.get_pixel(sx, sy).0[0] & 0xf0) * 145 / 255) as u8;
         match skeleton {
             Some(s) if s.get_pixel_checked(sx, sy).is_some_and(|p| p.0[0] != 0) => {
                 Rgb([v / 3, 170, v / 3])
@@ -58,6 +59,34 @@ pub fn draw(
     out
 }
 
+/// Adds reference minutiae (e.g. ground truth) to an overlay made by
+/// [`draw`] with the same `scale`: an orange square with a tick along the
+/// direction, so that misses and false minutiae stand out.
+pub fn draw_reference(canvas: &mut RgbImage, minutiae: &[hoviyat_models::Minutia], scale: u32) {
+    let s = scale.clamp(1, 4) as f32;
+    let colour = Rgb([255, 140, 0]);
+    for m in minutiae {
+        let (cx, cy) = ((m.x_px + 0.5) * s, (m.y_px + 0.5) * s);
+        let r = 5.0 * s;
+        let corners = [(-r, -r), (r, -r), (r, r), (-r, r), (-r, -r)];
+        for w in corners.windows(2) {
+            draw_line_segment_mut(
+                canvas,
+                (cx + w[0].0, cy + w[0].1),
+                (cx + w[1].0, cy + w[1].1),
+                colour,
+            );
+        }
+        let (dx, dy) = m.direction();
+        draw_line_segment_mut(
+            canvas,
+            (cx, cy),
+            (cx + dx * 2.5 * r, cy + dy * 2.5 * r),
+            colour,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +116,6 @@ mod tests {
         // The ending's tick points right (+x), the bifurcation's up (-y).
         assert_eq!(out.get_pixel(27, 20).0, [220, 20, 20]);
         assert_eq!(out.get_pixel(40, 33).0, [20, 60, 230]);
-        assert_eq!(out.get_pixel(5, 5).0, [255, 255, 255]);
+        assert_eq!(out.get_pixel(5, 5).0, [246, 246, 246]);
     }
 }

@@ -104,10 +104,8 @@ fn ring_groups(code: u8) -> u32 {
         }
         k
     }
-    for a in 0..8 {
-        for b in a + 1..8 {
-            let (ax, ay) = RING[a];
-            let (bx, by) = RING[b];
+    for (a, &(ax, ay)) in RING.iter().enumerate() {
+        for (b, &(bx, by)) in RING.iter().enumerate().skip(a + 1) {
             if code & (1 << a) != 0
                 && code & (1 << b) != 0
                 && (ax - bx).abs() <= 1

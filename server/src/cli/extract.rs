@@ -43,6 +43,10 @@ pub struct ExtractArgs {
     /// images are given: one `<name>.png` each).
     #[arg(long)]
     pub overlay: Option<PathBuf>,
+    /// Also draw reference minutiae from this JSON file (an object with a
+    /// `minutiae` array, e.g. a synthetic print's ground truth) in orange.
+    #[arg(long, requires = "overlay")]
+    pub truth: Option<PathBuf>,
     /// Also draw the ridge skeleton in the overlay.
     #[arg(long)]
     pub skeleton: bool,
@@ -190,14 +194,26 @@ fn process(path: &Path, config: &ExtractConfig, args: &ExtractArgs, many: bool) 
                 target.clone()
             };
             let work = extract::to_work_resolution(&gray, config.dpi)?;
-            extract::overlay::draw(
+            let mut canvas = extract::overlay::draw(
                 &work,
                 &ex.template,
                 ex.skeleton.as_ref(),
                 args.overlay_scale,
-            )
-            .save(&target)
-            .with_context(|| format!("writing {}", target.display()))?;
+            );
+            if let Some(truth) = &args.truth {
+                #[derive(serde::Deserialize)]
+                struct Truth {
+                    minutiae: Vec<hoviyat_models::Minutia>,
+                }
+                let text = std::fs::read_to_string(truth)
+                    .with_context(|| format!("reading {}", truth.display()))?;
+                let truth: Truth = serde_json::from_str(&text)
+                    .with_context(|| format!("parsing {}", truth.display()))?;
+                extract::overlay::draw_reference(&mut canvas, &truth.minutiae, args.overlay_scale);
+            }
+            canvas
+                .save(&target)
+                .with_context(|| format!("writing {}", target.display()))?;
         }
         Ok(ex)
     })();
