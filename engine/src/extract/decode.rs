@@ -180,6 +180,24 @@ mod tests {
     }
 
     #[test]
+    fn a_pixel_count_beyond_the_memory_budget_is_refused() {
+        let bytes = png_bytes(200, 200);
+        let limits = DecodeLimits {
+            max_width_px: 2048,
+            max_height_px: 2048,
+            max_alloc_bytes: 10_000,
+        };
+        assert!(matches!(
+            decode_image(&bytes, &limits),
+            Err(EngineError::ImageTooManyBytes {
+                width_px: 200,
+                height_px: 200,
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn limits_scale_with_resolution() {
         assert_eq!(DecodeLimits::for_dpi(500).max_width_px, 2048);
         assert_eq!(DecodeLimits::for_dpi(1000).max_width_px, 4096);

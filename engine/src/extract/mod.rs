@@ -13,13 +13,16 @@
 //!
 //! ```
 //! use hoviyat_engine::extract::{self, ExtractConfig};
-//! # let image = image::GrayImage::from_fn(300, 300, |x, y| {
-//! #     let (dx, dy) = (x as f32 - 150.0, y as f32 - 150.0);
-//! #     let v = 128.0 + 100.0 * ((dx * dx + dy * dy).sqrt() * 0.7 + dy.atan2(dx)).cos();
-//! #     image::Luma([v as u8])
-//! # });
-//! let extraction = extract::extract(&image, &ExtractConfig::default()).unwrap();
-//! assert!(extraction.template.minutiae.len() >= 1);
+//! // Vertical ridges, 9 px apart, with one ridge ending or fork at (100, 100).
+//! let image = image::GrayImage::from_fn(200, 200, |x, y| {
+//!     let (dx, dy) = (x as f32 - 100.0, y as f32 - 100.0);
+//!     let phase = std::f32::consts::TAU * dx / 9.0 + dy.atan2(dx);
+//!     image::Luma([(128.0 + 90.0 * phase.cos()) as u8])
+//! });
+//! let config = ExtractConfig { min_minutiae: 1, ..ExtractConfig::default() };
+//! let extraction = extract::extract(&image, &config).unwrap();
+//! let m = extraction.template.minutiae[0];
+//! assert!((m.x_px - 100.0).abs() < 5.0 && (m.y_px - 100.0).abs() < 5.0);
 //! ```
 
 pub mod accuracy;
