@@ -9,6 +9,7 @@
 
 pub mod dedup;
 mod error;
+pub mod extraction;
 pub mod face;
 pub mod face_eval;
 pub mod finger_bench;

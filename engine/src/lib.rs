@@ -9,6 +9,7 @@
 
 pub mod abis;
 mod error;
+pub mod extract;
 pub mod face;
 pub mod finger;
 pub mod fusion;

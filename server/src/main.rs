@@ -28,6 +28,8 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Inspect, import into and maintain a gallery directory.
     Gallery(cli::gallery::GalleryArgs),
+    /// Extract minutiae from fingerprint images.
+    Extract(cli::extract::ExtractArgs),
     /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
     Template {
         #[command(subcommand)]
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cli::eval::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Gallery(args) => cli::gallery::run(args),
+        Command::Extract(args) => cli::extract::run(args),
         Command::Template { command } => cli::template::run(command),
         Command::Synth(args) => cli::synth::run(args),
     };

@@ -5,6 +5,7 @@ pub mod bench_dedup;
 pub mod bench_face;
 pub mod eval;
 pub mod eval_faces;
+pub mod extract;
 pub mod gallery;
 pub mod synth;
 pub mod template;

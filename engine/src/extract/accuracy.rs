@@ -1,0 +1,118 @@
+//! Minutiae recall and precision against ground truth: an extracted minutia
+//! matches a true one when they lie within a distance and an angle of each
+//! other; pairs are matched one-to-one, closest first.
+
+use hoviyat_models::Minutia;
+use serde::Serialize;
+
+/// Tolerances of a match.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Tolerance {
+    pub distance_px: f32,
+    pub angle_rad: f32,
+}
+
+impl Default for Tolerance {
+    /// 10 px and 30 degrees.
+    fn default() -> Self {
+        Self {
+            distance_px: 10.0,
+            angle_rad: 30f32.to_radians(),
+        }
+    }
+}
+
+/// Counts of a comparison; add them up over images before taking ratios.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MatchCounts {
+    pub truth: usize,
+    pub extracted: usize,
+    /// One-to-one matches within tolerance.
+    pub matched: usize,
+    /// Matches whose kinds (ending, bifurcation) also agree.
+    pub same_kind: usize,
+}
+
+impl MatchCounts {
+    /// Share of true minutiae found (1 when there are none to find).
+    pub fn recall(&self) -> f64 {
+        ratio(self.matched, self.truth)
+    }
+    /// Share of extracted minutiae that are true (1 when none extracted).
+    pub fn precision(&self) -> f64 {
+        ratio(self.matched, self.extracted)
+    }
+    /// Adds another comparison's counts.
+    pub fn add(&mut self, other: MatchCounts) {
+        self.truth += other.truth;
+        self.extracted += other.extracted;
+        self.matched += other.matched;
+        self.same_kind += other.same_kind;
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
+}
+
+/// Absolute difference of two angles, in `[0, π]`.
+pub fn angle_between(a: f32, b: f32) -> f32 {
+    let d = (a - b).rem_euclid(std::f32::consts::TAU);
+    d.min(std::f32::consts::TAU - d)
+}
+
+/// Matches `extracted` against `truth` one-to-one within `tol`.
+pub fn compare(extracted: &[Minutia], truth: &[Minutia], tol: &Tolerance) -> MatchCounts {
+    let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+    for (i, e) in extracted.iter().enumerate() {
+        for (j, t) in truth.iter().enumerate() {
+            let d = (e.x_px - t.x_px).hypot(e.y_px - t.y_px);
+            if d <= tol.distance_px && angle_between(e.angle_rad, t.angle_rad) <= tol.angle_rad {
+                pairs.push((d, i, j));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut used_e = vec![false; extracted.len()];
+    let mut used_t = vec![false; truth.len()];
+    let mut counts = MatchCounts {
+        truth: truth.len(),
+        extracted: extracted.len(),
+        ..MatchCounts::default()
+    };
+    for (_, i, j) in pairs {
+        if used_e[i] || used_t[j] {
+            continue;
+        }
+        used_e[i] = true;
+        used_t[j] = true;
+        counts.matched += 1;
+        if extracted[i].kind == truth[j].kind {
+            counts.same_kind += 1;
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hoviyat_models::MinutiaKind;
+
+    #[test]
+    fn matches_are_one_to_one_and_within_both_tolerances() {
+        let t = |x, y, a| Minutia::new(x, y, a, MinutiaKind::Ending, 50);
+        let truth = [t(10.0, 10.0, 0.0), t(50.0, 50.0, 1.0), t(90.0, 90.0, 3.0)];
+        let extracted = [
+            t(12.0, 11.0, 6.2),       // close, angle wraps: match
+            t(11.0, 10.0, 0.1),       // second claim on the same truth
+            t(55.0, 50.0, 1.0 + 0.6), // angle 34° off: no
+            t(90.0, 101.0, 3.0),      // 11 px off: no
+        ];
+        let c = compare(&extracted, &truth, &Tolerance::default());
+        assert_eq!(c.matched, 1);
+        assert_eq!((c.truth, c.extracted), (3, 4));
+        assert!((c.recall() - 1.0 / 3.0).abs() < 1e-9);
+        assert!((c.precision() - 0.25).abs() < 1e-9);
+    }
+}

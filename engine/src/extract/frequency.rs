@@ -1,0 +1,188 @@
+//! Local ridge period (inverse frequency) per block, from the grey-level
+//! signature across the ridges (after Hong, Wan and Jain, 1998).
+
+use super::enhance::{ORIENT_BINS, PAD, Padded, orient_bin};
+use super::orientation::{BLOCK_PX, BlockField};
+
+/// Shortest and longest ridge period kept, in pixels at 500 dpi.
+pub const PERIOD_MIN_PX: f32 = 4.0;
+pub const PERIOD_MAX_PX: f32 = 16.0;
+/// Ridge period assumed where no block gives an estimate (typical adult
+/// finger at 500 dpi).
+pub const DEFAULT_PERIOD_PX: f32 = 9.0;
+
+/// Half-length of the signature across the ridges, in pixels.
+const HALF_SPAN: i32 = 16;
+const SPAN: usize = (2 * HALF_SPAN + 1) as usize;
+/// Offsets along the ridge summed into each signature sample.
+const ALONG_PX: [f32; 3] = [-4.0, 0.0, 4.0];
+
+/// Per orientation bin, per signature sample, the buffer offsets of the
+/// pixels summed into it (block centre rounded down to a pixel).
+fn signature_offsets(stride: usize) -> Vec<[[isize; 3]; SPAN]> {
+    (0..ORIENT_BINS)
+        .map(|o| {
+            let theta = o as f32 * std::f32::consts::PI / ORIENT_BINS as f32;
+            let (s, c) = theta.sin_cos();
+            let (tx, ty, nx, ny) = (c, s, -s, c);
+            std::array::from_fn(|k| {
+                let kk = k as f32 - HALF_SPAN as f32;
+                ALONG_PX.map(|j| {
+                    let dx = (0.5 + kk * nx + j * tx).floor() as isize;
+                    let dy = (0.5 + kk * ny + j * ty).floor() as isize;
+                    dy * stride as isize + dx
+                })
+            })
+        })
+        .collect()
+}
+
+/// Ridge periods of the foreground blocks.
+#[derive(Debug, Clone)]
+pub struct PeriodMap {
+    /// Smoothed period per block (pixels), defined on every block.
+    pub period_px: Vec<f32>,
+    /// Share of foreground blocks whose own signature gave a valid period.
+    pub valid_share: f32,
+}
+
+/// Estimates ridge periods of the foreground blocks of `img`.
+pub fn estimate(img: &Padded, field: &BlockField, mask: &[bool]) -> PeriodMap {
+    let (bw, bh) = (field.bw, field.bh);
+    let mut raw = vec![f32::NAN; bw * bh];
+    let mut signature = [0f32; SPAN];
+    let tables = signature_offsets(img.stride);
+    let mut fg = 0usize;
+    let mut valid = 0usize;
+    for by in 0..bh {
+        for bx in 0..bw {
+            let b = by * bw + bx;
+            if !mask[b] {
+                continue;
+            }
+            fg += 1;
+            let cx = (bx * BLOCK_PX) as f32 + 3.5;
+            let cy = (by * BLOCK_PX) as f32 + 3.5;
+            let taps = &tables[orient_bin(field.theta[b])];
+            let (ix, iy) = (cx as usize, cy as usize);
+            if ix + PAD >= HALF_SPAN as usize + 5
+                && iy + PAD >= HALF_SPAN as usize + 5
+                && ix + HALF_SPAN as usize + 5 < img.width + PAD
+                && iy + HALF_SPAN as usize + 5 < img.height + PAD
+            {
+                // The whole signature lies inside the padded buffer.
+                let centre = img.index(ix, iy) as isize;
+                for (slot, offs) in signature.iter_mut().zip(taps) {
+                    *slot = offs.iter().map(|&o| img.data[(centre + o) as usize]).sum();
+                }
+            } else {
+                let (s, c) = field.theta[b].sin_cos();
+                // t along the ridge, n across it.
+                let (tx, ty, nx, ny) = (c, s, -s, c);
+                for (k, slot) in signature.iter_mut().enumerate() {
+                    let kk = k as f32 - HALF_SPAN as f32;
+                    *slot = ALONG_PX
+                        .iter()
+                        .map(|&j| img.sample_nearest(cx + kk * nx + j * tx, cy + kk * ny + j * ty))
+                        .sum();
+                }
+            }
+            if let Some(p) = period_of(&signature) {
+                raw[b] = p;
+                valid += 1;
+            }
+        }
+    }
+    let mut valid_periods: Vec<f32> = raw.iter().copied().filter(|p| p.is_finite()).collect();
+    valid_periods.sort_by(f32::total_cmp);
+    let fallback = valid_periods
+        .get(valid_periods.len() / 2)
+        .copied()
+        .unwrap_or(DEFAULT_PERIOD_PX);
+    let mut period_px = vec![fallback; bw * bh];
+    for by in 0..bh {
+        for bx in 0..bw {
+            let mut acc = 0.0;
+            let mut wsum = 0.0;
+            for yy in by.saturating_sub(2)..(by + 3).min(bh) {
+                for xx in bx.saturating_sub(2)..(bx + 3).min(bw) {
+                    let p = raw[yy * bw + xx];
+                    if p.is_finite() {
+                        let w = 3.0 - (xx.abs_diff(bx).max(yy.abs_diff(by))) as f32;
+                        acc += w * p;
+                        wsum += w;
+                    }
+                }
+            }
+            if wsum > 0.0 {
+                period_px[by * bw + bx] = (acc / wsum).clamp(PERIOD_MIN_PX, PERIOD_MAX_PX);
+            }
+        }
+    }
+    PeriodMap {
+        period_px,
+        valid_share: if fg == 0 {
+            0.0
+        } else {
+            valid as f32 / fg as f32
+        },
+    }
+}
+
+/// The ridge period of a signature: mean distance between consecutive peaks
+/// (and between consecutive troughs), if the signature is periodic enough.
+fn period_of(sig: &[f32]) -> Option<f32> {
+    let n = sig.len();
+    let mut sm = vec![0f32; n];
+    for k in 0..n {
+        let a = sig[k.saturating_sub(1)];
+        let b = sig[(k + 1).min(n - 1)];
+        sm[k] = 0.25 * a + 0.5 * sig[k] + 0.25 * b;
+    }
+    let (lo, hi) = sm
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    // Three samples are summed per position: 6 grey levels of swing.
+    if hi - lo < 6.0 {
+        return None;
+    }
+    let mut estimates = Vec::with_capacity(2);
+    for sign in [1.0f32, -1.0] {
+        let mut first = None;
+        let mut last = 0usize;
+        let mut count = 0usize;
+        for k in 1..n - 1 {
+            let (a, v, b) = (sign * sm[k - 1], sign * sm[k], sign * sm[k + 1]);
+            if v > a && v >= b {
+                first.get_or_insert(k);
+                last = k;
+                count += 1;
+            }
+        }
+        if let Some(first) = first
+            && count >= 2
+        {
+            estimates.push((last - first) as f32 / (count - 1) as f32);
+        }
+    }
+    if estimates.is_empty() {
+        return None;
+    }
+    let p = estimates.iter().sum::<f32>() / estimates.len() as f32;
+    (3.0..=20.0).contains(&p).then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_of_a_sinusoid_is_recovered() {
+        let sig: Vec<f32> = (0..33)
+            .map(|k| 300.0 + 100.0 * (2.0 * std::f32::consts::PI * k as f32 / 8.0).cos())
+            .collect();
+        let p = period_of(&sig).expect("periodic");
+        assert!((p - 8.0).abs() < 0.3, "period {p}");
+        assert_eq!(period_of(&[5.0; 33]), None);
+    }
+}

@@ -1,0 +1,432 @@
+//! Fingerprint minutiae extraction: from a grey image to a
+//! [`FingerTemplate`] with an image quality score.
+//!
+//! The pipeline follows the classic literature (Maltoni et al.'s Handbook,
+//! NBIS mindtct, Hong-Wan-Jain enhancement): rescale to 500 dpi, gradient
+//! orientation field with coherence ([`orientation`]), foreground
+//! segmentation ([`segment`]), ridge smoothing and ridge period
+//! ([`frequency`]), oriented Gabor enhancement and binarisation
+//! ([`enhance`]), thinning ([`thin`]), crossing-number detection with ridge
+//! tracing ([`minutiae`]), false-minutiae removal ([`filter`]) and quality
+//! ([`quality`]). [`decode`] turns image bytes into a grey image with size
+//! limits; [`overlay`] draws the result.
+//!
+//! ```
+//! use hoviyat_engine::extract::{self, ExtractConfig};
+//! // Vertical ridges, 9 px apart, with one ridge ending or fork at (100, 100).
+//! let image = image::GrayImage::from_fn(200, 200, |x, y| {
+//!     let (dx, dy) = (x as f32 - 100.0, y as f32 - 100.0);
+//!     let phase = std::f32::consts::TAU * dx / 9.0 + dy.atan2(dx);
+//!     image::Luma([(128.0 + 90.0 * phase.cos()) as u8])
+//! });
+//! let config = ExtractConfig { min_minutiae: 1, ..ExtractConfig::default() };
+//! let extraction = extract::extract(&image, &config).unwrap();
+//! let m = extraction.template.minutiae[0];
+//! assert!((m.x_px - 100.0).abs() < 5.0 && (m.y_px - 100.0).abs() < 5.0);
+//! ```
+
+pub mod accuracy;
+pub mod decode;
+pub mod enhance;
+pub mod filter;
+pub mod frequency;
+pub mod minutiae;
+pub mod orientation;
+pub mod overlay;
+pub mod quality;
+pub mod segment;
+pub mod thin;
+
+use std::borrow::Cow;
+
+use hoviyat_models::{DPI_RANGE, FingerPosition, FingerTemplate, MAX_MINUTIAE, Minutia};
+use image::GrayImage;
+
+pub use decode::{DecodeLimits, decode_image};
+pub use filter::FilterRules;
+
+use crate::{EngineError, Result};
+use orientation::{BLOCK_PX, BlockField};
+
+/// Resolution the extractor works at; other resolutions are rescaled.
+pub const WORK_DPI: u16 = 500;
+/// Smallest image side accepted at 500 dpi (about 4.9 mm).
+pub const MIN_SIDE_PX: u32 = 96;
+/// Smallest fingerprint area accepted at 500 dpi (96 x 96 px).
+pub const MIN_FOREGROUND_PX: u32 = 96 * 96;
+/// Longest ridge walk from a candidate when checking its neighbourhood.
+const TRACE_STEPS: usize = 40;
+
+/// Settings of one extraction.
+#[derive(Debug, Clone)]
+pub struct ExtractConfig {
+    /// Scan resolution of the input image, dots per inch.
+    pub dpi: u16,
+    /// Finger position written into the template.
+    pub position: FingerPosition,
+    /// Fewer reliable minutiae than this is a failure to extract.
+    pub min_minutiae: usize,
+    pub rules: FilterRules,
+    /// Keep the ridge skeleton in the result (for overlays and debugging).
+    pub keep_skeleton: bool,
+}
+
+impl Default for ExtractConfig {
+    fn default() -> Self {
+        Self {
+            dpi: WORK_DPI,
+            position: FingerPosition::Unknown,
+            min_minutiae: 5,
+            rules: FilterRules::default(),
+            keep_skeleton: false,
+        }
+    }
+}
+
+/// The result of a successful extraction.
+#[derive(Debug, Clone)]
+pub struct Extraction {
+    /// Minutiae in the coordinates of the image rescaled to 500 dpi; the
+    /// template's `dpi` is therefore 500 and its size is the rescaled size.
+    pub template: FingerTemplate,
+    /// Image quality, 0 (worst) to 100 (best); also in `template.quality`.
+    pub quality: u8,
+    /// Share of the image covered by the fingerprint, 0 to 1.
+    pub foreground_share: f32,
+    /// Ridge skeleton (255 = ridge) when [`ExtractConfig::keep_skeleton`].
+    pub skeleton: Option<GrayImage>,
+}
+
+/// Rescales `image` from `dpi` to 500 dpi (borrowed unchanged at 500 dpi).
+pub fn to_work_resolution(image: &GrayImage, dpi: u16) -> Result<Cow<'_, GrayImage>> {
+    if !(DPI_RANGE.0..=DPI_RANGE.1).contains(&dpi) {
+        return Err(EngineError::ResolutionOutOfRange {
+            dpi,
+            min: DPI_RANGE.0,
+            max: DPI_RANGE.1,
+        });
+    }
+    if dpi == WORK_DPI {
+        return Ok(Cow::Borrowed(image));
+    }
+    let scale = f64::from(WORK_DPI) / f64::from(dpi);
+    let w = ((f64::from(image.width()) * scale).round() as u32).max(1);
+    let h = ((f64::from(image.height()) * scale).round() as u32).max(1);
+    Ok(Cow::Owned(image::imageops::resize(
+        image,
+        w,
+        h,
+        image::imageops::FilterType::Triangle,
+    )))
+}
+
+/// Extracts the minutiae of one fingerprint image.
+///
+/// Images without a usable fingerprint (blank, noise, too small, too few
+/// reliable minutiae) fail with an `Fte*` [`EngineError`], never with an
+/// empty template. Images larger than 2048 x 2048 px at 500 dpi are refused
+/// with [`EngineError::ImageTooLarge`].
+pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> {
+    let max_side = decode::MAX_SIDE_PX_AT_500_DPI;
+    let limit = u64::from(max_side) * u64::from(config.dpi.max(1)) / u64::from(WORK_DPI);
+    if u64::from(image.width()) > limit || u64::from(image.height()) > limit {
+        return Err(EngineError::ImageTooLarge {
+            width_px: image.width(),
+            height_px: image.height(),
+            max_width_px: u32::try_from(limit).unwrap_or(u32::MAX),
+            max_height_px: u32::try_from(limit).unwrap_or(u32::MAX),
+        });
+    }
+    let work = to_work_resolution(image, config.dpi)?;
+    let (w32, h32) = work.dimensions();
+    if w32 < MIN_SIDE_PX || h32 < MIN_SIDE_PX || w32 > max_side || h32 > max_side {
+        return Err(EngineError::FteImageTooSmall {
+            width_px: w32,
+            height_px: h32,
+            min_px: MIN_SIDE_PX,
+        });
+    }
+    let (w, h) = (w32 as usize, h32 as usize);
+    let pixels: Vec<f32> = work.as_raw().iter().map(|&v| f32::from(v)).collect();
+
+    let field = BlockField::compute(&pixels, w, h);
+    let seg = segment::segment(&field);
+    let block_area = (BLOCK_PX * BLOCK_PX) as u32;
+    let foreground_px = seg.foreground_blocks as u32 * block_area;
+    if foreground_px < MIN_FOREGROUND_PX {
+        let contrast_px = seg.contrast_blocks as u32 * block_area;
+        return Err(if contrast_px < MIN_FOREGROUND_PX {
+            EngineError::FteBlank {
+                foreground_px: contrast_px,
+                min_px: MIN_FOREGROUND_PX,
+            }
+        } else {
+            EngineError::FteNoRidges {
+                ridge_px: seg.ridge_blocks as u32 * block_area,
+                contrast_px,
+                min_px: MIN_FOREGROUND_PX,
+            }
+        });
+    }
+
+    let (bins, gw) = enhance::orientation_bins(&field, w, h);
+    // Smooth wherever a Gabor tap of a foreground pixel may land.
+    let mut active = seg.mask.clone();
+    for _ in 0..2 {
+        active = dilate_blocks(&active, field.bw, field.bh);
+    }
+    let padded = enhance::Padded::new(&pixels, w, h);
+    let smoothed = enhance::smooth_along(&padded, &bins, gw, &active, field.bw);
+    let periods = frequency::estimate(&smoothed, &field, &seg.mask);
+    let ridge = enhance::binarise_across(&smoothed, &bins, gw, &periods, &seg.mask, field.bw);
+    let skeleton = thin::thin(&ridge, w, h);
+
+    let (mut cands, _) = minutiae::detect(&skeleton, &seg.mask, &field, TRACE_STEPS);
+    let block_of = |x: usize, y: usize| field.block_of(x, y);
+    filter::remove_false(
+        &mut cands,
+        &config.rules,
+        |x, y| periods.period_px[block_of(x, y)],
+        |x, y| seg.border_dist[block_of(x, y)],
+    );
+
+    let mut minutiae: Vec<Minutia> = cands
+        .iter()
+        .filter(|c| !c.removed)
+        .map(|c| {
+            let b = block_of(c.x, c.y);
+            let q = quality::minutia_quality(field.local_coherence[b], seg.border_dist[b]);
+            // Pixel direction (y down) to the ISO angle (counter-clockwise
+            // as seen on the image).
+            let angle = (-c.dir.1).atan2(c.dir.0);
+            Minutia::new(c.x as f32, c.y as f32, angle, c.kind, q)
+        })
+        .collect();
+    if minutiae.len() < config.min_minutiae {
+        return Err(EngineError::FteTooFewMinutiae {
+            found: minutiae.len(),
+            min: config.min_minutiae,
+        });
+    }
+    if minutiae.len() > MAX_MINUTIAE {
+        minutiae.sort_by_key(|m| std::cmp::Reverse(m.quality));
+        minutiae.truncate(MAX_MINUTIAE);
+        minutiae.sort_by(|a, b| {
+            (a.y_px, a.x_px)
+                .partial_cmp(&(b.y_px, b.x_px))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+
+    let fg_blocks: Vec<usize> = (0..seg.mask.len()).filter(|&b| seg.mask[b]).collect();
+    let mean_coherence = fg_blocks
+        .iter()
+        .map(|&b| field.local_coherence[b])
+        .sum::<f32>()
+        / fg_blocks.len().max(1) as f32;
+    let quality = quality::image_quality(&quality::ImageQualityInputs {
+        foreground_px: foreground_px as f32,
+        mean_coherence,
+        period_valid_share: periods.valid_share,
+        minutiae: minutiae.len(),
+    });
+    let skeleton_image = config.keep_skeleton.then(|| {
+        GrayImage::from_fn(w32, h32, |x, y| {
+            image::Luma([skeleton.data[skeleton.index(x as usize, y as usize)] * 255])
+        })
+    });
+    let template = FingerTemplate {
+        position: config.position,
+        width_px: w32 as u16,
+        height_px: h32 as u16,
+        dpi: WORK_DPI,
+        quality,
+        minutiae,
+    };
+    template.validate()?;
+    Ok(Extraction {
+        template,
+        quality,
+        foreground_share: foreground_px as f32 / (w * h) as f32,
+        skeleton: skeleton_image,
+    })
+}
+
+fn dilate_blocks(m: &[bool], bw: usize, bh: usize) -> Vec<bool> {
+    let mut out = m.to_vec();
+    for y in 0..bh {
+        for x in 0..bw {
+            if !m[y * bw + x] {
+                continue;
+            }
+            for yy in y.saturating_sub(1)..(y + 2).min(bh) {
+                for xx in x.saturating_sub(1)..(x + 2).min(bw) {
+                    out[yy * bw + xx] = true;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hoviyat_models::MinutiaKind;
+    use std::f32::consts::PI;
+
+    /// Parallel vertical ridges of period 9 px with one phase singularity at
+    /// (cx, cy): exactly one minutia there. `turn = +1` adds a ridge above
+    /// the point (minutia pointing up, 90°), `-1` below (270°); `phase`
+    /// chooses whether it is a ridge ending or a bifurcation.
+    fn one_minutia(w: u32, h: u32, cx: f32, cy: f32, turn: f32, phase: f32) -> GrayImage {
+        GrayImage::from_fn(w, h, |x, y| {
+            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+            let v = 2.0 * PI * dx / 9.0 + turn * dy.atan2(dx) + phase;
+            image::Luma([(128.0 + 90.0 * v.cos()).round() as u8])
+        })
+    }
+
+    fn near(ex: &Extraction, x: f32, y: f32, r: f32) -> Vec<Minutia> {
+        ex.template
+            .minutiae
+            .iter()
+            .copied()
+            .filter(|m| (m.x_px - x).hypot(m.y_px - y) <= r)
+            .collect()
+    }
+
+    fn angle_diff(a: f32, b: f32) -> f32 {
+        let d = (a - b).rem_euclid(2.0 * PI);
+        d.min(2.0 * PI - d)
+    }
+
+    fn lenient() -> ExtractConfig {
+        ExtractConfig {
+            min_minutiae: 1,
+            ..ExtractConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_single_minutia_is_found_with_the_iso_direction() {
+        for (turn, expected) in [(1.0, PI / 2.0), (-1.0, 1.5 * PI)] {
+            let mut kinds = Vec::new();
+            for phase in [0.0, PI] {
+                let img = one_minutia(200, 200, 100.0, 100.0, turn, phase);
+                let ex = extract(&img, &lenient()).expect("synthetic ridges extract");
+                let found = near(&ex, 100.0, 100.0, 6.0);
+                assert_eq!(
+                    found.len(),
+                    1,
+                    "turn {turn} phase {phase}: {:?}",
+                    ex.template.minutiae
+                );
+                let m = found[0];
+                assert!(
+                    angle_diff(m.angle_rad, expected) < 20f32.to_radians(),
+                    "turn {turn} phase {phase}: angle {} expected {expected}",
+                    m.angle_rad
+                );
+                // Nothing else: plain parallel ridges hold no minutiae.
+                assert_eq!(ex.template.minutiae.len(), 1, "{:?}", ex.template.minutiae);
+                kinds.push(m.kind);
+            }
+            // Shifting the phase by half a period swaps ridges and valleys:
+            // an ending becomes a bifurcation with the same direction.
+            kinds.sort_by_key(|k| *k as u8);
+            assert_eq!(kinds, vec![MinutiaKind::Ending, MinutiaKind::Bifurcation]);
+        }
+    }
+
+    #[test]
+    fn rotated_minutiae_keep_their_direction() {
+        // Ridges along 30° from the x axis; the singularity adds a ridge on
+        // the side of the normal, so the minutia points along the normal.
+        let a = 30f32.to_radians();
+        let (s, c) = a.sin_cos();
+        let img = GrayImage::from_fn(220, 220, |x, y| {
+            let (dx, dy) = (x as f32 - 110.0, y as f32 - 110.0);
+            // Coordinates in a frame rotated by -a (image y down).
+            let u = dx * c + dy * s;
+            let v = -dx * s + dy * c;
+            let p = 2.0 * PI * u / 9.0 + v.atan2(u);
+            image::Luma([(128.0 + 90.0 * p.cos()).round() as u8])
+        });
+        let ex = extract(&img, &lenient()).expect("synthetic ridges extract");
+        let found = near(&ex, 110.0, 110.0, 6.0);
+        assert_eq!(found.len(), 1, "{:?}", ex.template.minutiae);
+        // In the rotated frame the minutia points to -v (up); -v in pixel
+        // coordinates is (s, -c), whose ISO angle is atan2(c, s).
+        let expected = c.atan2(s);
+        assert!(
+            angle_diff(found[0].angle_rad, expected) < 20f32.to_radians(),
+            "angle {} expected {expected}",
+            found[0].angle_rad
+        );
+    }
+
+    #[test]
+    fn blank_noise_and_tiny_images_fail_to_extract() {
+        let blank = GrayImage::from_pixel(300, 300, image::Luma([200]));
+        assert!(matches!(
+            extract(&blank, &ExtractConfig::default()),
+            Err(EngineError::FteBlank { .. })
+        ));
+        // Seeded xorshift noise.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let noise = GrayImage::from_fn(300, 300, |_, _| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            image::Luma([(state >> 56) as u8])
+        });
+        let err = extract(&noise, &ExtractConfig::default()).expect_err("noise is no print");
+        assert!(err.is_failure_to_extract(), "{err:?}");
+        assert!(matches!(err, EngineError::FteNoRidges { .. }), "{err:?}");
+        let tiny = one_minutia(40, 40, 20.0, 20.0, 1.0, 0.0);
+        assert!(matches!(
+            extract(&tiny, &ExtractConfig::default()),
+            Err(EngineError::FteImageTooSmall { .. })
+        ));
+    }
+
+    #[test]
+    fn parallel_ridges_alone_are_too_few_minutiae() {
+        let img = GrayImage::from_fn(200, 200, |x, _| {
+            image::Luma([(128.0 + 90.0 * (2.0 * PI * x as f32 / 9.0).cos()) as u8])
+        });
+        assert!(matches!(
+            extract(&img, &ExtractConfig::default()),
+            Err(EngineError::FteTooFewMinutiae { found: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn other_resolutions_are_rescaled_to_500_dpi() {
+        // The one-minutia print scanned at 1000 dpi: twice the size.
+        let img = GrayImage::from_fn(400, 400, |x, y| {
+            let (dx, dy) = (x as f32 / 2.0 - 100.0, y as f32 / 2.0 - 100.0);
+            let v = 2.0 * PI * dx / 9.0 + dy.atan2(dx);
+            image::Luma([(128.0 + 90.0 * v.cos()).round() as u8])
+        });
+        let config = ExtractConfig {
+            dpi: 1000,
+            ..lenient()
+        };
+        let ex = extract(&img, &config).expect("rescaled print extracts");
+        assert_eq!((ex.template.width_px, ex.template.height_px), (200, 200));
+        assert_eq!(ex.template.dpi, 500);
+        assert_eq!(
+            near(&ex, 100.0, 100.0, 6.0).len(),
+            1,
+            "{:?}",
+            ex.template.minutiae
+        );
+        let huge = GrayImage::new(3000, 100);
+        assert!(matches!(
+            extract(&huge, &ExtractConfig::default()),
+            Err(EngineError::ImageTooLarge { .. })
+        ));
+    }
+}
