@@ -21,17 +21,23 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Run the HTTP service (default: 127.0.0.1:8080, default data directory).
+    Serve(cli::serve::Args),
+    /// Manage API keys.
+    Keys(cli::keys::Args),
+    /// Check the audit log.
+    Audit(cli::audit::Args),
+}
 
-#[expect(
-    unreachable_code,
-    unused_variables,
-    reason = "no subcommand yet: the first one to land removes this"
-)]
 fn main() -> ExitCode {
     cli::init_logging();
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Keys(args) => cli::keys::run(args),
+        Command::Audit(args) => cli::audit::run(args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
