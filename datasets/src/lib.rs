@@ -2,3 +2,8 @@
 //! for fingerprints, faces and whole populations: the fixtures of Hoviyat's
 //! tests and the load of its benchmarks.
 #![forbid(unsafe_code)]
+
+mod error;
+pub mod faces;
+
+pub use error::{DatasetError, Result};

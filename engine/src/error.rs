@@ -1,6 +1,29 @@
 //! The one error type of the engine crate.
 
-use hoviyat_models::ModelError;
+use std::path::PathBuf;
+
+use hoviyat_models::{FingerPosition, ModelError};
+
+/// The kinds of file a gallery directory holds, named in file errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GalleryFileKind {
+    /// `manifest.hvm`: the list of segments, row flags and the current log.
+    Manifest,
+    /// `seg-*.hvs`: an immutable, memory-mapped segment of rows.
+    Segment,
+    /// `wal-*.hvl`: the write-ahead log of acknowledged operations.
+    Wal,
+}
+
+impl std::fmt::Display for GalleryFileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Manifest => "manifest",
+            Self::Segment => "segment",
+            Self::Wal => "write-ahead log",
+        })
+    }
+}
 
 /// Why an engine operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -8,6 +31,141 @@ pub enum EngineError {
     /// The input record or template is invalid.
     #[error(transparent)]
     Model(#[from] ModelError),
+
+    // --- gallery store: files ---
+    /// Reading or writing a gallery file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file the gallery needs is not there.
+    #[error("{}: {kind} file is missing", path.display())]
+    MissingFile {
+        path: PathBuf,
+        kind: GalleryFileKind,
+    },
+    /// A file does not start with the magic of its kind.
+    #[error("{}: not a gallery {kind} file (magic {found:02x?})", path.display())]
+    BadMagic {
+        path: PathBuf,
+        kind: GalleryFileKind,
+        found: Vec<u8>,
+    },
+    /// A file was written by a format version this build does not read.
+    #[error("{}: {kind} format version {found} is not supported (this build reads {supported})", path.display())]
+    UnsupportedFormatVersion {
+        path: PathBuf,
+        kind: GalleryFileKind,
+        found: u32,
+        supported: u32,
+    },
+    /// A file ends before a structure it declares.
+    #[error("{}: truncated {kind} file: {what} needs {needed} bytes at offset {offset}, the file holds {available}", path.display())]
+    TruncatedFile {
+        path: PathBuf,
+        kind: GalleryFileKind,
+        what: &'static str,
+        offset: u64,
+        needed: u64,
+        available: u64,
+    },
+    /// A checksum or a structural check failed: the file was altered.
+    #[error("{}: corrupt {kind} file: bad {what} at offset {offset}", path.display())]
+    CorruptFile {
+        path: PathBuf,
+        kind: GalleryFileKind,
+        what: &'static str,
+        offset: u64,
+    },
+
+    // --- gallery store: usage ---
+    /// `Gallery::create` was pointed at a directory that already holds one.
+    #[error("{}: already holds a gallery", path.display())]
+    GalleryExists { path: PathBuf },
+    /// Another process has the gallery open for writing.
+    #[error("{}: gallery is open for writing by another process", path.display())]
+    GalleryLocked { path: PathBuf },
+    /// A write was attempted on a gallery opened read-only.
+    #[error("gallery was opened read-only")]
+    ReadOnlyGallery,
+    /// An earlier I/O failure left the log in an unknown state; reopen.
+    #[error("gallery stopped accepting writes after an I/O error; reopen it")]
+    GalleryPoisoned,
+    /// The gallery configuration is inconsistent.
+    #[error("gallery face mean has {got} values but face_dim is {expected:?}")]
+    FaceMeanDimension { expected: Option<usize>, got: usize },
+    /// An insert names a reference id the gallery already holds (or held).
+    #[error("reference id {reference_id:?} is already in the gallery")]
+    DuplicateReference { reference_id: String },
+    /// An operation names a reference id the gallery never held.
+    #[error("reference id {reference_id:?} is not in the gallery")]
+    UnknownReference { reference_id: String },
+    /// An operation needs a live row but the reference was deleted.
+    #[error("reference id {reference_id:?} has been deleted")]
+    DeletedReference { reference_id: String },
+    /// The record bytes of a prepared record carry another reference id.
+    #[error("record bytes carry reference id {found:?}, the row says {expected:?}")]
+    ReferenceIdMismatch { expected: String, found: String },
+    /// A face code does not fit the gallery's face dimension.
+    #[error("face code has {got} values; the gallery's face dimension is {expected:?}")]
+    FaceCodeDimension { expected: Option<usize>, got: usize },
+    /// A face code's auxiliary values are NaN or infinite.
+    #[error("face code aux values must be finite")]
+    NonFiniteFaceAux,
+    /// A finger blob is empty or too long.
+    #[error("finger blob at position {position}: {len} bytes, must be 1..={max}")]
+    FingerBlobSize {
+        position: FingerPosition,
+        len: usize,
+        max: usize,
+    },
+    /// Two finger blobs of one row share a position.
+    #[error("finger blob position {position} appears twice in one row")]
+    DuplicateFingerBlob { position: FingerPosition },
+    /// A per-reference state blob is too long.
+    #[error("state blob is {len} bytes; at most {max} allowed")]
+    StateTooLarge { len: usize, max: usize },
+
+    // Face search.
+    #[error("face gallery mean has {got} values; the gallery dimension is {expected}")]
+    FaceMeanLength { expected: usize, got: usize },
+    #[error("face template equals the gallery mean: it has no direction to compare")]
+    FaceEqualsMean,
+    #[error("face segment {segment}: {codes} code bytes for {rows} rows of dimension {dim}")]
+    FaceRowsInconsistent {
+        segment: usize,
+        codes: usize,
+        rows: usize,
+        dim: usize,
+    },
+    #[error("face segment {segment} starts before the previous one ends")]
+    FaceSegmentsOverlap { segment: usize },
+    #[error("face row {row} is not in the gallery")]
+    FaceRowOutOfRange { row: u64 },
+    #[error("face row {row} has a code but no stored template to rescore")]
+    FaceVectorMissing { row: u64 },
+    #[error("face search threshold {threshold} is not a finite number")]
+    FaceThresholdNotFinite { threshold: f32 },
+    /// A finger gallery blob is shorter than its fixed header and checksum.
+    #[error("finger gallery blob: needs at least {needed} bytes, got {available}")]
+    GalleryTruncated { needed: usize, available: usize },
+    /// A finger gallery blob has a version this build does not read.
+    #[error("finger gallery blob: unsupported version {version}")]
+    GalleryVersion { version: u8 },
+    /// A finger gallery blob's length disagrees with its minutia count.
+    #[error("finger gallery blob: expected {expected} bytes, got {actual}")]
+    GalleryLength { expected: usize, actual: usize },
+    /// A finger gallery blob's checksum does not match its contents.
+    #[error("finger gallery blob: checksum {stored:08x} stored, {computed:08x} computed")]
+    GalleryChecksum { stored: u32, computed: u32 },
+    /// A finger gallery blob holds a value out of range.
+    #[error("finger gallery blob: {field} {value} is out of range")]
+    GalleryField { field: &'static str, value: u64 },
+    /// A calibration table is unusable (too few scores, not increasing).
+    #[error("finger score calibration: {reason}")]
+    Calibration { reason: &'static str },
 }
 
 /// Result alias of the engine crate.

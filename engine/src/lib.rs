@@ -7,7 +7,16 @@
 //!
 //! Errors of every module are one [`EngineError`].
 
+pub mod abis;
 mod error;
+pub mod face;
+pub mod finger;
+pub mod fusion;
+pub mod kernels;
+pub mod metrics;
+pub mod prepare;
+pub mod screen;
+pub mod store;
 
-pub use error::{EngineError, Result};
+pub use error::{EngineError, GalleryFileKind, Result};
 pub use hoviyat_models as models;

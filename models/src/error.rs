@@ -30,6 +30,13 @@ pub enum ModelError {
         width_px: u16,
         height_px: u16,
     },
+    #[error("finger {position}: image size {width_px}x{height_px} exceeds {max_px} px per side")]
+    ImageTooLarge {
+        position: FingerPosition,
+        width_px: u16,
+        height_px: u16,
+        max_px: u16,
+    },
     #[error("finger {position}: resolution {dpi} dpi is out of range ({min}..={max})")]
     ResolutionOutOfRange {
         position: FingerPosition,

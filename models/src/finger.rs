@@ -144,6 +144,10 @@ pub struct MissingFinger {
 /// Lowest and highest scan resolution accepted, in dots per inch.
 pub const DPI_RANGE: (u16, u16) = (100, 2000);
 
+/// Largest image side accepted, in pixels (83 cm at 500 dpi: no finger is
+/// that large; the bound lets stored coordinates use 16-bit quarter pixels).
+pub const MAX_IMAGE_SIDE_PX: u16 = 16_383;
+
 /// Most minutiae a template may hold (the ISO record counts them in one byte).
 pub const MAX_MINUTIAE: usize = 255;
 
@@ -169,6 +173,14 @@ impl FingerTemplate {
                 position,
                 width_px: self.width_px,
                 height_px: self.height_px,
+            });
+        }
+        if self.width_px > MAX_IMAGE_SIDE_PX || self.height_px > MAX_IMAGE_SIDE_PX {
+            return Err(ModelError::ImageTooLarge {
+                position,
+                width_px: self.width_px,
+                height_px: self.height_px,
+                max_px: MAX_IMAGE_SIDE_PX,
             });
         }
         if !(DPI_RANGE.0..=DPI_RANGE.1).contains(&self.dpi) {

@@ -25,6 +25,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod binary;
 mod error;
 mod face;
 mod finger;
@@ -34,7 +35,7 @@ mod record;
 pub use error::{ModelError, Result};
 pub use face::FaceTemplate;
 pub use face::MAX_FACE_DIM;
-pub use finger::{DPI_RANGE, MAX_MINUTIAE};
+pub use finger::{DPI_RANGE, MAX_IMAGE_SIDE_PX, MAX_MINUTIAE};
 pub use finger::{FingerPosition, FingerTemplate, MissingFinger, MissingReason};
 pub use minutia::{Minutia, MinutiaKind};
 pub use record::{EnrollmentRecord, MAX_FINGERS, MAX_REFERENCE_ID_BYTES, validate_reference_id};

@@ -1,0 +1,211 @@
+//! Score calibration: raw finger scores to an estimated false-match rate,
+//! reported as `-log10 FMR`, learnt from impostor score distributions.
+//!
+//! The map is piecewise linear through points `(raw, -log10 FMR)` read off a
+//! sorted impostor sample at FMR = 10^-0.25, 10^-0.5, ... down to the rarest
+//! level the sample supports (ten impostors above it). Beyond that the tail
+//! is extrapolated linearly in `-log10 FMR` (an exponential tail), with the
+//! slope of the last decade, so that strong genuine scores keep growing.
+//!
+//! The built-in table ([`Calibration::default_finger`]) was produced by
+//! `hoviyat bench finger-calibration` on synthetic impostor templates (see
+//! BENCHMARKS.md), never on evaluation prints.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{EngineError, Result};
+
+/// Fewest impostor scores above the rarest calibrated FMR level.
+const TAIL_SUPPORT: usize = 10;
+/// Step between calibrated FMR levels, in decades.
+const LEVEL_STEP_DECADES: f32 = 0.25;
+/// Largest `-log10 FMR` ever reported (a 10^-15 FMR is beyond any evidence a
+/// single finger can carry).
+pub const MAX_LOG10_FMR: f32 = 15.0;
+
+/// A monotone map from raw score to `-log10 FMR`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// `(raw, -log10 FMR)`, strictly increasing in both.
+    points: Vec<(f32, f32)>,
+    /// Tail slope in decades per raw unit beyond the last point.
+    tail_slope: f32,
+}
+
+/// Built-in map, from `hoviyat bench finger-calibration --impostors 400000
+/// --seed 7` (synthetic templates).
+const DEFAULT_POINTS: &[(f32, f32)] = &[(0.0, 0.0), (1.0, 0.5), (3.0, 2.0), (5.0, 4.0)];
+const DEFAULT_TAIL_SLOPE: f32 = 1.0;
+
+impl Calibration {
+    /// Builds a calibration from a map's points; they must rise strictly in
+    /// both coordinates and start at `-log10 FMR` = 0.
+    pub fn from_points(points: Vec<(f32, f32)>, tail_slope: f32) -> Result<Self> {
+        if points.len() < 2 {
+            return Err(EngineError::Calibration {
+                reason: "needs at least two points",
+            });
+        }
+        let finite = points.iter().all(|p| p.0.is_finite() && p.1.is_finite());
+        let rising = points.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 > w[0].1);
+        if !finite || !rising {
+            return Err(EngineError::Calibration {
+                reason: "points must be finite and rise strictly",
+            });
+        }
+        if !(tail_slope.is_finite() && tail_slope > 0.0) {
+            return Err(EngineError::Calibration {
+                reason: "tail slope must be positive",
+            });
+        }
+        Ok(Self { points, tail_slope })
+    }
+
+    /// Learns the map from raw impostor scores (any order; non-finite scores
+    /// are an error).
+    pub fn from_impostor_scores(scores: &[f32]) -> Result<Self> {
+        if scores.iter().any(|s| !s.is_finite()) {
+            return Err(EngineError::Calibration {
+                reason: "impostor scores must be finite",
+            });
+        }
+        let mut sorted = scores.to_vec();
+        // Descending: sorted[k] is the (k+1)-th highest impostor score.
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let n = sorted.len();
+        if n < 10 * TAIL_SUPPORT {
+            return Err(EngineError::Calibration {
+                reason: "needs at least 100 impostor scores",
+            });
+        }
+        let lowest = sorted[n - 1];
+        let mut points = vec![(lowest, 0.0f32)];
+        let mut level = LEVEL_STEP_DECADES;
+        loop {
+            let fmr = 10f32.powf(-level);
+            let above = (fmr * n as f32).floor() as usize;
+            if above < TAIL_SUPPORT {
+                break;
+            }
+            // The threshold with at most `above` impostors strictly above it
+            // is the score just below the (above)-th highest; use the midpoint
+            // between the two for a stable estimate.
+            let threshold = 0.5 * (sorted[above - 1] + sorted[above]);
+            let (last_raw, _) = points[points.len() - 1];
+            if threshold > last_raw {
+                // FMR at this threshold is measured, not the nominal level.
+                let measured = sorted.partition_point(|&s| s >= threshold).max(1);
+                let log10_fmr = -(measured as f32 / n as f32).log10();
+                if log10_fmr > points[points.len() - 1].1 {
+                    points.push((threshold, log10_fmr));
+                }
+            }
+            level += LEVEL_STEP_DECADES;
+        }
+        if points.len() < 3 {
+            return Err(EngineError::Calibration {
+                reason: "impostor scores are too concentrated to calibrate",
+            });
+        }
+        // Tail slope over the last decade of points.
+        let (last_raw, last_log) = points[points.len() - 1];
+        let earlier = points
+            .iter()
+            .rev()
+            .find(|p| p.1 <= last_log - 1.0)
+            .copied()
+            .unwrap_or(points[0]);
+        let tail_slope = (last_log - earlier.1) / (last_raw - earlier.0);
+        Self::from_points(points, tail_slope)
+    }
+
+    /// The built-in finger calibration.
+    pub fn default_finger() -> &'static Calibration {
+        static DEFAULT: OnceLock<Calibration> = OnceLock::new();
+        DEFAULT.get_or_init(|| Calibration {
+            points: DEFAULT_POINTS.to_vec(),
+            tail_slope: DEFAULT_TAIL_SLOPE,
+        })
+    }
+
+    /// The points of the map, `(raw, -log10 FMR)`.
+    pub fn points(&self) -> &[(f32, f32)] {
+        &self.points
+    }
+
+    /// Slope of the extrapolated tail, decades per raw unit.
+    pub fn tail_slope(&self) -> f32 {
+        self.tail_slope
+    }
+
+    /// Estimated `-log10 FMR` of `raw`: 0 at or below the lowest impostor
+    /// score, rising monotonically, capped at [`MAX_LOG10_FMR`].
+    pub fn log10_fmr(&self, raw: f32) -> f32 {
+        let points = &self.points;
+        let (first, last) = (points[0], points[points.len() - 1]);
+        if raw.is_nan() || raw <= first.0 {
+            return 0.0;
+        }
+        if raw >= last.0 {
+            return (last.1 + (raw - last.0) * self.tail_slope).min(MAX_LOG10_FMR);
+        }
+        let k = points.partition_point(|p| p.0 <= raw);
+        let (a, b) = (points[k - 1], points[k]);
+        a.1 + (raw - a.0) / (b.0 - a.0) * (b.1 - a.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exponential_impostors(n: usize) -> Vec<f32> {
+        // Quantiles of Exp(1): FMR(t) = e^-t, so -log10 FMR = t / ln 10.
+        (0..n)
+            .map(|k| -((k as f32 + 0.5) / n as f32).ln())
+            .collect()
+    }
+
+    #[test]
+    fn learnt_map_recovers_a_known_tail() {
+        let cal = Calibration::from_impostor_scores(&exponential_impostors(100_000)).unwrap();
+        for t in [1.0f32, 3.0, 6.0, 9.0] {
+            let expected = t / std::f32::consts::LN_10;
+            let got = cal.log10_fmr(t);
+            assert!((got - expected).abs() < 0.1, "t {t}: {got} vs {expected}");
+        }
+        // Beyond the sample (max about ln 1e5 = 11.5) the tail keeps rising.
+        let far = cal.log10_fmr(20.0);
+        assert!((far - 20.0 / std::f32::consts::LN_10).abs() < 0.5, "{far}");
+    }
+
+    #[test]
+    fn map_is_monotone_and_floored() {
+        let cal = Calibration::from_impostor_scores(&exponential_impostors(5_000)).unwrap();
+        assert_eq!(cal.log10_fmr(-1.0), 0.0);
+        assert_eq!(cal.log10_fmr(f32::NAN), 0.0);
+        let mut last = 0.0;
+        for k in 0..400 {
+            let v = cal.log10_fmr(k as f32 * 0.1);
+            assert!(v >= last);
+            last = v;
+        }
+        assert!(cal.log10_fmr(1e9) <= MAX_LOG10_FMR);
+    }
+
+    #[test]
+    fn degenerate_samples_are_refused() {
+        assert!(Calibration::from_impostor_scores(&[0.0; 50]).is_err());
+        assert!(Calibration::from_impostor_scores(&[1.0; 5000]).is_err());
+        assert!(Calibration::from_impostor_scores(&[f32::NAN; 500]).is_err());
+        assert!(Calibration::from_points(vec![(0.0, 0.0), (0.0, 1.0)], 1.0).is_err());
+    }
+
+    #[test]
+    fn built_in_map_is_valid() {
+        let cal = Calibration::default_finger();
+        assert!(Calibration::from_points(cal.points().to_vec(), cal.tail_slope()).is_ok());
+    }
+}

@@ -1,0 +1,242 @@
+//! Rotation- and translation-invariant edge features and the probe's
+//! quantised edge lookup table.
+//!
+//! An edge is an ordered minutia pair `(i, j)`. Its features are its length
+//! and the directions of `i` and `j` measured from the edge's own direction,
+//! so they do not change when the print is rotated or moved. The probe files
+//! every edge in the bucket of its quantised features *and* in the nearer
+//! neighbouring bucket along each feature, so a gallery edge finds every probe
+//! edge within half a bucket of it by reading a single bucket.
+
+use std::f32::consts::TAU;
+
+use super::geometry::{MAX_EDGE_PX, MIN_EDGE_PX, Point, atan2_fast};
+
+/// Width of a length bucket, in pixels; lengths within half of it are always
+/// compared.
+pub(crate) const LENGTH_STEP_PX: f32 = 16.0;
+/// Relative-direction quantisation: 256 steps per turn.
+const ANGLE_STEPS: f32 = 256.0;
+/// Direction buckets per turn (32 steps = 45 degrees each).
+const DIRECTION_BUCKETS: usize = 8;
+const DIRECTION_SHIFT: u32 = 5;
+/// Length buckets: up to the longest gallery edge plus half a step.
+const LENGTH_BUCKETS: usize = (MAX_EDGE_PX / LENGTH_STEP_PX) as usize + 2;
+pub(crate) const BUCKETS: usize = LENGTH_BUCKETS * DIRECTION_BUCKETS * DIRECTION_BUCKETS;
+/// Length quantisation of stored edges: 1/16 pixel.
+const LENGTH_UNITS_PER_PX: f32 = 16.0;
+
+/// Largest difference of a relative direction accepted, in 1/256 turn
+/// (14 steps = 19.7 degrees; at most half a direction bucket).
+pub(crate) const DIRECTION_TOLERANCE: u8 = 14;
+
+/// The features of one edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EdgeFeatures {
+    /// Length in 1/16 px.
+    pub length_q: u16,
+    /// Direction of the first minutia relative to the edge, 1/256 turn.
+    pub beta_i: u8,
+    /// Direction of the second minutia relative to the edge, 1/256 turn.
+    pub beta_j: u8,
+}
+
+impl EdgeFeatures {
+    /// Features of the edge from `a` to `b`, or `None` if it is shorter than
+    /// [`MIN_EDGE_PX`] or longer than `max_px`.
+    #[inline]
+    pub fn of(a: &Point, b: &Point, max_px: f32) -> Option<Self> {
+        let dx = b.x - a.x;
+        let dy = b.y - a.y;
+        let d2 = dx * dx + dy * dy;
+        if !(MIN_EDGE_PX * MIN_EDGE_PX..=max_px * max_px).contains(&d2) {
+            return None;
+        }
+        let phi = atan2_fast(dy, dx);
+        Some(Self {
+            length_q: (d2.sqrt() * LENGTH_UNITS_PER_PX) as u16,
+            beta_i: quantise_angle(a.angle_rad - phi),
+            beta_j: quantise_angle(b.angle_rad - phi),
+        })
+    }
+
+    /// The bucket this edge is looked up in.
+    #[inline]
+    pub fn bucket(&self) -> usize {
+        let l = (f32::from(self.length_q) / (LENGTH_STEP_PX * LENGTH_UNITS_PER_PX)) as usize;
+        let l = l.min(LENGTH_BUCKETS - 1);
+        let bi = usize::from(self.beta_i >> DIRECTION_SHIFT);
+        let bj = usize::from(self.beta_j >> DIRECTION_SHIFT);
+        (l * DIRECTION_BUCKETS + bi) * DIRECTION_BUCKETS + bj
+    }
+
+    /// Whether two edges agree within tolerance: lengths within 3 px plus 4 %
+    /// (skin stretches), relative directions within [`DIRECTION_TOLERANCE`].
+    #[inline]
+    pub fn agrees(&self, other: &EdgeFeatures) -> bool {
+        let (a, b) = (i32::from(self.length_q), i32::from(other.length_q));
+        let tolerance = (3.0 * LENGTH_UNITS_PER_PX) as i32 + a.min(b) / 25;
+        (a - b).abs() <= tolerance
+            && direction_close(self.beta_i, other.beta_i)
+            && direction_close(self.beta_j, other.beta_j)
+    }
+}
+
+#[inline]
+fn direction_close(a: u8, b: u8) -> bool {
+    (a.wrapping_sub(b) as i8).unsigned_abs() <= DIRECTION_TOLERANCE
+}
+
+/// `angle_rad` (any finite value within a few turns) in 1/256 turn.
+#[inline]
+pub(crate) fn quantise_angle(angle_rad: f32) -> u8 {
+    ((angle_rad * (ANGLE_STEPS / TAU)).round() as i32 & 0xff) as u8
+}
+
+/// One probe edge as filed in the table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EdgeEntry {
+    pub features: EdgeFeatures,
+    pub i: u8,
+    pub j: u8,
+}
+
+/// The probe's edges, bucketed by quantised features (compressed rows).
+#[derive(Debug, Clone)]
+pub(crate) struct EdgeTable {
+    offsets: Vec<u32>,
+    entries: Vec<EdgeEntry>,
+}
+
+impl EdgeTable {
+    /// Files every ordered pair of `points` whose length lies within
+    /// [`MIN_EDGE_PX`] and [`MAX_EDGE_PX`] plus half a length step.
+    pub fn new(points: &[Point]) -> Self {
+        let max_px = MAX_EDGE_PX + LENGTH_STEP_PX / 2.0;
+        let mut filed: Vec<(u32, EdgeEntry)> = Vec::new();
+        for (i, a) in points.iter().enumerate() {
+            for (j, b) in points.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let Some(features) = EdgeFeatures::of(a, b, max_px) else {
+                    continue;
+                };
+                let entry = EdgeEntry {
+                    features,
+                    i: i as u8,
+                    j: j as u8,
+                };
+                for bucket in neighbouring_buckets(&features) {
+                    filed.push((bucket as u32, entry));
+                }
+            }
+        }
+        filed.sort_by_key(|&(bucket, e)| (bucket, e.i, e.j));
+        let mut offsets = vec![0u32; BUCKETS + 1];
+        for &(bucket, _) in &filed {
+            offsets[bucket as usize + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            offsets[b + 1] += offsets[b];
+        }
+        Self {
+            offsets,
+            entries: filed.into_iter().map(|(_, e)| e).collect(),
+        }
+    }
+
+    /// The probe edges filed under `bucket`.
+    #[inline]
+    pub fn bucket(&self, bucket: usize) -> &[EdgeEntry] {
+        match (self.offsets.get(bucket), self.offsets.get(bucket + 1)) {
+            (Some(&start), Some(&end)) => self
+                .entries
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// Number of filed entries (each edge appears up to eight times).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// The bucket of `f` and its nearer neighbour along each of the three
+/// features (lengths clamp at the ends, directions wrap): 2 to 8 buckets.
+fn neighbouring_buckets(f: &EdgeFeatures) -> impl Iterator<Item = usize> {
+    let step = LENGTH_STEP_PX * LENGTH_UNITS_PER_PX;
+    let pos = f32::from(f.length_q) / step;
+    let l0 = (pos as usize).min(LENGTH_BUCKETS - 1);
+    let l1 = if pos.fract() < 0.5 {
+        l0.checked_sub(1)
+    } else {
+        Some(l0 + 1).filter(|&l| l < LENGTH_BUCKETS)
+    };
+    let lengths = std::iter::once(l0).chain(l1);
+    let dirs = |beta: u8| {
+        let b0 = usize::from(beta >> DIRECTION_SHIFT);
+        let upper_half = beta & ((1 << DIRECTION_SHIFT) - 1) >= 1 << (DIRECTION_SHIFT - 1);
+        let b1 = if upper_half {
+            (b0 + 1) % DIRECTION_BUCKETS
+        } else {
+            (b0 + DIRECTION_BUCKETS - 1) % DIRECTION_BUCKETS
+        };
+        [b0, b1]
+    };
+    let (di, dj) = (dirs(f.beta_i), dirs(f.beta_j));
+    lengths.flat_map(move |l| {
+        di.into_iter().flat_map(move |bi| {
+            dj.into_iter()
+                .map(move |bj| (l * DIRECTION_BUCKETS + bi) * DIRECTION_BUCKETS + bj)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn point(x: f32, y: f32, angle_rad: f32) -> Point {
+        Point { x, y, angle_rad }
+    }
+
+    proptest! {
+        #[test]
+        fn features_do_not_change_under_rotation_and_translation(
+            x in -200.0f32..200.0, y in -200.0f32..200.0, a in 0.0f32..TAU,
+            dx in -100.0f32..100.0, dy in -100.0f32..100.0, b in 0.0f32..TAU,
+            rot in 0.0f32..TAU, tx in -300.0f32..300.0, ty in -300.0f32..300.0,
+        ) {
+            let p = point(x, y, a);
+            let q = point(x + dx, y + dy, b);
+            let (s, c) = rot.sin_cos();
+            let move_point = |m: &Point| point(c * m.x - s * m.y + tx, s * m.x + c * m.y + ty, m.angle_rad + rot);
+            let f = EdgeFeatures::of(&p, &q, 200.0);
+            let g = EdgeFeatures::of(&move_point(&p), &move_point(&q), 200.0);
+            if let (Some(f), Some(g)) = (f, g) {
+                prop_assert!(f.agrees(&g), "{f:?} vs {g:?}");
+            }
+        }
+
+        #[test]
+        fn every_agreeing_edge_is_found_in_one_bucket(
+            length_q in 100u16..2200, bi in any::<u8>(), bj in any::<u8>(),
+            dl in -60i32..60, di in -16i32..=16, dj in -16i32..=16,
+        ) {
+            // Within half a bucket along every feature, the probe edge is
+            // filed in the gallery edge's bucket.
+            let probe = EdgeFeatures { length_q, beta_i: bi, beta_j: bj };
+            let gallery = EdgeFeatures {
+                length_q: (i32::from(length_q) + dl).max(0) as u16,
+                beta_i: bi.wrapping_add(di as u8),
+                beta_j: bj.wrapping_add(dj as u8),
+            };
+            let buckets: Vec<usize> = neighbouring_buckets(&probe).collect();
+            prop_assert!(buckets.contains(&gallery.bucket()));
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Matching kernels with scalar twins (filled in below).

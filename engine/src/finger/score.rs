@@ -1,0 +1,54 @@
+//! The comparison score: a raw figure of evidence and its calibrated form.
+
+use serde::{Deserialize, Serialize};
+
+use super::calibration::Calibration;
+use super::pairing::Pairing;
+
+/// Fewest minutiae a print's common area is assumed to hold when normalising,
+/// so that a tiny overlap with a few pairs cannot score like a full match.
+const MIN_OVERLAP_MINUTIAE: f32 = 12.0;
+
+/// The result of comparing two fingers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// Raw evidence: grows with the number of paired minutiae and with the
+    /// share of the common area's minutiae they cover; 0 for no evidence.
+    pub raw: f32,
+    /// Estimated false-match rate of a score this high, as `-log10 FMR`
+    /// (3.0 means one impostor comparison in 1,000 scores as high).
+    pub log10_fmr: f32,
+    /// Minutiae paired one-to-one in the best alignment.
+    pub paired: u32,
+}
+
+impl Score {
+    /// A score of no evidence at all.
+    pub const ZERO: Score = Score {
+        raw: 0.0,
+        log10_fmr: 0.0,
+        paired: 0,
+    };
+
+    pub(crate) fn from_pairing(pairing: &Pairing, calibration: &Calibration) -> Self {
+        let raw = raw_score(pairing);
+        Self {
+            raw,
+            log10_fmr: calibration.log10_fmr(raw),
+            paired: pairing.paired,
+        }
+    }
+}
+
+/// Raw score of a pairing: `paired x closeness-weighted share`, where the
+/// share is pairs over the geometric mean of the minutiae each print shows in
+/// the other's area.
+pub(crate) fn raw_score(p: &Pairing) -> f32 {
+    if p.paired == 0 {
+        return 0.0;
+    }
+    let probe = (p.probe_in_overlap as f32).max(MIN_OVERLAP_MINUTIAE);
+    let gallery = (p.gallery_in_overlap as f32).max(MIN_OVERLAP_MINUTIAE);
+    let share = (p.closeness / (probe * gallery).sqrt()).min(1.0);
+    p.paired as f32 * share
+}

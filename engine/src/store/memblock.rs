@@ -1,0 +1,81 @@
+//! The in-memory tail of the gallery: rows that are durable in the
+//! write-ahead log but not yet sealed into a segment, in small blocks that
+//! snapshots share and writers copy on write.
+
+use std::sync::Arc;
+
+use hoviyat_models::FingerPosition;
+
+use crate::store::format::id_hash;
+
+/// Rows per tail block. Small, because a writer that changes a block a
+/// snapshot still holds copies the block's face codes and row pointers.
+pub(crate) const MEM_BLOCK_ROWS: usize = 128;
+
+/// One logged row, immutable once built (a state update replaces it).
+#[derive(Debug, Clone)]
+pub(crate) struct MemRow {
+    pub(crate) id: String,
+    pub(crate) hash: u64,
+    pub(crate) record: Vec<u8>,
+    pub(crate) blobs: Vec<(FingerPosition, Vec<u8>)>,
+    pub(crate) state: Vec<u8>,
+}
+
+/// Up to [`MEM_BLOCK_ROWS`] logged rows in the same column layout as a
+/// segment: face codes contiguous, one aux pair and one flag byte per row.
+#[derive(Debug, Clone)]
+pub(crate) struct MemBlock {
+    pub(crate) face_dim: usize,
+    pub(crate) rows: Vec<Arc<MemRow>>,
+    pub(crate) codes: Vec<i8>,
+    pub(crate) aux: Vec<[f32; 2]>,
+    pub(crate) flags: Vec<u8>,
+}
+
+impl MemBlock {
+    pub(crate) fn new(face_dim: usize) -> Self {
+        Self {
+            face_dim,
+            rows: Vec::with_capacity(MEM_BLOCK_ROWS),
+            codes: Vec::with_capacity(MEM_BLOCK_ROWS * face_dim),
+            aux: Vec::with_capacity(MEM_BLOCK_ROWS),
+            flags: Vec::with_capacity(MEM_BLOCK_ROWS),
+        }
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.rows.len() >= MEM_BLOCK_ROWS
+    }
+
+    /// The row holding `id`.
+    pub(crate) fn find(&self, id: &str) -> Option<usize> {
+        let h = id_hash(id);
+        self.rows.iter().position(|r| r.hash == h && r.id == id)
+    }
+
+    /// Appends a row; `codes` must be `face_dim` long when given.
+    pub(crate) fn push(&mut self, row: MemRow, face: Option<(&[i8], [f32; 2])>, flags: u8) {
+        match face {
+            Some((codes, aux)) => {
+                self.codes.extend_from_slice(codes);
+                self.aux.push(aux);
+            }
+            None => {
+                self.codes.resize(self.codes.len() + self.face_dim, 0);
+                self.aux.push([0.0; 2]);
+            }
+        }
+        self.rows.push(Arc::new(row));
+        self.flags.push(flags);
+    }
+
+    pub(crate) fn blob(&self, row: usize, position: FingerPosition) -> Option<&[u8]> {
+        self.rows
+            .get(row)?
+            .blobs
+            .iter()
+            .find(|(p, _)| *p == position)
+            .map(|(_, b)| b.as_slice())
+    }
+}

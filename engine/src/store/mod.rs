@@ -1,0 +1,194 @@
+//! The gallery store: the system of record of everyone enrolled, laid out so
+//! that searches read it at memory speed.
+//!
+//! # Model
+//! A gallery is a directory. Each row holds, for one reference id:
+//! - the record bytes (`hoviyat_models::binary`, the system of record; it
+//!   includes the face as f16, which face rescoring reads),
+//! - an optional face *code*: `face_dim` i8 values plus an `[f32; 2]` aux
+//!   pair whose meaning the face module owns (e.g. scale and norm),
+//! - up to 11 finger blobs keyed by [`FingerPosition`] (opaque bytes in the
+//!   fingerprint matcher's packed form),
+//! - a `searchable` flag (held enrollments are stored but not searched),
+//! - an opaque `state` blob the dedup layer updates (latest write wins; kept
+//!   after deletion so that "deleted" can still be reported).
+//!
+//! # Files (all start with an 8-byte magic and the format version)
+//! - `manifest.hvm`: configuration, segment list with one flag byte per row,
+//!   state overrides, the current log. Replaced atomically.
+//! - `seg-NNNNNNNNNN.hvs`: immutable segments, memory-mapped: face codes
+//!   contiguous and 64-byte aligned, offset tables for ids, records, blobs and
+//!   states, and a sorted hash index from id to row. See `segment.rs`.
+//! - `wal-NNNNNNNNNN.hvl`: the write-ahead log. Every write is appended and
+//!   fdatasynced before it is acknowledged; opening replays it and drops a
+//!   torn tail. See `wal.rs`.
+//! - `LOCK`: held by the one process that writes.
+//!
+//! # Concurrency
+//! One writer, many readers. [`Gallery`] is `Send + Sync`; writes serialise
+//! on a mutex inside it. [`Gallery::snapshot`] returns a [`Snapshot`] (a few
+//! `Arc` clones) that sees every write acknowledged before it was taken and
+//! nothing later. Logged rows live in memory blocks until [`Gallery::seal`]
+//! (or the automatic seal after [`DEFAULT_AUTO_SEAL_ROWS`] rows) moves them
+//! into a segment. [`Gallery::compact`] rewrites all segments into one;
+//! snapshots taken before keep reading the old, unlinked files.
+//!
+//! # Reading
+//! ```
+//! use hoviyat_engine::store::{FaceCode, Gallery, GalleryConfig, PreparedRecord};
+//! use hoviyat_engine::models::{binary::encode_record, EnrollmentRecord, FaceTemplate};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let gallery = Gallery::create(dir.path(), GalleryConfig { face_dim: Some(4), ..Default::default() }).unwrap();
+//! let record = EnrollmentRecord::new("ref-1", vec![], Some(FaceTemplate::new("m", vec![1.0, 0.0, 0.0, 0.0])));
+//! gallery.insert(PreparedRecord {
+//!     reference_id: "ref-1".into(),
+//!     record_bytes: encode_record(&record).unwrap(),
+//!     face: Some(FaceCode { codes: vec![127, 0, 0, 0], aux: [1.0 / 127.0, 1.0] }),
+//!     fingers: vec![],
+//!     searchable: true,
+//!     state: b"{\"status\":\"enrolled\"}".to_vec(),
+//! }).unwrap();
+//! let snapshot = gallery.snapshot();
+//! for block in snapshot.blocks() {
+//!     let dim = block.face_dim();
+//!     for (i, code) in block.face_codes().chunks_exact(dim).enumerate() {
+//!         if block.is_live(i) {
+//!             assert_eq!(block.reference_id(i), "ref-1");
+//!             assert_eq!(code[0], 127);
+//!         }
+//!     }
+//! }
+//! assert!(snapshot.get("ref-1").unwrap().is_live());
+//! ```
+//!
+//! # Damage
+//! Truncated, altered, missing or wrong-version files give a typed
+//! [`crate::EngineError`] naming the file. Opening checks headers, the small
+//! sections' checksums and every offset table; [`Gallery::verify`] also
+//! checks the checksums of the bulk sections (face codes, records, blobs,
+//! states), which opening skips so that it stays fast.
+
+mod format;
+mod gallery;
+mod manifest;
+mod memblock;
+mod mmap;
+mod segment;
+mod snapshot;
+mod wal;
+
+pub use format::GALLERY_FORMAT_VERSION;
+pub use gallery::{Gallery, GalleryStats};
+pub use hoviyat_models::FingerPosition;
+pub use snapshot::{Block, Counts, RowRef, Snapshot};
+
+use serde::{Deserialize, Serialize};
+
+/// Largest finger blob, in bytes.
+pub const MAX_FINGER_BLOB_BYTES: usize = u16::MAX as usize;
+/// Largest state blob, in bytes.
+pub const MAX_STATE_BYTES: usize = 1 << 20;
+/// Logged rows after which an insert seals them into a segment.
+pub const DEFAULT_AUTO_SEAL_ROWS: usize = 16_384;
+
+/// Fixed properties of a gallery, set at creation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GalleryConfig {
+    /// Dimension of the face codes; `None` for a finger-only gallery.
+    pub face_dim: Option<usize>,
+    /// The face model whose templates the codes come from.
+    pub face_model: Option<String>,
+    /// Mean face template subtracted before quantising (`face_dim` values).
+    pub face_mean: Option<Vec<f32>>,
+}
+
+/// A face template quantised for scanning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceCode {
+    /// `face_dim` values.
+    pub codes: Vec<i8>,
+    /// Meaning owned by the face module (e.g. scale, norm).
+    pub aux: [f32; 2],
+}
+
+/// One row ready to insert: what [`crate::prepare::prepare_record`] makes
+/// from an enrollment record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedRecord {
+    pub reference_id: String,
+    /// `hoviyat_models::binary::encode_record` of the record; its reference
+    /// id must equal `reference_id`.
+    pub record_bytes: Vec<u8>,
+    pub face: Option<FaceCode>,
+    /// At most one blob per position, each 1..=[`MAX_FINGER_BLOB_BYTES`] bytes.
+    pub fingers: Vec<(FingerPosition, Vec<u8>)>,
+    /// Whether the row takes part in searches.
+    pub searchable: bool,
+    /// Initial state blob, at most [`MAX_STATE_BYTES`].
+    pub state: Vec<u8>,
+}
+
+/// Seeded rows for the store's unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use hoviyat_models::{EnrollmentRecord, FaceTemplate, FingerTemplate, Minutia, MinutiaKind};
+
+    use super::*;
+
+    pub(crate) const DIM: usize = 16;
+
+    pub(crate) fn config() -> GalleryConfig {
+        GalleryConfig {
+            face_dim: Some(DIM),
+            face_model: Some("test-model".into()),
+            face_mean: Some((0..DIM).map(|i| i as f32 * 0.01).collect()),
+        }
+    }
+
+    /// A deterministic record: 1..=10 fingers, a face on two rows of three.
+    pub(crate) fn record(i: u64) -> EnrollmentRecord {
+        let mut s = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let fingers = (0..1 + i % 10)
+            .map(|f| FingerTemplate {
+                position: FingerPosition::TEN[f as usize],
+                width_px: 400,
+                height_px: 500,
+                dpi: 500,
+                quality: (next() % 101) as u8,
+                minutiae: (0..5 + next() % 30)
+                    .map(|_| {
+                        Minutia::new(
+                            (next() % 400) as f32,
+                            (next() % 500) as f32,
+                            (next() % 6283) as f32 / 1000.0,
+                            MinutiaKind::Ending,
+                            (next() % 101) as u8,
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        let face = (!i.is_multiple_of(3)).then(|| {
+            FaceTemplate::new(
+                "test-model",
+                (0..DIM)
+                    .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
+                    .collect(),
+            )
+        });
+        EnrollmentRecord::new(format!("ref-{i:06}"), fingers, face)
+    }
+
+    pub(crate) fn row(i: u64) -> PreparedRecord {
+        let state = format!("{{\"n\":{i}}}").into_bytes();
+        crate::prepare::prepare_record(&record(i), &config(), !i.is_multiple_of(7), state)
+            .expect("test records are valid")
+    }
+}
