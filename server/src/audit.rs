@@ -25,7 +25,7 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AuditCandidate {
     pub reference_id: String,
-    pub score: f32,
+    pub score: f64,
 }
 
 /// What happened, as the caller of [`AuditLog::append`] describes it.

@@ -151,6 +151,7 @@ fn model_error_field(e: &ModelError) -> Option<String> {
         | ModelError::MissingAndCaptured { .. }
         | ModelError::InvalidFingerPosition { .. }
         | ModelError::EmptyImage { .. }
+        | ModelError::ImageTooLarge { .. }
         | ModelError::ResolutionOutOfRange { .. }
         | ModelError::MinutiaOutsideImage { .. }
         | ModelError::Truncated { .. }
@@ -191,6 +192,82 @@ impl From<EngineError> for ApiError {
                     .at("fingers")
             }
             EngineError::Io(io) => ApiError::internal(io),
+        }
+    }
+}
+
+impl From<hoviyat_engine::EngineError> for ApiError {
+    // One exhaustive match, no `_` arm: a new engine error forces a decision.
+    fn from(e: hoviyat_engine::EngineError) -> Self {
+        use hoviyat_engine::EngineError as E;
+        match e {
+            E::Model(m) => m.into(),
+            E::DuplicateReference { reference_id } => ApiError::new(
+                StatusCode::CONFLICT,
+                "reference_exists",
+                format!(
+                    "reference id {reference_id:?} was already enrolled with a different record"
+                ),
+            )
+            .at("reference_id"),
+            E::UnknownReference { reference_id } => ApiError::not_found(&reference_id),
+            E::DeletedReference { reference_id } => ApiError::new(
+                StatusCode::GONE,
+                "reference_deleted",
+                format!("enrollment {reference_id:?} has been deleted"),
+            ),
+            E::FaceEqualsMean => ApiError::invalid(
+                "degenerate_face",
+                "the face template has no direction to compare (it equals the gallery mean)",
+            )
+            .at("face"),
+            E::FaceCodeDimension { expected, got } => ApiError::invalid(
+                "face_dimension",
+                format!("face template has {got} values; the gallery's faces have {expected:?}"),
+            )
+            .at("face.values"),
+            E::FaceThresholdNotFinite { threshold } => ApiError::invalid(
+                "out_of_range",
+                format!("threshold {threshold} is not finite"),
+            )
+            .at("threshold"),
+            // The gallery refuses writes until reopened: the service is
+            // unavailable, not the request wrong.
+            E::GalleryPoisoned | E::ReadOnlyGallery => {
+                tracing::error!(error = %e, "gallery refuses writes");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the gallery is not accepting writes; retry later",
+                )
+            }
+            // Files, encodings and configuration: our fault, never the
+            // caller's; the details go to the log.
+            E::Io { .. }
+            | E::MissingFile { .. }
+            | E::BadMagic { .. }
+            | E::UnsupportedFormatVersion { .. }
+            | E::TruncatedFile { .. }
+            | E::CorruptFile { .. }
+            | E::GalleryExists { .. }
+            | E::GalleryLocked { .. }
+            | E::FaceMeanDimension { .. }
+            | E::ReferenceIdMismatch { .. }
+            | E::NonFiniteFaceAux
+            | E::FingerBlobSize { .. }
+            | E::DuplicateFingerBlob { .. }
+            | E::StateTooLarge { .. }
+            | E::FaceMeanLength { .. }
+            | E::FaceRowsInconsistent { .. }
+            | E::FaceSegmentsOverlap { .. }
+            | E::FaceRowOutOfRange { .. }
+            | E::FaceVectorMissing { .. }
+            | E::GalleryTruncated { .. }
+            | E::GalleryVersion { .. }
+            | E::GalleryLength { .. }
+            | E::GalleryChecksum { .. }
+            | E::GalleryField { .. }
+            | E::Calibration { .. } => ApiError::internal(e),
         }
     }
 }

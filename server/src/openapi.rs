@@ -40,6 +40,7 @@ use crate::{audit, error, routes, wire};
         wire::StatusJson,
         wire::CandidateJson,
         wire::FingerScoreJson,
+        wire::FaceScoreJson,
         wire::AdjudicationRequest,
         wire::AdjudicationJson,
         wire::VerdictJson,

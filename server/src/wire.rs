@@ -123,11 +123,23 @@ pub struct EnrollmentRequest {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// A score of one finger position.
+/// One finger's contribution to a candidate's score.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FingerScoreJson {
+    /// ISO finger position code.
     pub position: u8,
-    pub score: f32,
+    /// The matcher's raw similarity.
+    pub raw: f32,
+    /// Calibrated evidence, -log10 of the estimated false-match rate.
+    pub evidence: f64,
+}
+
+/// The face's contribution to a candidate's score.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FaceScoreJson {
+    pub cosine: f32,
+    /// Calibrated evidence, -log10 of the estimated false-match rate.
+    pub evidence: f64,
 }
 
 /// A gallery identity returned by a search, best first.
@@ -135,11 +147,12 @@ pub struct FingerScoreJson {
 pub struct CandidateJson {
     pub rank: u32,
     pub reference_id: String,
-    /// Fused score across fingers and face.
-    pub score: f32,
+    /// Fused evidence over fingers and face: -log10 of the estimated
+    /// false-match rate of the whole comparison. Higher is stronger.
+    pub score: f64,
     pub fingers: Vec<FingerScoreJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub face: Option<f32>,
+    pub face: Option<FaceScoreJson>,
 }
 
 impl CandidateJson {
@@ -152,7 +165,7 @@ impl CandidateJson {
                 reference_id: c.reference_id.clone(),
                 score: c.score,
                 fingers: fingers_json(&c.fingers),
-                face: c.face,
+                face: c.face.as_ref().map(face_json),
             })
             .collect()
     }
@@ -163,9 +176,17 @@ fn fingers_json(scores: &[engine::FingerScore]) -> Vec<FingerScoreJson> {
         .iter()
         .map(|f| FingerScoreJson {
             position: f.position.code(),
-            score: f.score,
+            raw: f.raw,
+            evidence: f.evidence,
         })
         .collect()
+}
+
+fn face_json(f: &engine::FaceScore) -> FaceScoreJson {
+    FaceScoreJson {
+        cosine: f.cosine,
+        evidence: f.evidence,
+    }
 }
 
 /// Where an enrollment stands.
@@ -238,12 +259,19 @@ pub struct EnrollmentResponse {
     pub status: StatusJson,
     #[schema(value_type = String, format = DateTime)]
     pub decided_at: jiff::Timestamp,
+    /// Identities the dedup search covered.
+    pub gallery_size: u64,
+    /// The fused-evidence threshold of the decision.
+    pub threshold: f64,
     /// The gallery identities that matched (for a potential duplicate).
     /// Omitted for callers without a role that may read candidates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidates: Option<Vec<CandidateJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adjudication: Option<AdjudicationJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub deleted_at: Option<jiff::Timestamp>,
 }
 
 impl EnrollmentResponse {
@@ -252,6 +280,8 @@ impl EnrollmentResponse {
             reference_id: e.reference_id.clone(),
             status: e.status.into(),
             decided_at: e.decided_at,
+            gallery_size: e.gallery_size as u64,
+            threshold: e.threshold,
             candidates: show_candidates.then(|| CandidateJson::list(&e.candidates)),
             adjudication: e.adjudication.as_ref().map(|a| AdjudicationJson {
                 verdict: a.verdict.into(),
@@ -259,6 +289,7 @@ impl EnrollmentResponse {
                 comment: a.comment.clone(),
                 at: a.at,
             }),
+            deleted_at: e.deleted_at,
         }
     }
 }
@@ -294,12 +325,13 @@ pub struct IdentifyRequest {
     pub face: Option<FaceInput>,
     #[serde(default)]
     pub mode: ModeJson,
-    /// Investigation: list length (1..=1000, default 20).
+    /// List length (1..=1000); investigation defaults to 20,
+    /// identification to no limit.
     #[serde(default)]
     pub max_candidates: Option<u32>,
-    /// Identification: fused score threshold.
+    /// Identification: fused-evidence threshold (-log10 FMR).
     #[serde(default)]
-    pub threshold: Option<f32>,
+    pub threshold: Option<f64>,
     /// Identification: target false positive identification rate (0..1).
     #[serde(default)]
     pub target_fpir: Option<f64>,
@@ -313,6 +345,9 @@ pub struct IdentifyRequest {
 pub struct IdentifyResponse {
     /// Number of gallery identities searched.
     pub gallery_size: u64,
+    /// The fused-evidence threshold applied (identification mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
     /// SHA-256 of the probe, as written to the audit log.
     pub probe_sha256: String,
     pub candidates: Vec<CandidateJson>,
@@ -333,24 +368,26 @@ pub struct VerifyRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VerifyResponse {
     pub reference_id: String,
-    pub score: f32,
+    /// Fused evidence (-log10 FMR).
+    pub score: f64,
     pub is_match: bool,
-    pub decision_threshold: f32,
+    /// The evidence needed to call it a match.
+    pub threshold: f64,
     pub fingers: Vec<FingerScoreJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub face: Option<f32>,
+    pub face: Option<FaceScoreJson>,
     pub probe_sha256: String,
 }
 
 impl VerifyResponse {
-    pub fn new(reference_id: String, v: &engine::Verification, probe_sha256: String) -> Self {
+    pub fn new(v: &engine::Verification, probe_sha256: String) -> Self {
         Self {
-            reference_id,
+            reference_id: v.reference_id.clone(),
             score: v.score,
             is_match: v.is_match,
-            decision_threshold: v.decision_threshold,
+            threshold: v.threshold,
             fingers: fingers_json(&v.fingers),
-            face: v.face,
+            face: v.face.as_ref().map(face_json),
             probe_sha256,
         }
     }
@@ -363,6 +400,9 @@ pub struct StatsResponse {
     pub identities: u64,
     /// Enrollments held for adjudication.
     pub held_enrollments: u64,
+    pub confirmed_duplicates: u64,
+    pub deleted: u64,
+    /// Bytes of the gallery on disk.
     pub gallery_bytes: u64,
     /// Matching requests queued or running now.
     pub pending_work: u64,

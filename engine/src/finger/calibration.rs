@@ -49,7 +49,9 @@ impl Calibration {
             });
         }
         let finite = points.iter().all(|p| p.0.is_finite() && p.1.is_finite());
-        let rising = points.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 > w[0].1);
+        let rising = points
+            .windows(2)
+            .all(|w| w[1].0 > w[0].0 && w[1].1 > w[0].1);
         if !finite || !rising {
             return Err(EngineError::Calibration {
                 reason: "points must be finite and rise strictly",

@@ -81,7 +81,8 @@ pub fn encode_gallery(template: &FingerTemplate) -> Result<Vec<u8>> {
     template.validate()?;
     let minutiae = select_minutiae(template, MAX_GALLERY_MINUTIAE);
     let n = minutiae.len();
-    let mut out = Vec::with_capacity(HEADER_BYTES + n * (MINUTIA_BYTES + NEIGHBOUR_BYTES) + CRC_BYTES);
+    let mut out =
+        Vec::with_capacity(HEADER_BYTES + n * (MINUTIA_BYTES + NEIGHBOUR_BYTES) + CRC_BYTES);
     out.push(GALLERY_FORMAT_VERSION);
     // n <= 64 by selection.
     out.push(n as u8);
@@ -104,7 +105,9 @@ pub fn encode_gallery(template: &FingerTemplate) -> Result<Vec<u8>> {
             .enumerate()
             .filter(|&(j, _)| j != i)
             .map(|(j, &(xj, yj))| ((xj - xi).powi(2) + (yj - yi).powi(2), j))
-            .filter(|&(d2, _)| (MIN_EDGE_PX * MIN_EDGE_PX..=MAX_EDGE_PX * MAX_EDGE_PX).contains(&d2))
+            .filter(|&(d2, _)| {
+                (MIN_EDGE_PX * MIN_EDGE_PX..=MAX_EDGE_PX * MAX_EDGE_PX).contains(&d2)
+            })
             .collect();
         best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut packed = 0u32;

@@ -87,9 +87,8 @@ pub(crate) fn atan2_fast(y: f32, x: f32) -> f32 {
     let t = ax.min(ay) / max;
     let s = t * t;
     // Odd minimax polynomial for atan on [0, 1] (error about 1e-5 rad).
-    let mut r = t
-        * (0.999_866
-            + s * (-0.330_299_5 + s * (0.180_141 + s * (-0.085_133 + s * 0.020_835_1))));
+    let mut r =
+        t * (0.999_866 + s * (-0.330_299_5 + s * (0.180_141 + s * (-0.085_133 + s * 0.020_835_1))));
     if ay > ax {
         r = PI / 2.0 - r;
     }
@@ -134,7 +133,15 @@ mod tests {
             dpi: 1000,
             quality: 50,
             minutiae: (0..5)
-                .map(|i| Minutia::new(100.0 * i as f32, 10.0, 0.0, MinutiaKind::Ending, [5, 90, 10, 80, 70][i]))
+                .map(|i| {
+                    Minutia::new(
+                        100.0 * i as f32,
+                        10.0,
+                        0.0,
+                        MinutiaKind::Ending,
+                        [5, 90, 10, 80, 70][i],
+                    )
+                })
                 .collect(),
         };
         let kept = select_minutiae(&t, 3);

@@ -1,8 +1,8 @@
 //! Consolidation: from one root correspondence to a one-to-one pairing of
 //! minutiae under a rigid alignment with distortion-tolerant thresholds.
 
-use super::geometry::{Point, angle_diff, atan2_fast};
 use super::gallery::MAX_GALLERY_MINUTIAE;
+use super::geometry::{Point, angle_diff, atan2_fast};
 
 /// Grid cell side in pixels; also the largest pairing distance.
 pub(crate) const CELL_PX: f32 = 24.0;
@@ -102,7 +102,11 @@ pub struct Alignment {
 }
 
 impl Alignment {
-    pub(crate) fn new(rotation_rad: f32, gallery_anchor: (f32, f32), probe_anchor: (f32, f32)) -> Self {
+    pub(crate) fn new(
+        rotation_rad: f32,
+        gallery_anchor: (f32, f32),
+        probe_anchor: (f32, f32),
+    ) -> Self {
         let (sin, cos) = rotation_rad.sin_cos();
         Self {
             rotation_rad,

@@ -5,7 +5,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use hoviyat_models::{EnrollmentRecord, FaceTemplate, FingerPosition, FingerTemplate, ModelError};
+pub use hoviyat_engine::abis::{
+    Adjudication, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
+    IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,
+};
+use hoviyat_models::{EnrollmentRecord, ModelError};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,111 +35,13 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, Default)]
 pub struct AbisConfig {}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Cleared,
-    PotentialDuplicate,
-    ConfirmedDuplicate,
-    Deleted,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Distinct,
-    Duplicate,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Adjudication {
-    pub verdict: Verdict,
-    pub by: String,
-    pub comment: String,
-    pub at: jiff::Timestamp,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FingerScore {
-    pub position: FingerPosition,
-    pub score: f32,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Candidate {
-    pub reference_id: String,
-    pub score: f32,
-    pub fingers: Vec<FingerScore>,
-    pub face: Option<f32>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Enrollment {
-    pub reference_id: String,
-    pub status: Status,
-    pub decided_at: jiff::Timestamp,
-    pub candidates: Vec<Candidate>,
-    pub adjudication: Option<Adjudication>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EnrollOutcome {
-    pub enrollment: Enrollment,
-    pub replayed: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Probe {
-    pub fingers: Vec<FingerTemplate>,
-    pub face: Option<FaceTemplate>,
-}
-
-#[derive(Debug, Clone)]
-pub enum Mode {
-    Investigation {
-        max_candidates: usize,
-    },
-    Identification {
-        threshold: Option<f32>,
-        target_fpir: Option<f64>,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub struct IdentifyOptions {
-    pub mode: Mode,
-    pub restrict_to: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Identification {
-    pub candidates: Vec<Candidate>,
-    pub gallery_size: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Verification {
-    pub score: f32,
-    pub fingers: Vec<FingerScore>,
-    pub face: Option<f32>,
-    pub decision_threshold: f32,
-    pub is_match: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Stats {
-    pub identities: u64,
-    pub held: u64,
-    pub gallery_bytes: u64,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct KernelReport {
     pub finger: String,
     pub face: String,
 }
 
-const THRESHOLD: f32 = 0.8;
+const THRESHOLD: f64 = 0.8;
 
 struct Entry {
     record: EnrollmentRecord,
@@ -169,20 +75,25 @@ fn compare(probe: &Probe, record: &EnrollmentRecord, reference_id: &str) -> Cand
     for f in &probe.fingers {
         if let Some(g) = record.finger(f.position) {
             let same = f.minutiae == g.minutiae;
+            let raw = if same { 1.0 } else { 0.0 };
             fingers.push(FingerScore {
                 position: f.position,
-                score: if same { 1.0 } else { 0.0 },
+                raw,
+                evidence: f64::from(raw),
             });
         }
     }
     let face = match (&probe.face, &record.face) {
-        (Some(p), Some(g)) => cosine(&p.values, &g.values),
+        (Some(p), Some(g)) => cosine(&p.values, &g.values).map(|c| FaceScore {
+            cosine: c,
+            evidence: f64::from(c),
+        }),
         _ => None,
     };
-    let best = fingers.iter().map(|f| f.score).fold(0.0f32, f32::max);
+    let best = fingers.iter().map(|f| f.evidence).fold(0.0f64, f64::max);
     Candidate {
         reference_id: reference_id.to_owned(),
-        score: best.max(face.unwrap_or(0.0)),
+        score: best.max(face.map_or(0.0, |f| f.evidence)),
         fingers,
         face,
     }
@@ -229,12 +140,19 @@ impl Abis {
         } else {
             Status::PotentialDuplicate
         };
+        let gallery_size = state
+            .values()
+            .filter(|e| e.0.enrollment.status == Status::Cleared)
+            .count();
         let enrollment = Enrollment {
             reference_id: record.reference_id.clone(),
             status,
             decided_at: jiff::Timestamp::now(),
             candidates,
+            threshold: THRESHOLD,
+            gallery_size,
             adjudication: None,
+            deleted_at: None,
         };
         state.insert(
             record.reference_id.clone(),
@@ -303,7 +221,7 @@ impl Abis {
                     .is_none_or(|r| r.iter().any(|x| x == *id))
             })
             .collect();
-        let gallery_size = gallery.len() as u64;
+        let gallery_size = gallery.len();
         let mut candidates: Vec<Candidate> = gallery
             .into_iter()
             .map(|(id, e)| compare(probe, &e.0.record, id))
@@ -311,14 +229,20 @@ impl Abis {
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
         match options.mode {
             Mode::Investigation { max_candidates } => candidates.truncate(max_candidates),
-            Mode::Identification { threshold, .. } => {
+            Mode::Identification {
+                threshold,
+                max_candidates,
+                ..
+            } => {
                 let t = threshold.unwrap_or(THRESHOLD);
                 candidates.retain(|c| c.score >= t);
+                candidates.truncate(max_candidates.unwrap_or(usize::MAX));
             }
         }
         Ok(Identification {
             candidates,
             gallery_size,
+            threshold: Some(THRESHOLD),
         })
     }
 
@@ -331,10 +255,11 @@ impl Abis {
             })?;
         let c = compare(probe, &e.0.record, reference_id);
         Ok(Verification {
+            reference_id: reference_id.to_owned(),
             score: c.score,
             fingers: c.fingers,
             face: c.face,
-            decision_threshold: THRESHOLD,
+            threshold: THRESHOLD,
             is_match: c.score >= THRESHOLD,
         })
     }
@@ -347,6 +272,7 @@ impl Abis {
                 reference_id: reference_id.to_owned(),
             })?;
         e.0.enrollment.status = Status::Deleted;
+        e.0.enrollment.deleted_at = Some(jiff::Timestamp::now());
         Ok(e.0.enrollment.clone())
     }
 
@@ -356,12 +282,15 @@ impl Abis {
             state
                 .values()
                 .filter(|e| e.0.enrollment.status == s)
-                .count() as u64
+                .count()
         };
         Stats {
             identities: count(Status::Cleared),
             held: count(Status::PotentialDuplicate),
-            gallery_bytes: 0,
+            confirmed_duplicates: count(Status::ConfirmedDuplicate),
+            deleted: count(Status::Deleted),
+            bytes_on_disk: 0,
+            pending: 0,
         }
     }
 

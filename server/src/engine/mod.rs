@@ -5,7 +5,7 @@
 mod interim;
 
 pub use interim::{
-    Abis, AbisConfig, Candidate, EngineError, EnrollOutcome, Enrollment, FingerScore,
+    Abis, AbisConfig, Candidate, EngineError, EnrollOutcome, Enrollment, FaceScore, FingerScore,
     Identification, IdentifyOptions, KernelReport, Mode, Probe, Stats, Status, Verdict,
     Verification,
 };

@@ -28,10 +28,12 @@ pub async fn stats(
     let abis = Arc::clone(&state.abis);
     let s = WorkQueue::io(move || abis.stats()).await?;
     Ok(Json(StatsResponse {
-        identities: s.identities,
-        held_enrollments: s.held,
-        gallery_bytes: s.gallery_bytes,
-        pending_work: state.work.pending() as u64,
+        identities: s.identities as u64,
+        held_enrollments: s.held as u64,
+        confirmed_duplicates: s.confirmed_duplicates as u64,
+        deleted: s.deleted as u64,
+        gallery_bytes: s.bytes_on_disk,
+        pending_work: (state.work.pending() + s.pending) as u64,
     }))
 }
 

@@ -41,10 +41,10 @@ pub async fn metrics(
     let abis = Arc::clone(&state.abis);
     let s = WorkQueue::io(move || abis.stats()).await?;
     let text = state.metrics.render(Gauges {
-        identities: s.identities,
-        held: s.held,
-        gallery_bytes: s.gallery_bytes,
-        pending_work: state.work.pending() as u64,
+        identities: s.identities as u64,
+        held: s.held as u64,
+        gallery_bytes: s.bytes_on_disk,
+        pending_work: (state.work.pending() + s.pending) as u64,
     });
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }

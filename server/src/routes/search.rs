@@ -54,9 +54,21 @@ fn options(req: &IdentifyRequest) -> Result<IdentifyOptions, ApiError> {
                 )
                 .at("target_fpir"));
             }
+            let max_candidates = match req.max_candidates {
+                None => None,
+                Some(n) if (1..=MAX_CANDIDATES).contains(&n) => Some(n as usize),
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        "out_of_range",
+                        format!("max_candidates must be 1..={MAX_CANDIDATES}"),
+                    )
+                    .at("max_candidates"));
+                }
+            };
             Mode::Identification {
                 threshold: req.threshold,
                 target_fpir: req.target_fpir,
+                max_candidates,
             }
         }
     };
@@ -117,7 +129,7 @@ pub async fn identify(
             actor_name: caller.name.clone(),
             endpoint: "POST /v1/identify".into(),
             probe_sha256: Some(probe_hash.clone()),
-            gallery_size: Some(found.gallery_size),
+            gallery_size: Some(found.gallery_size as u64),
             candidates: super::audit_candidates(&found.candidates),
             outcome: format!("{} candidates", found.candidates.len()),
             ..AuditEvent::default()
@@ -125,7 +137,8 @@ pub async fn identify(
     )
     .await?;
     Ok(Json(IdentifyResponse {
-        gallery_size: found.gallery_size,
+        gallery_size: found.gallery_size as u64,
+        threshold: found.threshold,
         probe_sha256: probe_hash,
         candidates: CandidateJson::list(&found.candidates),
     }))
@@ -180,5 +193,5 @@ pub async fn verify(
         },
     )
     .await?;
-    Ok(Json(VerifyResponse::new(reference_id, &v, probe_hash)))
+    Ok(Json(VerifyResponse::new(&v, probe_hash)))
 }
