@@ -152,13 +152,13 @@ pub fn verify(data_dir: &Path) -> Result<VerifyReport, AuditError> {
                     Ok(_) => None,
                 }
             };
-            if let Some(reason) = reason {
-                if first_break.is_none() {
-                    first_break = Some(ChainBreak {
-                        line: lineno,
-                        reason,
-                    });
-                }
+            if let Some(reason) = reason
+                && first_break.is_none()
+            {
+                first_break = Some(ChainBreak {
+                    line: lineno,
+                    reason,
+                });
             }
             prev = sha256_hex(body);
             entries += 1;

@@ -26,6 +26,7 @@ pub mod fsutil;
 pub mod input;
 pub mod keys;
 pub mod limits;
+pub mod loadgen;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

@@ -108,3 +108,39 @@ impl WorkQueue {
             .map_err(ApiError::internal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_beyond_the_pending_bound_is_refused_with_retry_after() {
+        let q = WorkQueue::new(&Limits {
+            max_pending: 1,
+            workers: 1,
+            ..Limits::default()
+        });
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = tokio::sync::oneshot::channel();
+        let busy_q = q.clone();
+        let first = tokio::spawn(async move {
+            busy_q
+                .run(move || {
+                    let _ = started_tx.send(());
+                    let _ = wait.recv();
+                    7
+                })
+                .await
+        });
+        started.await.unwrap();
+        assert_eq!(q.pending(), 1);
+        let refused = q.run(|| 8).await.unwrap_err();
+        assert_eq!(refused.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.retry_after_s, Some(1));
+        release.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), 7);
+        // The permit came back with the finished work.
+        assert_eq!(q.run(|| 9).await.unwrap(), 9);
+        assert_eq!(q.pending(), 0);
+    }
+}

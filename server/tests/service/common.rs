@@ -26,7 +26,6 @@ pub struct Keys {
 #[derive(Debug)]
 pub struct Service {
     pub dir: tempfile::TempDir,
-    pub state: Arc<AppState>,
     pub app: Router,
     pub keys: Keys,
 }
@@ -45,13 +44,8 @@ pub fn service_with(limits: Limits) -> Service {
     let dir = tempfile::tempdir().unwrap();
     let keys = make_keys(dir.path());
     let state = Arc::new(AppState::open(dir.path(), limits).unwrap());
-    let app = router(Arc::clone(&state));
-    Service {
-        dir,
-        state,
-        app,
-        keys,
-    }
+    let app = router(state);
+    Service { dir, app, keys }
 }
 
 pub fn service() -> Service {
