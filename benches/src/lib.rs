@@ -1,2 +1,5 @@
 //! Shared helpers of Hoviyat's criterion benches (fixture sizes and seeds).
 #![forbid(unsafe_code)]
+
+pub mod fingers;
+pub mod finger_bench;

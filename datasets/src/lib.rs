@@ -5,5 +5,6 @@
 
 mod error;
 pub mod faces;
+pub mod minutiae_impressions;
 
 pub use error::{DatasetError, Result};

@@ -128,6 +128,23 @@ pub enum EngineError {
     #[error("state blob is {len} bytes; at most {max} allowed")]
     StateTooLarge { len: usize, max: usize },
 
+    // Dedup facade.
+    /// An enrollment with this reference id exists and holds another record.
+    #[error("reference id {reference_id:?} is already enrolled with a different record")]
+    ReferenceExists { reference_id: String },
+    /// An adjudication names an enrollment that is not held for one.
+    #[error("enrollment {reference_id:?} is {status:?}, not held for adjudication")]
+    NotHeld {
+        reference_id: String,
+        status: crate::abis::Status,
+    },
+    /// An enrollment state could not be serialised.
+    #[error("enrollment state could not be encoded: {reason}")]
+    StateEncoding { reason: String },
+    /// A stored finger blob is damaged.
+    #[error("stored finger blob is damaged: {what}")]
+    BadFingerBlob { what: &'static str },
+
     // Face search.
     #[error("face gallery mean has {got} values; the gallery dimension is {expected}")]
     FaceMeanLength { expected: usize, got: usize },

@@ -1,42 +1,60 @@
 //! Turning an [`EnrollmentRecord`] into a gallery row ([`PreparedRecord`]):
-//! the canonical record bytes, a quantised face code and finger blobs.
+//! the canonical record bytes, the face code and the finger blobs.
+//!
+//! # Finger blob
+//! Each finger's blob holds what 1:N search reads for that finger:
+//! ```text
+//! version:u8 (= 1)  flags:u8 (bit 0: screening vector present)
+//! [screen: i8; SCREEN_DIM]          if flag bit 0
+//! matcher gallery form               (crate::finger::encode_gallery), rest of the blob
+//! ```
 
 use hoviyat_models::binary::{decode_record, encode_record};
-use hoviyat_models::{EnrollmentRecord, MinutiaKind, ModelError};
+use hoviyat_models::{EnrollmentRecord, FingerPosition, FingerTemplate};
 
+use crate::face::FaceCodec;
+use crate::screen::{self, SCREEN_DIM};
 use crate::store::{FaceCode, GalleryConfig, PreparedRecord};
-use crate::{EngineError, Result};
+use crate::{EngineError, Result, finger};
+
+const BLOB_VERSION: u8 = 1;
+const FLAG_SCREEN: u8 = 1;
 
 /// Builds the gallery row of `record`.
 ///
-/// The face code is made from the record's canonical (f16) face values, so
-/// re-preparing a stored record gives the same code. A face is coded only
-/// when the gallery has a face dimension. Fingers without minutiae get no
-/// blob (the record bytes still hold them).
+/// Everything is derived from the record's canonical form (what
+/// `decode_record(encode_record(record))` gives back), so re-preparing a
+/// stored record gives the same row. A face is coded only when the gallery
+/// has a face dimension; fingers without minutiae get no blob (the record
+/// bytes still hold them).
 pub fn prepare_record(
     record: &EnrollmentRecord,
     config: &GalleryConfig,
+    face_codec: Option<&FaceCodec>,
     searchable: bool,
     state: Vec<u8>,
 ) -> Result<PreparedRecord> {
     record.validate(config.face_dim)?;
     let record_bytes = encode_record(record)?;
     let canonical = decode_record(&record_bytes)?;
-    let face = match (&canonical.face, config.face_dim) {
-        (Some(face), Some(_)) => Some(quantise_face(&face.values, config.face_mean.as_deref())?),
+    let face = match (&canonical.face, face_codec) {
+        (Some(face), Some(codec)) => {
+            let (codes, aux) = codec.encode(&face.values)?;
+            Some(FaceCode { codes, aux })
+        }
         _ => None,
     };
-    let mut fingers: Vec<(hoviyat_models::FingerPosition, Vec<u8>)> = Vec::new();
-    for finger in &canonical.fingers {
-        if finger.minutiae.is_empty() {
+    let mut fingers: Vec<(FingerPosition, Vec<u8>)> = Vec::new();
+    for template in &canonical.fingers {
+        if template.minutiae.is_empty() {
             continue;
         }
-        if fingers.iter().any(|(p, _)| *p == finger.position) {
+        if fingers.iter().any(|(p, _)| *p == template.position) {
             return Err(EngineError::DuplicateFingerBlob {
-                position: finger.position,
+                position: template.position,
             });
         }
-        fingers.push((finger.position, pack_minutiae(&finger.minutiae)));
+        fingers.push((template.position, finger_blob(template)?));
     }
     Ok(PreparedRecord {
         reference_id: record.reference_id.clone(),
@@ -48,100 +66,135 @@ pub fn prepare_record(
     })
 }
 
-// PROVISIONAL: a stand-in face quantiser (mean-subtract, L2-normalise,
-// symmetric int8, aux = [scale, 1]) until the face module's encoder is
-// glued in by the lead.
-fn quantise_face(values: &[f32], mean: Option<&[f32]>) -> Result<FaceCode> {
-    let centred: Vec<f32> = match mean {
-        Some(m) => values.iter().zip(m).map(|(v, m)| v - m).collect(),
-        None => values.to_vec(),
-    };
-    let norm = centred.iter().map(|v| v * v).sum::<f32>().sqrt();
-    if !(norm > 0.0 && norm.is_finite()) {
-        return Err(ModelError::FaceZeroVector.into());
+/// The blob stored for one finger (see the module docs).
+pub fn finger_blob(template: &FingerTemplate) -> Result<Vec<u8>> {
+    let form = finger::encode_gallery(template)?;
+    let screen = screen::encode(template);
+    let mut out = Vec::with_capacity(2 + SCREEN_DIM + form.len());
+    out.push(BLOB_VERSION);
+    out.push(if screen.is_some() { FLAG_SCREEN } else { 0 });
+    if let Some(code) = screen {
+        out.extend(code.iter().map(|&c| c as u8));
     }
-    let max_abs = centred.iter().fold(0.0f32, |m, v| m.max(v.abs())) / norm;
-    let scale = max_abs / 127.0;
-    let codes = centred
-        .iter()
-        .map(|v| ((v / norm) / scale).round().clamp(-127.0, 127.0) as i8)
-        .collect();
-    Ok(FaceCode {
-        codes,
-        aux: [scale, 1.0],
-    })
+    out.extend_from_slice(&form);
+    Ok(out)
 }
 
-// PROVISIONAL: a stand-in finger blob (each minutia packed in 6 bytes:
-// x and y in quarter pixels as u16, angle in 1/256 turn, kind in the top two
-// bits and quality scaled to 0..=63 in the low six) until the fingerprint
-// matcher's packed form is glued in by the lead.
-fn pack_minutiae(minutiae: &[hoviyat_models::Minutia]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(6 * minutiae.len());
-    for m in minutiae {
-        let q = |v: f32| (v * 4.0).round().clamp(0.0, f32::from(u16::MAX)) as u16;
-        out.extend_from_slice(&q(m.x_px).to_le_bytes());
-        out.extend_from_slice(&q(m.y_px).to_le_bytes());
-        let turns = m.angle_rad.rem_euclid(std::f32::consts::TAU) / std::f32::consts::TAU;
-        out.push(((turns * 256.0).round() as u32 % 256) as u8);
-        let kind = match m.kind {
-            MinutiaKind::Other => 0u8,
-            MinutiaKind::Ending => 1,
-            MinutiaKind::Bifurcation => 2,
-        };
-        out.push(kind << 6 | ((u32::from(m.quality.min(100)) * 63 / 100) as u8));
+/// The parts of a stored finger blob.
+#[derive(Debug, Clone, Copy)]
+pub struct FingerBlob<'a> {
+    /// The screening vector, when the finger had enough minutiae.
+    pub screen: Option<&'a [i8; SCREEN_DIM]>,
+    /// The matcher's gallery form.
+    pub form: &'a [u8],
+}
+
+/// Splits a stored finger blob; a blob of another version or too short is
+/// a typed error.
+pub fn split_finger_blob(blob: &[u8]) -> Result<FingerBlob<'_>> {
+    let bad = |what| EngineError::BadFingerBlob { what };
+    let (&version, rest) = blob.split_first().ok_or(bad("empty blob"))?;
+    if version != BLOB_VERSION {
+        return Err(bad("unknown blob version"));
     }
-    out
+    let (&flags, rest) = rest.split_first().ok_or(bad("missing flags"))?;
+    if flags & FLAG_SCREEN == 0 {
+        return Ok(FingerBlob {
+            screen: None,
+            form: rest,
+        });
+    }
+    let (screen, form) = rest
+        .split_at_checked(SCREEN_DIM)
+        .ok_or(bad("truncated screening vector"))?;
+    let screen: &[i8] = bytemuck::cast_slice(screen);
+    let screen: &[i8; SCREEN_DIM] = screen
+        .try_into()
+        .map_err(|_| bad("truncated screening vector"))?;
+    Ok(FingerBlob {
+        screen: Some(screen),
+        form,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hoviyat_models::{FaceTemplate, FingerPosition, FingerTemplate, Minutia};
+    use hoviyat_models::{FaceTemplate, Minutia, MinutiaKind};
 
     fn record() -> EnrollmentRecord {
+        let minutiae = (0..30)
+            .map(|i| {
+                let t = i as f32;
+                Minutia::new(
+                    30.0 + (t * 37.0) % 200.0,
+                    40.0 + (t * 53.0) % 260.0,
+                    t * 0.7,
+                    MinutiaKind::Ending,
+                    50,
+                )
+            })
+            .collect();
+        let thumb = FingerTemplate {
+            position: FingerPosition::RightThumb,
+            width_px: 300,
+            height_px: 360,
+            dpi: 500,
+            quality: 60,
+            minutiae,
+        };
         EnrollmentRecord::new(
             "r-1",
-            vec![FingerTemplate {
-                position: FingerPosition::RightIndex,
-                width_px: 300,
-                height_px: 400,
-                dpi: 500,
-                quality: 60,
-                minutiae: vec![
-                    Minutia::new(10.25, 20.5, 1.0, MinutiaKind::Ending, 100),
-                    Minutia::new(110.0, 220.0, 4.0, MinutiaKind::Bifurcation, 0),
-                ],
-            }],
-            Some(FaceTemplate::new("m", vec![3.0, -4.0, 0.0, 0.0])),
+            vec![thumb],
+            Some(FaceTemplate::new("m", vec![0.3, -0.2, 0.9, 0.1])),
         )
     }
 
     #[test]
-    fn face_codes_are_unit_scaled_int8_and_blobs_six_bytes_a_minutia() {
+    fn rows_hold_the_canonical_record_a_face_code_and_split_able_blobs() {
         let config = GalleryConfig {
             face_dim: Some(4),
             ..Default::default()
         };
-        let p = prepare_record(&record(), &config, true, vec![]).unwrap();
-        let face = p.face.unwrap();
-        // Normalised (0.6, -0.8): the largest magnitude maps to 127.
-        assert_eq!(face.codes, vec![95, -127, 0, 0]);
-        assert!((face.aux[0] - 0.8 / 127.0).abs() < 1e-7);
-        let (pos, blob) = &p.fingers[0];
-        assert_eq!(*pos, FingerPosition::RightIndex);
-        assert_eq!(blob.len(), 12);
-        assert_eq!(&blob[..4], &[41, 0, 82, 0]);
-        assert_eq!(blob[5], 1 << 6 | 63);
-        assert_eq!(blob[11], 2 << 6);
+        let codec = FaceCodec::new(4, None).unwrap();
+        let row = prepare_record(&record(), &config, Some(&codec), true, vec![]).unwrap();
+        assert_eq!(
+            decode_record(&row.record_bytes).unwrap(),
+            hoviyat_models::binary::canonicalize(&record()).unwrap()
+        );
+        assert_eq!(row.face.as_ref().map(|f| f.codes.len()), Some(4));
+        let (position, blob) = &row.fingers[0];
+        assert_eq!(*position, FingerPosition::RightThumb);
+        let parts = split_finger_blob(blob).unwrap();
+        assert!(parts.screen.is_some());
+        assert!(!parts.form.is_empty());
+        // Preparing the stored record again gives the same row.
+        let again = prepare_record(
+            &decode_record(&row.record_bytes).unwrap(),
+            &config,
+            Some(&codec),
+            true,
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(again, row);
     }
 
     #[test]
-    fn wrong_face_dimension_is_refused() {
+    fn damaged_blobs_are_typed_errors() {
+        assert!(split_finger_blob(&[]).is_err());
+        assert!(split_finger_blob(&[9, 0]).is_err());
+        assert!(split_finger_blob(&[BLOB_VERSION, FLAG_SCREEN, 1, 2]).is_err());
+        assert!(split_finger_blob(&[BLOB_VERSION, 0, 7]).is_ok());
+    }
+
+    #[test]
+    fn a_face_of_the_wrong_dimension_is_refused() {
         let config = GalleryConfig {
             face_dim: Some(8),
             ..Default::default()
         };
-        assert!(prepare_record(&record(), &config, true, vec![]).is_err());
+        let codec = FaceCodec::new(8, None).unwrap();
+        assert!(prepare_record(&record(), &config, Some(&codec), true, vec![]).is_err());
     }
 }

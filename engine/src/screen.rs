@@ -146,6 +146,14 @@ impl ScreenMean {
         self.count -= 1;
     }
 
+    /// Adds every vector another mean holds.
+    pub fn merge(&mut self, other: &ScreenMean) {
+        for (s, o) in self.sum.iter_mut().zip(&other.sum) {
+            *s += o;
+        }
+        self.count += other.count;
+    }
+
     /// Vectors added so far.
     pub fn count(&self) -> u64 {
         self.count

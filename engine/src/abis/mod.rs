@@ -1,13 +1,906 @@
 //! The dedup facade: what the enrollment pipeline and investigators call.
 //!
-//! The facade itself (atomic identify-then-insert over the gallery store,
-//! statuses, adjudication) lands with the store and matchers; this module
-//! holds its public types.
+//! [`Abis`] owns one gallery. [`Abis::enroll`] identifies a new record
+//! against everyone enrolled and stores it, atomically: enrollments are
+//! decided one at a time against a snapshot that holds every enrollment
+//! acknowledged before, so two enrollments of the same person can never both
+//! be cleared. A record with a mate above the dedup threshold is stored but
+//! held out of searches (`potential_duplicate`) until an adjudicator decides.
+//! Investigators search with [`Abis::identify`] and [`Abis::verify`].
+//!
+//! Scores are fused evidence, `-log10` of the estimated false-match rate
+//! (see [`crate::fusion`]); the dedup threshold follows the gallery size:
+//! `log10(N / target_fpir)`.
+//!
+//! ```
+//! use hoviyat_engine::abis::{Abis, AbisConfig, Status};
+//! use hoviyat_engine::models::{EnrollmentRecord, FaceTemplate};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let config = AbisConfig { face_dim: Some(3), ..AbisConfig::default() };
+//! let abis = Abis::open(dir.path(), &config).unwrap();
+//! let alice = EnrollmentRecord::new("alice", vec![], Some(FaceTemplate::new("m", vec![1.0, 0.2, 0.1])));
+//! let outcome = abis.enroll(alice).unwrap();
+//! assert_eq!(outcome.enrollment.status, Status::Cleared);
+//! ```
 
 pub mod calibration;
+mod search;
 mod types;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use hoviyat_models::EnrollmentRecord;
+use hoviyat_models::binary::{canonicalize, encode_record};
+
+use self::calibration::FaceCalibration;
+use self::search::{Rows, Scope, SearchPlan, Searcher};
+use crate::face::FaceCodec;
+use crate::prepare::{prepare_record, split_finger_blob};
+use crate::screen::ScreenMean;
+use crate::store::{Gallery, GalleryConfig, Snapshot};
+use crate::{EngineError, Result, fusion};
 
 pub use types::{
     Adjudication, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
     IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,
 };
+
+/// Candidates kept on a dedup decision (the strongest first).
+const DEDUP_CANDIDATES: usize = 20;
+/// Face pairs sampled to fit the face impostor distribution.
+const CALIBRATION_PAIRS: usize = 4000;
+
+/// How an [`Abis`] is set up. The `face_*` fields matter only when the
+/// gallery is created; an existing gallery keeps its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AbisConfig {
+    /// Face template dimension of a new gallery (`None`: fingers only).
+    pub face_dim: Option<usize>,
+    /// Face model of a new gallery's templates.
+    pub face_model: Option<String>,
+    /// Mean template subtracted before comparing faces (non-centred models).
+    pub face_mean: Option<Vec<f32>>,
+    /// False-positive identification rate the dedup threshold aims at.
+    pub dedup_target_fpir: f64,
+    /// Evidence a 1:1 verification needs (4 = FMR 1 in 10,000).
+    pub verify_threshold: f64,
+    /// Face candidates considered per search.
+    pub face_candidates: usize,
+    /// Galleries smaller than this are compared exhaustively.
+    pub screen_min_identities: usize,
+    /// Full finger comparisons spent per screened search.
+    pub screened_comparisons: usize,
+}
+
+impl Default for AbisConfig {
+    fn default() -> Self {
+        Self {
+            face_dim: Some(512),
+            face_model: None,
+            face_mean: None,
+            dedup_target_fpir: 1e-3,
+            verify_threshold: 4.0,
+            face_candidates: 50,
+            screen_min_identities: 2_000,
+            screened_comparisons: 4_000,
+        }
+    }
+}
+
+/// Caches derived from the gallery's contents.
+#[derive(Debug, Default)]
+struct Derived {
+    /// Screening means per finger position code, once computed.
+    screen_means: Option<Vec<ScreenMean>>,
+    face_calibration: FaceCalibration,
+    /// Faces in the gallery when the calibration was fitted.
+    calibrated_at_faces: u64,
+}
+
+/// A gallery with its dedup and search logic (see the module docs).
+#[derive(Debug)]
+pub struct Abis {
+    gallery: Gallery,
+    codec: Option<FaceCodec>,
+    config: AbisConfig,
+    /// Held while a dedup decision is taken and stored.
+    decide: Mutex<()>,
+    derived: RwLock<Derived>,
+    pending: AtomicUsize,
+}
+
+impl Abis {
+    /// Opens the gallery in `dir`, creating it (with `config`'s face
+    /// settings) when the directory holds none.
+    pub fn open(dir: impl AsRef<Path>, config: &AbisConfig) -> Result<Self> {
+        let dir = dir.as_ref();
+        let gallery = if dir.join(crate::store::MANIFEST_FILE).exists() {
+            Gallery::open(dir)?
+        } else {
+            std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            Gallery::create(
+                dir,
+                GalleryConfig {
+                    face_dim: config.face_dim,
+                    face_model: config.face_model.clone(),
+                    face_mean: config.face_mean.clone(),
+                },
+            )?
+        };
+        Self::with_gallery(gallery, config)
+    }
+
+    /// Wraps an open gallery.
+    pub fn with_gallery(gallery: Gallery, config: &AbisConfig) -> Result<Self> {
+        let gallery_config = gallery.snapshot().config().clone();
+        let codec = match gallery_config.face_dim {
+            Some(dim) => Some(FaceCodec::new(dim, gallery_config.face_mean.clone())?),
+            None => None,
+        };
+        Ok(Self {
+            gallery,
+            codec,
+            config: config.clone(),
+            decide: Mutex::new(()),
+            derived: RwLock::new(Derived::default()),
+            pending: AtomicUsize::new(0),
+        })
+    }
+
+    /// The gallery underneath.
+    pub fn gallery(&self) -> &Gallery {
+        &self.gallery
+    }
+
+    /// The gallery's face dimension.
+    pub fn face_dim(&self) -> Option<usize> {
+        self.codec.as_ref().map(FaceCodec::dim)
+    }
+
+    /// Identifies `record` against the gallery and stores it with the
+    /// decision (see the module docs). An identical retry of an earlier
+    /// enrollment returns its answer again; a different record under an
+    /// existing reference id is [`EngineError::ReferenceExists`].
+    pub fn enroll(&self, record: EnrollmentRecord) -> Result<EnrollOutcome> {
+        record.validate(self.face_dim())?;
+        let canonical = canonicalize(&record)?;
+        let bytes = encode_record(&canonical)?;
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        let _pending = PendingGuard(&self.pending);
+        let _decide = self.lock_decisions();
+
+        let snapshot = self.gallery.snapshot();
+        if let Some(existing) = snapshot.get(&canonical.reference_id) {
+            if existing.record_bytes() == bytes.as_slice()
+                && let Some(enrollment) = read_state(&snapshot, &canonical.reference_id)
+            {
+                return Ok(EnrollOutcome {
+                    enrollment,
+                    replayed: true,
+                });
+            }
+            return Err(EngineError::ReferenceExists {
+                reference_id: canonical.reference_id,
+            });
+        }
+
+        let rows = Rows::new(&snapshot);
+        let gallery_size = snapshot.counts().searchable as usize;
+        let threshold = fusion::threshold_for_fpir(gallery_size, self.config.dedup_target_fpir);
+        let probe = Probe {
+            fingers: canonical.fingers.clone(),
+            face: canonical.face.clone(),
+        };
+        let found = self.searcher(&snapshot, &rows, true).search(
+            &rows,
+            &Scope::new(None),
+            &probe,
+            DEDUP_CANDIDATES,
+        )?;
+        let candidates: Vec<Candidate> = found
+            .candidates
+            .into_iter()
+            .filter(|c| c.score >= threshold)
+            .collect();
+        let status = if candidates.is_empty() {
+            Status::Cleared
+        } else {
+            Status::PotentialDuplicate
+        };
+        let enrollment = Enrollment {
+            reference_id: canonical.reference_id.clone(),
+            status,
+            decided_at: jiff::Timestamp::now(),
+            candidates,
+            threshold,
+            gallery_size,
+            adjudication: None,
+            deleted_at: None,
+        };
+        let row = prepare_record(
+            &canonical,
+            snapshot.config(),
+            self.codec.as_ref(),
+            status == Status::Cleared,
+            state_bytes(&enrollment)?,
+        )?;
+        let added = searchable_screens(&row.fingers);
+        self.gallery.insert(row)?;
+        if status == Status::Cleared {
+            self.adjust_screen_means(&added, true);
+        }
+        Ok(EnrollOutcome {
+            enrollment,
+            replayed: false,
+        })
+    }
+
+    /// Stores records as cleared without identifying them (loading an
+    /// existing, already de-duplicated population), with one durable write
+    /// for the batch. Returns how many were stored.
+    pub fn import_batch(&self, records: &[EnrollmentRecord]) -> Result<usize> {
+        let _decide = self.lock_decisions();
+        let snapshot = self.gallery.snapshot();
+        let now = jiff::Timestamp::now();
+        let mut rows = Vec::with_capacity(records.len());
+        for record in records {
+            let enrollment = Enrollment {
+                reference_id: record.reference_id.clone(),
+                status: Status::Cleared,
+                decided_at: now,
+                candidates: Vec::new(),
+                threshold: 0.0,
+                gallery_size: 0,
+                adjudication: None,
+                deleted_at: None,
+            };
+            rows.push(prepare_record(
+                record,
+                snapshot.config(),
+                self.codec.as_ref(),
+                true,
+                state_bytes(&enrollment)?,
+            )?);
+        }
+        let added: Vec<_> = rows
+            .iter()
+            .flat_map(|r| searchable_screens(&r.fingers))
+            .collect();
+        let count = rows.len();
+        self.gallery.insert_batch(rows)?;
+        self.adjust_screen_means(&added, true);
+        Ok(count)
+    }
+
+    /// The state of an enrollment, if the reference id was ever enrolled.
+    pub fn enrollment(&self, reference_id: &str) -> Result<Option<Enrollment>> {
+        let snapshot = self.gallery.snapshot();
+        Ok(read_state(&snapshot, reference_id))
+    }
+
+    /// Records an adjudicator's verdict on a held enrollment: `distinct`
+    /// makes it searchable (cleared), `duplicate` confirms it.
+    pub fn adjudicate(
+        &self,
+        reference_id: &str,
+        verdict: Verdict,
+        by: &str,
+        comment: &str,
+    ) -> Result<Enrollment> {
+        let _decide = self.lock_decisions();
+        let snapshot = self.gallery.snapshot();
+        let mut enrollment =
+            read_state(&snapshot, reference_id).ok_or_else(|| EngineError::UnknownReference {
+                reference_id: reference_id.to_string(),
+            })?;
+        if enrollment.status != Status::PotentialDuplicate {
+            return Err(EngineError::NotHeld {
+                reference_id: reference_id.to_string(),
+                status: enrollment.status,
+            });
+        }
+        enrollment.status = match verdict {
+            Verdict::Distinct => Status::Cleared,
+            Verdict::Duplicate => Status::ConfirmedDuplicate,
+        };
+        enrollment.adjudication = Some(Adjudication {
+            verdict,
+            by: by.to_string(),
+            comment: comment.to_string(),
+            at: jiff::Timestamp::now(),
+        });
+        // The state first: if the flag write failed after it, a retry of a
+        // `distinct` verdict would be refused, but the row would stay out of
+        // searches, which is the safe side.
+        self.gallery
+            .set_state(reference_id, state_bytes(&enrollment)?)?;
+        if verdict == Verdict::Distinct {
+            self.gallery.set_searchable(reference_id, true)?;
+            if let Some(row) = snapshot.get(reference_id) {
+                let codes: Vec<_> = crate::store::FingerPosition::TEN
+                    .iter()
+                    .filter_map(|&p| row.finger_blob(p).map(|b| (p, b.to_vec())))
+                    .collect();
+                self.adjust_screen_means(&searchable_screens(&codes), true);
+            }
+        }
+        Ok(enrollment)
+    }
+
+    /// Deletes an enrollment: it leaves searches for good; its status stays
+    /// readable as `deleted`.
+    pub fn delete(&self, reference_id: &str) -> Result<Enrollment> {
+        let _decide = self.lock_decisions();
+        let snapshot = self.gallery.snapshot();
+        let mut enrollment =
+            read_state(&snapshot, reference_id).ok_or_else(|| EngineError::UnknownReference {
+                reference_id: reference_id.to_string(),
+            })?;
+        if enrollment.status == Status::Deleted {
+            return Err(EngineError::DeletedReference {
+                reference_id: reference_id.to_string(),
+            });
+        }
+        let was_searchable = snapshot.get(reference_id).is_some_and(|r| r.is_live());
+        enrollment.status = Status::Deleted;
+        enrollment.deleted_at = Some(jiff::Timestamp::now());
+        self.gallery
+            .set_state(reference_id, state_bytes(&enrollment)?)?;
+        self.gallery.delete(reference_id)?;
+        if was_searchable && let Some(row) = snapshot.get(reference_id) {
+            let codes: Vec<_> = crate::store::FingerPosition::TEN
+                .iter()
+                .filter_map(|&p| row.finger_blob(p).map(|b| (p, b.to_vec())))
+                .collect();
+            self.adjust_screen_means(&searchable_screens(&codes), false);
+        }
+        Ok(enrollment)
+    }
+
+    /// An investigator's search (see [`Mode`]).
+    pub fn identify(&self, probe: &Probe, options: &IdentifyOptions) -> Result<Identification> {
+        validate_probe(probe, self.face_dim())?;
+        let snapshot = self.gallery.snapshot();
+        let rows = Rows::new(&snapshot);
+        let scope = Scope::new(options.restrict_to.as_deref());
+        let searcher = self.searcher(&snapshot, &rows, true);
+        match &options.mode {
+            Mode::Investigation { max_candidates } => {
+                let found = searcher.search(&rows, &scope, probe, (*max_candidates).max(1))?;
+                Ok(Identification {
+                    candidates: found.candidates,
+                    gallery_size: found.scope_size,
+                    threshold: None,
+                })
+            }
+            Mode::Identification {
+                threshold,
+                target_fpir,
+                max_candidates,
+            } => {
+                let keep = max_candidates.unwrap_or(DEDUP_CANDIDATES).max(1);
+                let found = searcher.search(&rows, &scope, probe, keep)?;
+                let threshold = match (threshold, target_fpir) {
+                    (Some(t), _) => *t,
+                    (None, Some(fpir)) => fusion::threshold_for_fpir(found.scope_size, *fpir),
+                    (None, None) => {
+                        fusion::threshold_for_fpir(found.scope_size, self.config.dedup_target_fpir)
+                    }
+                };
+                Ok(Identification {
+                    candidates: found
+                        .candidates
+                        .into_iter()
+                        .filter(|c| c.score >= threshold)
+                        .collect(),
+                    gallery_size: found.scope_size,
+                    threshold: Some(threshold),
+                })
+            }
+        }
+    }
+
+    /// Compares a probe 1:1 with one stored enrollment (held ones included).
+    pub fn verify(&self, probe: &Probe, reference_id: &str) -> Result<Verification> {
+        validate_probe(probe, self.face_dim())?;
+        let snapshot = self.gallery.snapshot();
+        let row = snapshot
+            .get(reference_id)
+            .filter(|r| !r.is_deleted())
+            .ok_or_else(|| EngineError::UnknownReference {
+                reference_id: reference_id.to_string(),
+            })?;
+        let record = row.record()?;
+        let rows = Rows::new(&snapshot);
+        let searcher = self.searcher(&snapshot, &rows, false);
+        let candidate = searcher.compare(probe, &record)?;
+        let threshold = self.config.verify_threshold;
+        Ok(Verification {
+            reference_id: reference_id.to_string(),
+            score: candidate.score,
+            fingers: candidate.fingers,
+            face: candidate.face,
+            threshold,
+            is_match: candidate.score >= threshold,
+        })
+    }
+
+    /// Counts and sizes.
+    pub fn stats(&self) -> Result<Stats> {
+        let gallery = self.gallery.stats()?;
+        let snapshot = self.gallery.snapshot();
+        let (mut held, mut confirmed) = (0, 0);
+        for block in snapshot.blocks() {
+            for i in (0..block.len()).filter(|&i| !block.is_deleted(i) && !block.is_searchable(i)) {
+                match read_state(&snapshot, block.reference_id(i)).map(|e| e.status) {
+                    Some(Status::ConfirmedDuplicate) => confirmed += 1,
+                    _ => held += 1,
+                }
+            }
+        }
+        Ok(Stats {
+            identities: gallery.searchable as usize,
+            held,
+            confirmed_duplicates: confirmed,
+            deleted: gallery.deleted as usize,
+            bytes_on_disk: gallery.bytes_on_disk,
+            pending: self.pending.load(Ordering::Relaxed),
+        })
+    }
+
+    fn lock_decisions(&self) -> MutexGuard<'_, ()> {
+        // The guarded data is `()`: a panic elsewhere cannot leave it torn.
+        self.decide
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A searcher with up-to-date derived data for `snapshot`.
+    fn searcher<'a>(
+        &'a self,
+        snapshot: &Snapshot,
+        rows: &Rows<'_>,
+        need_screen: bool,
+    ) -> Searcher<'a> {
+        self.refresh_derived(snapshot, rows, need_screen);
+        let derived = self.derived.read().unwrap_or_else(|p| p.into_inner());
+        Searcher {
+            plan: SearchPlan {
+                face_candidates: self.config.face_candidates,
+                screen_min_identities: self.config.screen_min_identities,
+                screened_comparisons: self.config.screened_comparisons,
+            },
+            codec: self.codec.as_ref(),
+            face_calibration: derived.face_calibration,
+            screen_means: derived.screen_means.clone().unwrap_or_default(),
+        }
+    }
+
+    fn refresh_derived(&self, snapshot: &Snapshot, rows: &Rows<'_>, need_screen: bool) {
+        let counts = snapshot.counts();
+        let (stale_faces, stale_screen) = {
+            let d = self.derived.read().unwrap_or_else(|p| p.into_inner());
+            (
+                counts.faces >= 2 * d.calibrated_at_faces.max(100),
+                need_screen
+                    && d.screen_means.is_none()
+                    && counts.searchable as usize >= self.config.screen_min_identities,
+            )
+        };
+        if stale_faces && self.codec.is_some() {
+            let cosines = search::sample_face_cosines(rows, CALIBRATION_PAIRS);
+            let mut d = self.derived.write().unwrap_or_else(|p| p.into_inner());
+            d.face_calibration = FaceCalibration::fit(&cosines);
+            d.calibrated_at_faces = counts.faces;
+        }
+        if stale_screen {
+            let means = search::screen_means(rows);
+            let mut d = self.derived.write().unwrap_or_else(|p| p.into_inner());
+            if d.screen_means.is_none() {
+                d.screen_means = Some(means);
+            }
+        }
+    }
+
+    fn adjust_screen_means(&self, codes: &[(usize, [i8; crate::screen::SCREEN_DIM])], add: bool) {
+        let mut d = self.derived.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(means) = d.screen_means.as_mut() {
+            for (slot, code) in codes {
+                if let Some(mean) = means.get_mut(*slot) {
+                    if add {
+                        mean.add(code)
+                    } else {
+                        mean.remove(code)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decrements the pending-work counter when an enrollment ends.
+struct PendingGuard<'a>(&'a AtomicUsize);
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The screening vectors of a row's finger blobs, by position code.
+fn searchable_screens(
+    fingers: &[(crate::store::FingerPosition, Vec<u8>)],
+) -> Vec<(usize, [i8; crate::screen::SCREEN_DIM])> {
+    fingers
+        .iter()
+        .filter_map(|(p, blob)| {
+            let screen = split_finger_blob(blob).ok()?.screen?;
+            Some((usize::from(p.code()), *screen))
+        })
+        .collect()
+}
+
+fn state_bytes(enrollment: &Enrollment) -> Result<Vec<u8>> {
+    serde_json::to_vec(enrollment).map_err(|e| EngineError::StateEncoding {
+        reason: e.to_string(),
+    })
+}
+
+fn read_state(snapshot: &Snapshot, reference_id: &str) -> Option<Enrollment> {
+    serde_json::from_slice(snapshot.state(reference_id)?).ok()
+}
+
+fn validate_probe(probe: &Probe, face_dim: Option<usize>) -> Result<()> {
+    if probe.fingers.is_empty() && probe.face.is_none() {
+        return Err(hoviyat_models::ModelError::EmptyRecord.into());
+    }
+    if probe.fingers.len() > hoviyat_models::MAX_FINGERS {
+        return Err(hoviyat_models::ModelError::TooManyFingers {
+            count: probe.fingers.len(),
+            max: hoviyat_models::MAX_FINGERS,
+        }
+        .into());
+    }
+    for finger in &probe.fingers {
+        finger.validate()?;
+    }
+    if let Some(face) = &probe.face {
+        face.validate(face_dim)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hoviyat_models::{FaceTemplate, FingerPosition, FingerTemplate, Minutia, MinutiaKind};
+
+    /// A tiny deterministic generator: `next()` in [0, 1).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> f32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 40) as f32 / (1u64 << 24) as f32
+        }
+    }
+
+    const DIM: usize = 16;
+
+    /// Person `id`'s finger at `position`: minutiae spread over the print
+    /// at least 12 px apart, directions following a smooth flow.
+    fn master(id: u64, position: FingerPosition) -> Vec<(f32, f32, f32)> {
+        let mut rng = Lcg(id * 1000 + u64::from(position.code()));
+        let mut out: Vec<(f32, f32, f32)> = Vec::new();
+        // A smooth orientation field of the finger's own.
+        let (base, a1, a2) = (
+            rng.next() * std::f32::consts::PI,
+            0.5 + rng.next(),
+            0.5 + rng.next(),
+        );
+        let (f1, f2, p1, p2) = (
+            40.0 + rng.next() * 80.0,
+            40.0 + rng.next() * 80.0,
+            rng.next() * 6.0,
+            rng.next() * 6.0,
+        );
+        while out.len() < 40 {
+            let (x, y) = (30.0 + rng.next() * 240.0, 30.0 + rng.next() * 300.0);
+            if out.iter().any(|m| (m.0 - x).hypot(m.1 - y) < 12.0) {
+                continue;
+            }
+            let flip = if rng.next() < 0.5 {
+                0.0
+            } else {
+                std::f32::consts::PI
+            };
+            let angle = base + a1 * (x / f1 + p1).sin() + a2 * (y / f2 + p2).cos() + flip;
+            out.push((x, y, angle));
+        }
+        out
+    }
+
+    /// An impression: rotated, shifted, jittered, some minutiae lost.
+    fn impression(id: u64, position: FingerPosition, sample: u64) -> FingerTemplate {
+        let mut rng = Lcg(id * 7919 + sample * 104729 + u64::from(position.code()));
+        let rotation = if sample == 0 {
+            0.0
+        } else {
+            (rng.next() - 0.5) * 0.6
+        };
+        let (dx, dy) = if sample == 0 {
+            (0.0, 0.0)
+        } else {
+            ((rng.next() - 0.5) * 30.0, (rng.next() - 0.5) * 30.0)
+        };
+        let (s, c) = rotation.sin_cos();
+        let jitter = if sample == 0 { 0.0 } else { 1.5 };
+        let mut minutiae = Vec::new();
+        for (x, y, a) in master(id, position) {
+            if sample != 0 && rng.next() < 0.15 {
+                continue;
+            }
+            let (u, v) = (x - 150.0, 180.0 - y);
+            let (ur, vr) = (c * u - s * v, s * u + c * v);
+            let (jx, jy, ja) = (rng.next() - 0.5, rng.next() - 0.5, rng.next() - 0.5);
+            minutiae.push(Minutia::new(
+                200.0 + ur + dx + jx * jitter,
+                240.0 - vr + dy + jy * jitter,
+                a + rotation + ja * 0.1 * jitter,
+                MinutiaKind::Ending,
+                60,
+            ));
+        }
+        FingerTemplate {
+            position,
+            width_px: 400,
+            height_px: 480,
+            dpi: 500,
+            quality: 70,
+            minutiae,
+        }
+    }
+
+    fn face(id: u64, sample: u64) -> FaceTemplate {
+        let mut centre = Lcg(id + 1);
+        let mut noise = Lcg(id * 31 + sample + 1_000_000);
+        FaceTemplate::new(
+            "test",
+            (0..DIM)
+                .map(|_| (centre.next() - 0.5) + (noise.next() - 0.5) * 0.3)
+                .collect(),
+        )
+    }
+
+    fn person(id: u64, sample: u64, reference_id: &str) -> EnrollmentRecord {
+        let fingers = FingerPosition::TEN
+            .iter()
+            .map(|&p| impression(id, p, sample))
+            .collect();
+        EnrollmentRecord::new(reference_id, fingers, Some(face(id, sample)))
+    }
+
+    fn abis(dir: &Path) -> Abis {
+        let config = AbisConfig {
+            face_dim: Some(DIM),
+            ..AbisConfig::default()
+        };
+        Abis::open(dir, &config).unwrap()
+    }
+
+    fn enroll_population(abis: &Abis, n: u64) {
+        for id in 0..n {
+            let outcome = abis.enroll(person(id, 0, &format!("p-{id}"))).unwrap();
+            assert_eq!(
+                outcome.enrollment.status,
+                Status::Cleared,
+                "p-{id}: {:?}",
+                outcome.enrollment.candidates
+            );
+        }
+    }
+
+    #[test]
+    fn a_re_enrollment_is_held_then_adjudicated() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 12);
+
+        let again = abis.enroll(person(5, 1, "second-identity")).unwrap();
+        assert_eq!(again.enrollment.status, Status::PotentialDuplicate);
+        assert_eq!(again.enrollment.candidates[0].reference_id, "p-5");
+        assert_eq!(again.enrollment.candidates[0].fingers.len(), 10);
+        assert!(again.enrollment.candidates[0].face.is_some());
+        // Held enrollments are not searchable as distinct people.
+        let probe = Probe {
+            fingers: vec![impression(5, FingerPosition::RightIndex, 2)],
+            face: None,
+        };
+        let found = abis.identify(&probe, &IdentifyOptions::default()).unwrap();
+        assert_eq!(found.candidates[0].reference_id, "p-5");
+        assert!(
+            found
+                .candidates
+                .iter()
+                .all(|c| c.reference_id != "second-identity")
+        );
+        assert_eq!(abis.stats().unwrap().held, 1);
+
+        let decided = abis
+            .adjudicate(
+                "second-identity",
+                Verdict::Duplicate,
+                "adj-1",
+                "same person",
+            )
+            .unwrap();
+        assert_eq!(decided.status, Status::ConfirmedDuplicate);
+        assert!(matches!(
+            abis.adjudicate(
+                "second-identity",
+                Verdict::Distinct,
+                "adj-2",
+                "changed my mind"
+            ),
+            Err(EngineError::NotHeld { .. })
+        ));
+        let status = abis.enrollment("second-identity").unwrap().unwrap();
+        assert_eq!(status.adjudication.unwrap().by, "adj-1");
+    }
+
+    #[test]
+    fn distinct_verdicts_make_the_enrollment_searchable() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 4);
+        let held = abis.enroll(person(2, 1, "twin")).unwrap();
+        assert_eq!(held.enrollment.status, Status::PotentialDuplicate);
+        abis.adjudicate("twin", Verdict::Distinct, "adj", "identical twins")
+            .unwrap();
+        assert_eq!(
+            abis.enrollment("twin").unwrap().unwrap().status,
+            Status::Cleared
+        );
+        let probe = Probe {
+            fingers: vec![impression(2, FingerPosition::LeftThumb, 3)],
+            face: None,
+        };
+        let found = abis.identify(&probe, &IdentifyOptions::default()).unwrap();
+        let ids: Vec<&str> = found
+            .candidates
+            .iter()
+            .take(2)
+            .map(|c| c.reference_id.as_str())
+            .collect();
+        assert!(ids.contains(&"twin") && ids.contains(&"p-2"), "{ids:?}");
+    }
+
+    #[test]
+    fn retries_are_idempotent_and_conflicts_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        let first = abis.enroll(person(1, 0, "a")).unwrap();
+        let retry = abis.enroll(person(1, 0, "a")).unwrap();
+        assert!(retry.replayed && !first.replayed);
+        assert_eq!(retry.enrollment, first.enrollment);
+        assert!(matches!(
+            abis.enroll(person(2, 0, "a")),
+            Err(EngineError::ReferenceExists { .. })
+        ));
+    }
+
+    #[test]
+    fn deleted_enrollments_leave_searches_but_keep_their_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 3);
+        abis.delete("p-1").unwrap();
+        assert_eq!(
+            abis.enrollment("p-1").unwrap().unwrap().status,
+            Status::Deleted
+        );
+        assert!(matches!(
+            abis.delete("p-1"),
+            Err(EngineError::DeletedReference { .. })
+        ));
+        // The same person enrolling again is now cleared: the old identity is gone.
+        let back = abis.enroll(person(1, 1, "p-1-again")).unwrap();
+        assert_eq!(back.enrollment.status, Status::Cleared);
+        assert!(abis.verify(&Probe::default(), "p-1").is_err());
+    }
+
+    #[test]
+    fn verification_separates_mates_from_strangers() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 3);
+        let probe = Probe {
+            fingers: vec![impression(0, FingerPosition::RightThumb, 4)],
+            face: None,
+        };
+        assert!(abis.verify(&probe, "p-0").unwrap().is_match);
+        assert!(!abis.verify(&probe, "p-1").unwrap().is_match);
+        assert!(matches!(
+            abis.verify(&probe, "nobody"),
+            Err(EngineError::UnknownReference { .. })
+        ));
+    }
+
+    #[test]
+    fn simultaneous_enrollments_of_one_person_are_never_both_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 2);
+        for pair in 0..4u64 {
+            let id = 100 + pair;
+            let (a, b) = std::thread::scope(|s| {
+                let a = s.spawn(|| abis.enroll(person(id, 1, &format!("x-{id}"))).unwrap());
+                let b = s.spawn(|| abis.enroll(person(id, 2, &format!("y-{id}"))).unwrap());
+                (a.join().unwrap(), b.join().unwrap())
+            });
+            let cleared = [a, b]
+                .iter()
+                .filter(|o| o.enrollment.status == Status::Cleared)
+                .count();
+            assert_eq!(cleared, 1, "pair {pair}");
+        }
+    }
+
+    #[test]
+    fn screening_keeps_the_mate_among_the_candidates() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AbisConfig {
+            face_dim: Some(DIM),
+            screen_min_identities: 10,
+            screened_comparisons: 60,
+            ..AbisConfig::default()
+        };
+        let abis = Abis::open(dir.path(), &config).unwrap();
+        let population: Vec<EnrollmentRecord> = (0..60)
+            .map(|id| person(id, 0, &format!("p-{id}")))
+            .collect();
+        abis.import_batch(&population).unwrap();
+        // Fingers only, so the face cannot bring the mate in.
+        let mut probe = person(33, 1, "probe");
+        probe.face = None;
+        let found = abis
+            .identify(
+                &Probe {
+                    fingers: probe.fingers,
+                    face: None,
+                },
+                &IdentifyOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(found.candidates[0].reference_id, "p-33");
+        assert!(
+            found.candidates.len() <= 6,
+            "screening kept {} candidates",
+            found.candidates.len()
+        );
+    }
+
+    #[test]
+    fn the_gallery_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let abis = abis(dir.path());
+            enroll_population(&abis, 3);
+            abis.enroll(person(0, 1, "dup")).unwrap();
+        }
+        let abis = abis(dir.path());
+        assert_eq!(
+            abis.enrollment("dup").unwrap().unwrap().status,
+            Status::PotentialDuplicate
+        );
+        assert_eq!(abis.stats().unwrap().identities, 3);
+    }
+}

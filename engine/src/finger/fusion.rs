@@ -1,11 +1,10 @@
 //! Multi-finger fusion on the calibrated scale.
 //!
-//! Each compared finger contributes evidence `e = -log10 FMR`. If the
-//! fingers of an impostor pair were independent, each `FMR` would be uniform
-//! on `[0, 1]`, so `E = sum(e) * ln 10` follows a Gamma(n, 1) law for `n`
-//! fingers; the fused false-match rate is that law's upper tail at `E`
-//! (Fisher's method). Comparing more fingers thus needs more total evidence
-//! for the same fused value, and missing fingers simply do not take part.
+//! Each finger compared at the same position on both records contributes
+//! evidence `e = -log10 FMR`; the evidence is fused with Fisher's method
+//! ([`crate::fusion::fuse_evidence`]), so comparing more fingers needs more
+//! total evidence for the same fused value. Fingers missing on either side
+//! simply do not take part.
 
 use hoviyat_models::{EnrollmentRecord, FingerPosition};
 use serde::{Deserialize, Serialize};
@@ -33,35 +32,16 @@ pub struct FusedScore {
 
 /// Fuses per-finger evidence (see the module docs). No fingers give 0.
 pub fn fuse_fingers(evidence: &[FingerEvidence]) -> FusedScore {
-    let log10_fmr = fuse_log10_fmr(evidence.iter().map(|e| e.score.log10_fmr));
+    let values: Vec<f64> = evidence
+        .iter()
+        .map(|e| f64::from(e.score.log10_fmr.clamp(0.0, MAX_LOG10_FMR)))
+        .collect();
+    let log10_fmr = crate::fusion::fuse_evidence(&values) as f32;
     FusedScore {
         log10_fmr,
         fingers_compared: evidence.len(),
         per_finger: evidence.to_vec(),
     }
-}
-
-/// Fisher's combination of `-log10 FMR` values, itself as `-log10 FMR`.
-pub fn fuse_log10_fmr(values: impl IntoIterator<Item = f32>) -> f32 {
-    let mut n = 0usize;
-    let mut total = 0.0f64;
-    for v in values {
-        n += 1;
-        total += f64::from(v.clamp(0.0, MAX_LOG10_FMR));
-    }
-    if n == 0 {
-        return 0.0;
-    }
-    let x = total * std::f64::consts::LN_10;
-    // Upper tail of Gamma(n, 1): e^-x * sum_{k<n} x^k / k!, in logs.
-    let mut term = 1.0f64;
-    let mut sum = 1.0f64;
-    for k in 1..n {
-        term *= x / k as f64;
-        sum += term;
-    }
-    let log10_tail = (-x + sum.ln()) / std::f64::consts::LN_10;
-    (-log10_tail).max(0.0) as f32
 }
 
 /// Compares two records finger by finger (same positions only; fingers
@@ -89,34 +69,34 @@ pub fn compare_records(probe: &EnrollmentRecord, gallery: &EnrollmentRecord) -> 
 mod tests {
     use super::*;
 
+    fn evidence(values: &[f32]) -> Vec<FingerEvidence> {
+        values
+            .iter()
+            .zip(FingerPosition::TEN)
+            .map(|(&v, position)| FingerEvidence {
+                position,
+                score: Score {
+                    raw: v,
+                    log10_fmr: v,
+                    paired: 0,
+                },
+            })
+            .collect()
+    }
+
     #[test]
-    fn one_finger_passes_through() {
-        for v in [0.0f32, 1.0, 3.5, 8.0] {
-            assert!((fuse_log10_fmr([v]) - v).abs() < 1e-4);
-        }
+    fn one_finger_passes_through_and_none_gives_zero() {
+        assert!((fuse_fingers(&evidence(&[3.5])).log10_fmr - 3.5).abs() < 1e-4);
+        assert_eq!(fuse_fingers(&[]).log10_fmr, 0.0);
+        assert_eq!(fuse_fingers(&[]).fingers_compared, 0);
     }
 
     #[test]
     fn more_fingers_need_more_evidence_and_strong_fingers_add_up() {
-        // Two fingers of 3 decades each beat one of 3, but by less than 6
-        // decades because two chances were taken.
-        let two = fuse_log10_fmr([3.0, 3.0]);
+        let two = fuse_fingers(&evidence(&[3.0, 3.0])).log10_fmr;
         assert!(two > 3.0 && two < 6.0, "{two}");
-        // A finger with no evidence dilutes slightly; it never adds.
-        let diluted = fuse_log10_fmr([3.0, 0.0]);
+        let diluted = fuse_fingers(&evidence(&[3.0, 0.0])).log10_fmr;
         assert!(diluted < 3.0 && diluted > 2.0, "{diluted}");
-        // Ten impostor fingers at their median (0.3 decades) stay weak.
-        assert!(fuse_log10_fmr([0.3; 10]) < 1.0);
-        assert_eq!(fuse_log10_fmr([]), 0.0);
-    }
-
-    #[test]
-    fn fused_value_is_monotone_in_each_finger() {
-        let mut last = 0.0;
-        for k in 0..50 {
-            let v = fuse_log10_fmr([2.0, k as f32 * 0.2, 1.0]);
-            assert!(v >= last);
-            last = v;
-        }
+        assert!(fuse_fingers(&evidence(&[0.3; 10])).log10_fmr < 1.0);
     }
 }

@@ -311,7 +311,7 @@ mod tests {
             let mut g = GalleryTemplate::new();
             match decode_gallery(&bytes, &mut g) {
                 Ok(()) => prop_assert_eq!(g.len(), n),
-                Err(e) => prop_assert!(matches!(e, EngineError::GalleryField { .. })),
+                Err(e) => prop_assert!(matches!(e, EngineError::GalleryField { .. }), "unexpected error {}", e),
             }
         }
     }

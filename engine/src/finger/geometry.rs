@@ -34,7 +34,7 @@ pub(crate) fn select_minutiae(template: &FingerTemplate, max: usize) -> Vec<Minu
     if chosen.len() > max {
         // Stable sort: equal qualities keep their order, so the choice is
         // deterministic.
-        chosen.sort_by(|a, b| b.1.quality.cmp(&a.1.quality));
+        chosen.sort_by_key(|c| std::cmp::Reverse(c.1.quality));
         chosen.truncate(max);
         chosen.sort_by_key(|(i, _)| *i);
     }
@@ -69,6 +69,7 @@ pub(crate) fn angle_diff(a: f32, b: f32) -> f32 {
 
 /// `a` wrapped into `[0, 2π)` for inputs within a few turns of that range.
 #[inline]
+#[cfg(test)]
 pub(crate) fn wrap_tau(a: f32) -> f32 {
     let w = a.rem_euclid(TAU);
     if w >= TAU { 0.0 } else { w }

@@ -35,7 +35,7 @@ mod probe;
 mod score;
 
 pub use calibration::Calibration;
-pub use fusion::{FingerEvidence, FusedScore, fuse_fingers};
+pub use fusion::{FingerEvidence, FusedScore, compare_records, fuse_fingers};
 pub use gallery::{
     GALLERY_FORMAT_VERSION, GalleryTemplate, MAX_GALLERY_MINUTIAE, NEIGHBOURS, decode_gallery,
     encode_gallery,

@@ -1,11 +1,12 @@
 //! Consolidation: from one root correspondence to a one-to-one pairing of
 //! minutiae under a rigid alignment with distortion-tolerant thresholds.
 
-use super::gallery::MAX_GALLERY_MINUTIAE;
 use super::geometry::{Point, angle_diff, atan2_fast};
+use super::gallery::MAX_GALLERY_MINUTIAE;
+use super::kernels::{Rigid, count_in_box};
 
-/// Grid cell side in pixels; also the largest pairing distance.
-pub(crate) const CELL_PX: f32 = 24.0;
+/// Largest pairing distance, in pixels.
+const MAX_DISTANCE_TOLERANCE_PX: f32 = 24.0;
 /// Pairing distance at the alignment's anchor, in pixels.
 const DISTANCE_TOLERANCE_PX: f32 = 12.0;
 /// Extra pairing distance per pixel away from the anchor (skin distortion
@@ -15,68 +16,8 @@ const DISTANCE_TOLERANCE_SLOPE: f32 = 0.07;
 const DIRECTION_TOLERANCE_RAD: f32 = 0.52;
 /// Margin around a print's minutiae that still counts as its area, pixels.
 const AREA_MARGIN_PX: f32 = 10.0;
-
-/// The probe's minutiae filed in a grid of [`CELL_PX`] cells.
-#[derive(Debug, Clone)]
-pub(crate) struct Grid {
-    origin_x: f32,
-    origin_y: f32,
-    columns: usize,
-    rows: usize,
-    offsets: Vec<u16>,
-    members: Vec<u8>,
-}
-
-impl Grid {
-    pub fn new(points: &[Point]) -> Self {
-        let (min_x, min_y, max_x, max_y) = bounds(points);
-        let columns = (((max_x - min_x) / CELL_PX) as usize + 1).max(1);
-        let rows = (((max_y - min_y) / CELL_PX) as usize + 1).max(1);
-        let mut cells: Vec<Vec<u8>> = vec![Vec::new(); columns * rows];
-        for (i, p) in points.iter().enumerate() {
-            let c = (((p.x - min_x) / CELL_PX) as usize).min(columns - 1);
-            let r = (((p.y - min_y) / CELL_PX) as usize).min(rows - 1);
-            cells[r * columns + c].push(i as u8);
-        }
-        let mut offsets = Vec::with_capacity(cells.len() + 1);
-        let mut members = Vec::with_capacity(points.len());
-        offsets.push(0);
-        for cell in cells {
-            members.extend_from_slice(&cell);
-            offsets.push(members.len() as u16);
-        }
-        Self {
-            origin_x: min_x,
-            origin_y: min_y,
-            columns,
-            rows,
-            offsets,
-            members,
-        }
-    }
-
-    /// Calls `f` with every probe index in the 3 x 3 cells around `(x, y)`.
-    #[inline]
-    fn around(&self, x: f32, y: f32, mut f: impl FnMut(usize)) {
-        let cx = ((x - self.origin_x) / CELL_PX).floor();
-        let cy = ((y - self.origin_y) / CELL_PX).floor();
-        if cx < -1.0 || cy < -1.0 || cx > self.columns as f32 || cy > self.rows as f32 {
-            return;
-        }
-        let (cx, cy) = (cx as isize, cy as isize);
-        for r in (cy - 1).max(0)..=(cy + 1).min(self.rows as isize - 1) {
-            let row = r as usize * self.columns;
-            for c in (cx - 1).max(0)..=(cx + 1).min(self.columns as isize - 1) {
-                let cell = row + c as usize;
-                let start = usize::from(self.offsets[cell]);
-                let end = usize::from(self.offsets[cell + 1]);
-                for &m in &self.members[start..end] {
-                    f(usize::from(m));
-                }
-            }
-        }
-    }
-}
+/// Most candidate minutia pairs considered per comparison.
+pub(crate) const MAX_CANDIDATES: usize = 1024;
 
 /// Bounding box `(min_x, min_y, max_x, max_y)` of `points` (zeros if empty).
 pub(crate) fn bounds(points: &[Point]) -> (f32, f32, f32, f32) {
@@ -102,11 +43,7 @@ pub struct Alignment {
 }
 
 impl Alignment {
-    pub(crate) fn new(
-        rotation_rad: f32,
-        gallery_anchor: (f32, f32),
-        probe_anchor: (f32, f32),
-    ) -> Self {
+    pub(crate) fn new(rotation_rad: f32, gallery_anchor: (f32, f32), probe_anchor: (f32, f32)) -> Self {
         let (sin, cos) = rotation_rad.sin_cos();
         Self {
             rotation_rad,
@@ -138,22 +75,36 @@ impl Alignment {
         )
     }
 
-    #[inline]
-    fn invert(&self, x: f32, y: f32) -> (f32, f32) {
-        let (dx, dy) = (x - self.probe_anchor.0, y - self.probe_anchor.1);
-        (
-            self.cos * dx + self.sin * dy + self.gallery_anchor.0,
-            -self.sin * dx + self.cos * dy + self.gallery_anchor.1,
-        )
+    /// Gallery to probe coordinates as `x' = c x - s y + tx`, `y' = s x + c y + ty`.
+    fn forward(&self) -> Rigid {
+        let (gx, gy) = self.gallery_anchor;
+        Rigid {
+            cos: self.cos,
+            sin: self.sin,
+            tx: self.probe_anchor.0 - (self.cos * gx - self.sin * gy),
+            ty: self.probe_anchor.1 - (self.sin * gx + self.cos * gy),
+        }
+    }
+
+    /// Probe to gallery coordinates.
+    fn backward(&self) -> Rigid {
+        let (px, py) = self.probe_anchor;
+        Rigid {
+            cos: self.cos,
+            sin: -self.sin,
+            tx: self.gallery_anchor.0 - (self.cos * px + self.sin * py),
+            ty: self.gallery_anchor.1 - (-self.sin * px + self.cos * py),
+        }
     }
 }
 
 /// What one alignment achieved.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Pairing {
-    /// Minutiae paired one-to-one.
+    /// Minutiae paired one-to-one (each pair also shares an agreeing
+    /// neighbour edge: chance pairs of unrelated prints rarely do).
     pub paired: u32,
-    /// Sum over pairs of a closeness weight in `(0, 1]`.
+    /// Sum over pairs of a closeness weight in `(0.5, 1]`.
     pub closeness: f32,
     /// Probe minutiae inside the gallery print's area.
     pub probe_in_overlap: u32,
@@ -179,76 +130,88 @@ impl PairList {
     }
 }
 
-/// The two prints as the pairing sees them.
+/// The two prints as the pairing sees them, and the candidate minutia
+/// pairs `(probe, gallery)` that share at least one agreeing edge.
 pub(crate) struct Prints<'a> {
     pub probe: &'a [Point],
-    pub probe_grid: &'a Grid,
+    pub probe_xs: &'a [f32],
+    pub probe_ys: &'a [f32],
     pub probe_bounds: (f32, f32, f32, f32),
     pub gallery: &'a [Point],
+    pub gallery_xs: &'a [f32],
+    pub gallery_ys: &'a [f32],
     pub gallery_bounds: (f32, f32, f32, f32),
+    pub candidates: &'a [(u8, u8)],
 }
 
-/// Pairs gallery minutiae with probe minutiae under `alignment`: each
-/// gallery minutia (in order) takes the closest free probe minutia within
-/// the distance and direction tolerances.
+/// Pairs candidate minutiae under `alignment`: a candidate pair qualifies
+/// within the distance and direction tolerances, and is kept when it is the
+/// closest qualifying pair of both its gallery and its probe minutia.
 pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairList) -> Pairing {
-    let mut taken: u64 = 0;
-    let mut result = Pairing::default();
-    pairs.len = 0;
-    let (px0, py0, px1, py1) = prints.probe_bounds;
-    for (k, g) in prints.gallery.iter().enumerate() {
+    const NONE: u8 = u8::MAX;
+    // Move every gallery minutia once; candidates then only look up.
+    let n = prints.gallery.len();
+    let mut moved = [(0.0f32, 0.0f32, 0.0f32, 0.0f32); MAX_GALLERY_MINUTIAE];
+    for (slot, g) in moved[..n].iter_mut().zip(prints.gallery) {
         let (x, y) = alignment.apply(g.x, g.y);
-        let inside = x >= px0 - AREA_MARGIN_PX
-            && x <= px1 + AREA_MARGIN_PX
-            && y >= py0 - AREA_MARGIN_PX
-            && y <= py1 + AREA_MARGIN_PX;
-        result.gallery_in_overlap += u32::from(inside);
-        let angle = g.angle_rad + alignment.rotation_rad;
-        let r = (x - alignment.probe_anchor.0).hypot(y - alignment.probe_anchor.1);
-        let tolerance = (DISTANCE_TOLERANCE_PX + DISTANCE_TOLERANCE_SLOPE * r).min(CELL_PX);
-        let tolerance2 = tolerance * tolerance;
-        let mut best = usize::MAX;
-        let mut best_cost = f32::MAX;
-        prints.probe_grid.around(x, y, |m| {
-            if taken & (1u64 << m) != 0 {
-                return;
-            }
-            let p = &prints.probe[m];
-            let d2 = (p.x - x).powi(2) + (p.y - y).powi(2);
-            if d2 > tolerance2 {
-                return;
-            }
-            let da = angle_diff(p.angle_rad, angle).abs();
-            if da > DIRECTION_TOLERANCE_RAD {
-                return;
-            }
-            let cost = d2 / tolerance2 + da / DIRECTION_TOLERANCE_RAD;
-            if cost < best_cost {
-                best_cost = cost;
-                best = m;
-            }
-        });
-        if best != usize::MAX {
-            taken |= 1u64 << best;
-            result.paired += 1;
-            result.closeness += 1.0 - 0.5 * best_cost;
-            pairs.gallery[pairs.len] = k as u8;
-            pairs.probe[pairs.len] = best as u8;
-            pairs.len += 1;
+        let (ax, ay) = (x - alignment.probe_anchor.0, y - alignment.probe_anchor.1);
+        let r = (ax * ax + ay * ay).sqrt();
+        let tolerance =
+            (DISTANCE_TOLERANCE_PX + DISTANCE_TOLERANCE_SLOPE * r).min(MAX_DISTANCE_TOLERANCE_PX);
+        *slot = (x, y, g.angle_rad + alignment.rotation_rad, tolerance * tolerance);
+    }
+    let mut best_for_gallery = [(f32::MAX, NONE); MAX_GALLERY_MINUTIAE];
+    let mut best_for_probe = [f32::MAX; MAX_GALLERY_MINUTIAE];
+    for &(m, k) in prints.candidates {
+        let (m, k) = (usize::from(m), usize::from(k));
+        let (x, y, angle, tolerance2) = moved[k];
+        let p = &prints.probe[m];
+        let d2 = (p.x - x) * (p.x - x) + (p.y - y) * (p.y - y);
+        if d2 > tolerance2 {
+            continue;
+        }
+        let da = angle_diff(p.angle_rad, angle).abs();
+        if da > DIRECTION_TOLERANCE_RAD {
+            continue;
+        }
+        let cost = d2 / tolerance2 + da / DIRECTION_TOLERANCE_RAD;
+        if cost < best_for_gallery[k].0 {
+            best_for_gallery[k] = (cost, m as u8);
+        }
+        if cost < best_for_probe[m] {
+            best_for_probe[m] = cost;
         }
     }
-    let (gx0, gy0, gx1, gy1) = prints.gallery_bounds;
-    for p in prints.probe {
-        let (x, y) = alignment.invert(p.x, p.y);
-        let inside = x >= gx0 - AREA_MARGIN_PX
-            && x <= gx1 + AREA_MARGIN_PX
-            && y >= gy0 - AREA_MARGIN_PX
-            && y <= gy1 + AREA_MARGIN_PX;
-        result.probe_in_overlap += u32::from(inside);
+    let mut result = Pairing::default();
+    pairs.len = 0;
+    for (k, &(cost, m)) in best_for_gallery[..prints.gallery.len()].iter().enumerate() {
+        if m == NONE || best_for_probe[usize::from(m)] < cost {
+            continue;
+        }
+        // Equal costs on the probe side: the first gallery minutia wins.
+        best_for_probe[usize::from(m)] = f32::MIN;
+        result.paired += 1;
+        result.closeness += 1.0 - 0.5 * cost;
+        pairs.gallery[pairs.len] = k as u8;
+        pairs.probe[pairs.len] = m;
+        pairs.len += 1;
     }
+    let (px0, py0, px1, py1) = prints.probe_bounds;
+    result.gallery_in_overlap = count_in_box(
+        prints.gallery_xs,
+        prints.gallery_ys,
+        &alignment.forward(),
+        (px0 - AREA_MARGIN_PX, py0 - AREA_MARGIN_PX, px1 + AREA_MARGIN_PX, py1 + AREA_MARGIN_PX),
+    );
+    let (gx0, gy0, gx1, gy1) = prints.gallery_bounds;
+    result.probe_in_overlap = count_in_box(
+        prints.probe_xs,
+        prints.probe_ys,
+        &alignment.backward(),
+        (gx0 - AREA_MARGIN_PX, gy0 - AREA_MARGIN_PX, gx1 + AREA_MARGIN_PX, gy1 + AREA_MARGIN_PX),
+    );
     result
 }
-
 /// The least-squares rigid alignment of the paired minutiae, anchored at
 /// their centroids; `None` with fewer than three pairs.
 pub(crate) fn refit(prints: &Prints<'_>, pairs: &PairList) -> Option<Alignment> {

@@ -7,14 +7,14 @@ use super::calibration::Calibration;
 use super::edges::{EdgeFeatures, EdgeTable};
 use super::gallery::{GalleryTemplate, MAX_GALLERY_MINUTIAE, decode_gallery};
 use super::geometry::{MAX_EDGE_PX, Point, select_minutiae};
-use super::pairing::{Alignment, Grid, PairList, Pairing, Prints, bounds, pair, refit};
+use super::pairing::{Alignment, MAX_CANDIDATES, PairList, Pairing, Prints, bounds, pair, refit};
 use super::score::{Score, raw_score};
 use crate::Result;
 
 /// Most candidate edge correspondences kept per comparison.
 const MAX_HITS: usize = 768;
 /// Root correspondences consolidated per comparison.
-const ROOTS: usize = 6;
+const ROOTS: usize = 12;
 
 /// A probe finger prepared for 1:N comparison.
 ///
@@ -26,7 +26,8 @@ const ROOTS: usize = 6;
 pub struct PreparedProbe {
     points: Vec<Point>,
     bounds: (f32, f32, f32, f32),
-    grid: Grid,
+    xs: Vec<f32>,
+    ys: Vec<f32>,
     table: EdgeTable,
     calibration: Calibration,
 }
@@ -58,7 +59,8 @@ impl PreparedProbe {
             .collect();
         Ok(Self {
             bounds: bounds(&points),
-            grid: Grid::new(&points),
+            xs: points.iter().map(|p| p.x).collect(),
+            ys: points.iter().map(|p| p.y).collect(),
             table: EdgeTable::new(&points),
             points,
             calibration,
@@ -118,6 +120,8 @@ impl PreparedProbe {
         let mut votes = [[0u8; MAX_GALLERY_MINUTIAE]; MAX_GALLERY_MINUTIAE];
         let mut hits = [Hit::default(); MAX_HITS];
         let mut n_hits = 0;
+        let mut candidates = [(0u8, 0u8); MAX_CANDIDATES];
+        let mut n_candidates = 0;
         for (a, ga) in g.iter().enumerate() {
             for &b in &gallery.neighbours[a] {
                 let b = usize::from(b);
@@ -133,8 +137,13 @@ impl PreparedProbe {
                         continue;
                     }
                     let (i, j) = (usize::from(e.i), usize::from(e.j));
-                    votes[i][a] = votes[i][a].saturating_add(1);
-                    votes[j][b] = votes[j][b].saturating_add(1);
+                    for (p, q) in [(i, a), (j, b)] {
+                        if votes[p][q] == 0 && n_candidates < MAX_CANDIDATES {
+                            candidates[n_candidates] = (p as u8, q as u8);
+                            n_candidates += 1;
+                        }
+                        votes[p][q] = votes[p][q].saturating_add(1);
+                    }
                     if n_hits < MAX_HITS {
                         hits[n_hits] = Hit {
                             i: e.i,
@@ -150,7 +159,8 @@ impl PreparedProbe {
         if n_hits == 0 {
             return Pairing::default();
         }
-        // The best-supported correspondences become roots.
+        // The best-supported correspondences become roots: support is how
+        // many neighbour edges agree around each of the two minutia pairs.
         let mut roots: [(u16, usize); ROOTS] = [(0, usize::MAX); ROOTS];
         for (h, hit) in hits[..n_hits].iter().enumerate() {
             let support = u16::from(votes[usize::from(hit.i)][usize::from(hit.a)])
@@ -165,13 +175,22 @@ impl PreparedProbe {
             }
             roots[at] = (support, h);
         }
-        let gallery_bounds = bounds(g);
+        let mut gallery_xs = [0.0f32; MAX_GALLERY_MINUTIAE];
+        let mut gallery_ys = [0.0f32; MAX_GALLERY_MINUTIAE];
+        for (k, p) in g.iter().enumerate() {
+            gallery_xs[k] = p.x;
+            gallery_ys[k] = p.y;
+        }
         let prints = Prints {
             probe: &self.points,
-            probe_grid: &self.grid,
+            probe_xs: &self.xs,
+            probe_ys: &self.ys,
             probe_bounds: self.bounds,
             gallery: g,
-            gallery_bounds,
+            gallery_xs: &gallery_xs[..g.len()],
+            gallery_ys: &gallery_ys[..g.len()],
+            gallery_bounds: bounds(g),
+            candidates: &candidates[..n_candidates],
         };
         let mut pairs = PairList::new();
         let mut best = Pairing::default();

@@ -14,6 +14,7 @@ const MIN_OVERLAP_MINUTIAE: f32 = 12.0;
 pub struct Score {
     /// Raw evidence: grows with the number of paired minutiae and with the
     /// share of the common area's minutiae they cover; 0 for no evidence.
+    /// Not comparable across matcher versions; use `log10_fmr` for decisions.
     pub raw: f32,
     /// Estimated false-match rate of a score this high, as `-log10 FMR`
     /// (3.0 means one impostor comparison in 1,000 scores as high).
@@ -40,9 +41,10 @@ impl Score {
     }
 }
 
-/// Raw score of a pairing: `paired x closeness-weighted share`, where the
-/// share is pairs over the geometric mean of the minutiae each print shows in
-/// the other's area.
+/// Raw score of a pairing: `paired x share`, where pairs are edge-supported
+/// (see [`Pairing::paired`]) and the share is their closeness-weighted count
+/// over the geometric mean of the minutiae each print shows in the other's
+/// area.
 pub(crate) fn raw_score(p: &Pairing) -> f32 {
     if p.paired == 0 {
         return 0.0;

@@ -16,7 +16,7 @@ pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"HVYSEGM\0";
 pub(crate) const WAL_MAGIC: [u8; 8] = *b"HVYWLOG\0";
 
 /// Name of the manifest inside a gallery directory.
-pub(crate) const MANIFEST_FILE: &str = "manifest.hvm";
+pub const MANIFEST_FILE: &str = "manifest.hvm";
 /// Name of the lock file taken by a writing process.
 pub(crate) const LOCK_FILE: &str = "LOCK";
 

@@ -78,7 +78,7 @@ mod segment;
 mod snapshot;
 mod wal;
 
-pub use format::GALLERY_FORMAT_VERSION;
+pub use format::{GALLERY_FORMAT_VERSION, MANIFEST_FILE};
 pub use gallery::{Gallery, GalleryStats};
 pub use hoviyat_models::FingerPosition;
 pub use snapshot::{Block, Counts, RowRef, Snapshot};
@@ -188,7 +188,14 @@ pub(crate) mod test_support {
 
     pub(crate) fn row(i: u64) -> PreparedRecord {
         let state = format!("{{\"n\":{i}}}").into_bytes();
-        crate::prepare::prepare_record(&record(i), &config(), !i.is_multiple_of(7), state)
-            .expect("test records are valid")
+        let codec = crate::face::FaceCodec::new(DIM, None).expect("a valid dimension");
+        crate::prepare::prepare_record(
+            &record(i),
+            &config(),
+            Some(&codec),
+            !i.is_multiple_of(7),
+            state,
+        )
+        .expect("test records are valid")
     }
 }

@@ -1,0 +1,498 @@
+//! The 1:N search pipeline over one gallery snapshot.
+//!
+//! 1. **Candidates.** The face, when both sides have one, is searched
+//!    exactly over the whole scope (int8 scan, exact rescoring). The fingers
+//!    are compared exhaustively when that is affordable (small galleries,
+//!    partial or latent probes); otherwise every identity is *screened* with
+//!    the fixed-length vectors of [`crate::screen`] and only the best few
+//!    hundred go on.
+//! 2. **Scoring.** Each candidate's fingers are compared with the full
+//!    minutiae matcher at the same positions (a probe finger of unknown
+//!    position against all of them), the face scored exactly, and the
+//!    calibrated evidence fused ([`crate::fusion::fuse_evidence`]).
+
+use std::collections::{HashMap, HashSet};
+
+use hoviyat_models::FingerPosition;
+use hoviyat_models::binary::decode_record;
+use rayon::prelude::*;
+
+use super::calibration::FaceCalibration;
+use super::types::{Candidate, FaceScore, FingerScore, Probe};
+use crate::face::{FaceCodec, FaceProbe, FaceRows, FaceScope, FaceSearchMode, FaceSearcher};
+use crate::finger::PreparedProbe;
+use crate::prepare::split_finger_blob;
+use crate::screen::{SCREEN_DIM, ScreenMean, ScreenProbe};
+use crate::store::{Block, Snapshot};
+use crate::{Result, fusion};
+
+/// Tuning of the candidate stage.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SearchPlan {
+    /// Face candidates taken from the face search.
+    pub face_candidates: usize,
+    /// Galleries smaller than this are always compared exhaustively.
+    pub screen_min_identities: usize,
+    /// Full finger comparisons spent on screened candidates per search.
+    pub screened_comparisons: usize,
+}
+
+/// A gallery row addressed across the snapshot's blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Row {
+    block: usize,
+    index: usize,
+}
+
+/// The snapshot's blocks with global row numbering (for the face searcher).
+pub(crate) struct Rows<'a> {
+    blocks: Vec<Block<'a>>,
+    starts: Vec<u64>,
+}
+
+impl<'a> Rows<'a> {
+    pub(crate) fn new(snapshot: &'a Snapshot) -> Self {
+        let blocks: Vec<Block<'a>> = snapshot.blocks().collect();
+        let mut starts = Vec::with_capacity(blocks.len());
+        let mut next = 0u64;
+        for b in &blocks {
+            starts.push(next);
+            next += b.len() as u64;
+        }
+        Self { blocks, starts }
+    }
+
+    fn locate(&self, global: u64) -> Option<Row> {
+        let block = self
+            .starts
+            .partition_point(|&s| s <= global)
+            .checked_sub(1)?;
+        let index = usize::try_from(global - self.starts[block]).ok()?;
+        (index < self.blocks[block].len()).then_some(Row { block, index })
+    }
+
+    fn block(&self, row: Row) -> &Block<'a> {
+        &self.blocks[row.block]
+    }
+
+    fn all(&self) -> impl ParallelIterator<Item = Row> + '_ {
+        self.blocks
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(block, b)| (0..b.len()).map(move |index| Row { block, index }))
+    }
+}
+
+/// The scope of a search: live rows, optionally restricted to some ids.
+pub(crate) struct Scope<'s> {
+    restrict: Option<HashSet<&'s str>>,
+}
+
+impl<'s> Scope<'s> {
+    pub(crate) fn new(restrict: Option<&'s [String]>) -> Self {
+        Self {
+            restrict: restrict.map(|ids| ids.iter().map(String::as_str).collect()),
+        }
+    }
+
+    fn admits(&self, block: &Block<'_>, index: usize) -> bool {
+        block.is_live(index)
+            && self
+                .restrict
+                .as_ref()
+                .is_none_or(|ids| ids.contains(block.reference_id(index)))
+    }
+}
+
+/// A probe prepared once for a whole search.
+pub(crate) struct PreparedSearch {
+    face: Option<FaceProbe>,
+    fingers: Vec<(FingerPosition, PreparedProbe)>,
+}
+
+impl PreparedSearch {
+    pub(crate) fn new(probe: &Probe, codec: Option<&FaceCodec>) -> Result<Self> {
+        let face = match (&probe.face, codec) {
+            (Some(face), Some(codec)) => Some(codec.prepare(&face.values)?),
+            _ => None,
+        };
+        let fingers = probe
+            .fingers
+            .iter()
+            .filter(|f| !f.minutiae.is_empty())
+            .map(|f| Ok((f.position, PreparedProbe::new(f)?)))
+            .collect::<Result<_>>()?;
+        Ok(Self { face, fingers })
+    }
+}
+
+/// Everything a search needs besides the snapshot.
+pub(crate) struct Searcher<'a> {
+    pub plan: SearchPlan,
+    pub codec: Option<&'a FaceCodec>,
+    pub face_calibration: FaceCalibration,
+    pub screen_means: Vec<ScreenMean>,
+}
+
+/// Candidates of one search, best first, and the number of rows in scope.
+pub(crate) struct Found {
+    pub candidates: Vec<Candidate>,
+    pub scope_size: usize,
+}
+
+impl Searcher<'_> {
+    /// Searches `probe` and scores every candidate; `keep` bounds how many of
+    /// the best are returned.
+    pub(crate) fn search(
+        &self,
+        rows: &Rows<'_>,
+        scope: &Scope<'_>,
+        probe: &Probe,
+        keep: usize,
+    ) -> Result<Found> {
+        let prepared = PreparedSearch::new(probe, self.codec)?;
+        let in_scope: Vec<Row> = rows
+            .all()
+            .filter(|r| scope.admits(rows.block(*r), r.index))
+            .collect();
+        let scope_size = in_scope.len();
+
+        let mut face_scores: HashMap<Row, f32> = HashMap::new();
+        if let (Some(face), Some(codec)) = (&prepared.face, self.codec) {
+            for (row, cosine) in self.face_candidates(rows, scope, codec, face, keep)? {
+                face_scores.insert(row, cosine);
+            }
+        }
+        let mut candidates: HashSet<Row> = face_scores.keys().copied().collect();
+        candidates.extend(self.finger_candidates(rows, &in_scope, probe, &prepared));
+
+        let candidates: Vec<Row> = candidates.into_iter().collect();
+        let mut scored: Vec<Candidate> = candidates
+            .par_iter()
+            .map(|&row| self.score(rows, row, &prepared, face_scores.get(&row).copied()))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        scored.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.reference_id.cmp(&b.reference_id))
+        });
+        scored.truncate(keep);
+        Ok(Found {
+            candidates: scored,
+            scope_size,
+        })
+    }
+
+    fn face_candidates(
+        &self,
+        rows: &Rows<'_>,
+        scope: &Scope<'_>,
+        codec: &FaceCodec,
+        probe: &FaceProbe,
+        keep: usize,
+    ) -> Result<Vec<(Row, f32)>> {
+        let segments: Vec<FaceRows<'_>> = rows
+            .blocks
+            .iter()
+            .zip(&rows.starts)
+            .filter(|(b, _)| b.face_dim() == codec.dim())
+            .map(|(b, &first_row)| FaceRows {
+                first_row,
+                codes: b.face_codes(),
+                aux: b.face_aux(),
+            })
+            .collect();
+        let vectors = |global: u64, out: &mut [f32]| -> bool {
+            let Some(row) = rows.locate(global) else {
+                return false;
+            };
+            stored_face(rows.block(row), row.index, out)
+        };
+        let exclude = |global: u64| -> bool {
+            rows.locate(global).is_none_or(|row| {
+                !scope.admits(rows.block(row), row.index) || !rows.block(row).has_face(row.index)
+            })
+        };
+        let searcher = FaceSearcher::new(codec, &segments, &vectors)?.excluding(&exclude);
+        let k = keep.max(self.plan.face_candidates);
+        let outcome =
+            searcher.search(probe, FaceSearchMode::Investigation { k }, FaceScope::All)?;
+        Ok(outcome
+            .hits
+            .into_iter()
+            .filter_map(|hit| rows.locate(hit.row).map(|row| (row, hit.score)))
+            .collect())
+    }
+
+    /// The rows whose fingers deserve a full comparison.
+    fn finger_candidates(
+        &self,
+        rows: &Rows<'_>,
+        in_scope: &[Row],
+        probe: &Probe,
+        prepared: &PreparedSearch,
+    ) -> Vec<Row> {
+        if prepared.fingers.is_empty() {
+            return Vec::new();
+        }
+        let screens: Vec<(FingerPosition, ScreenProbe)> = probe
+            .fingers
+            .iter()
+            .filter(|f| f.position != FingerPosition::Unknown)
+            .filter_map(|f| {
+                let code = crate::screen::encode(f)?;
+                let mean = self.screen_means.get(usize::from(f.position.code()))?;
+                Some((f.position, ScreenProbe::new(&code, mean)?))
+            })
+            .collect();
+        // Screening is for full multi-finger probes over large galleries;
+        // partial and latent searches are compared exhaustively.
+        let screen = in_scope.len() >= self.plan.screen_min_identities
+            && screens.len() >= 4
+            && screens.len() == prepared.fingers.len();
+        if !screen {
+            return in_scope.to_vec();
+        }
+        let keep = (self.plan.screened_comparisons / screens.len()).max(1);
+        let mut scored: Vec<(f32, Row)> = in_scope
+            .par_iter()
+            .map(|&row| {
+                let block = rows.block(row);
+                let total: f32 = screens
+                    .iter()
+                    .filter_map(|(position, sp)| {
+                        let blob = block.finger_blob(row.index, *position)?;
+                        let code: &[i8; SCREEN_DIM] = split_finger_blob(blob).ok()?.screen?;
+                        Some(sp.score(code))
+                    })
+                    .sum();
+                (total, row)
+            })
+            .collect();
+        if scored.len() > keep {
+            scored.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0));
+            scored.truncate(keep);
+        }
+        scored.into_iter().map(|(_, row)| row).collect()
+    }
+
+    /// Scores one candidate; `None` when nothing could be compared.
+    fn score(
+        &self,
+        rows: &Rows<'_>,
+        row: Row,
+        prepared: &PreparedSearch,
+        face_cosine: Option<f32>,
+    ) -> Result<Option<Candidate>> {
+        let block = rows.block(row);
+        let mut fingers = Vec::new();
+        for (position, probe) in &prepared.fingers {
+            if *position == FingerPosition::Unknown {
+                // A latent of unknown position: the best of all stored fingers,
+                // discounted for the number of fingers tried.
+                let mut best: Option<FingerScore> = None;
+                let mut tried = 0usize;
+                for p in FingerPosition::TEN {
+                    let Some(blob) = block.finger_blob(row.index, p) else {
+                        continue;
+                    };
+                    tried += 1;
+                    let score = probe.score(split_finger_blob(blob)?.form)?;
+                    if best.is_none_or(|b| score.raw > b.raw) {
+                        best = Some(FingerScore {
+                            position: p,
+                            raw: score.raw,
+                            evidence: f64::from(score.log10_fmr),
+                        });
+                    }
+                }
+                if let Some(mut b) = best {
+                    b.evidence = (b.evidence - (tried as f64).log10()).max(0.0);
+                    fingers.push(b);
+                }
+                continue;
+            }
+            let Some(blob) = block.finger_blob(row.index, *position) else {
+                continue;
+            };
+            let score = probe.score(split_finger_blob(blob)?.form)?;
+            fingers.push(FingerScore {
+                position: *position,
+                raw: score.raw,
+                evidence: f64::from(score.log10_fmr),
+            });
+        }
+        let face = match (face_cosine, &prepared.face, self.codec) {
+            (Some(cosine), _, _) => Some(cosine),
+            (None, Some(probe), Some(codec)) if block.has_face(row.index) => {
+                let mut values = vec![0.0; codec.dim()];
+                if stored_face(block, row.index, &mut values) {
+                    Some(codec.score(probe, &values)?)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+        .map(|cosine| FaceScore {
+            cosine,
+            evidence: self.face_calibration.evidence(cosine),
+        });
+        if fingers.is_empty() && face.is_none() {
+            return Ok(None);
+        }
+        let evidence: Vec<f64> = fingers
+            .iter()
+            .map(|f| f.evidence)
+            .chain(face.map(|f| f.evidence))
+            .collect();
+        Ok(Some(Candidate {
+            reference_id: block.reference_id(row.index).to_string(),
+            score: fusion::fuse_evidence(&evidence),
+            fingers,
+            face,
+        }))
+    }
+}
+
+impl Searcher<'_> {
+    /// Compares a probe with one record directly (1:1).
+    pub(crate) fn compare(
+        &self,
+        probe: &Probe,
+        record: &hoviyat_models::EnrollmentRecord,
+    ) -> Result<Candidate> {
+        let prepared = PreparedSearch::new(probe, self.codec)?;
+        let mut fingers = Vec::new();
+        for (position, p) in &prepared.fingers {
+            let stored: Vec<&hoviyat_models::FingerTemplate> = record
+                .fingers
+                .iter()
+                .filter(|g| *position == FingerPosition::Unknown || g.position == *position)
+                .collect();
+            let mut best: Option<FingerScore> = None;
+            for g in &stored {
+                let score = p.score(&crate::finger::encode_gallery(g)?)?;
+                if best.is_none_or(|b| score.raw > b.raw) {
+                    best = Some(FingerScore {
+                        position: g.position,
+                        raw: score.raw,
+                        evidence: f64::from(score.log10_fmr),
+                    });
+                }
+            }
+            if let Some(mut b) = best {
+                if *position == FingerPosition::Unknown {
+                    b.evidence = (b.evidence - (stored.len() as f64).log10()).max(0.0);
+                }
+                fingers.push(b);
+            }
+        }
+        let face = match (&prepared.face, self.codec, &record.face) {
+            (Some(p), Some(codec), Some(stored)) => {
+                let cosine = codec.score(p, &stored.values)?;
+                Some(FaceScore {
+                    cosine,
+                    evidence: self.face_calibration.evidence(cosine),
+                })
+            }
+            _ => None,
+        };
+        let evidence: Vec<f64> = fingers
+            .iter()
+            .map(|f| f.evidence)
+            .chain(face.map(|f| f.evidence))
+            .collect();
+        Ok(Candidate {
+            reference_id: record.reference_id.clone(),
+            score: fusion::fuse_evidence(&evidence),
+            fingers,
+            face,
+        })
+    }
+}
+
+/// The stored face (f16 in the record) of a row, as f32.
+fn stored_face(block: &Block<'_>, index: usize, out: &mut [f32]) -> bool {
+    match decode_record(block.record_bytes(index)) {
+        Ok(record) => match record.face {
+            Some(face) if face.values.len() == out.len() => {
+                out.copy_from_slice(&face.values);
+                true
+            }
+            _ => false,
+        },
+        Err(_) => false,
+    }
+}
+
+/// Cosines of up to `pairs` pseudo-random pairs of stored faces, from the
+/// int8 codes (close enough to fit an impostor distribution).
+pub(crate) fn sample_face_cosines(rows: &Rows<'_>, pairs: usize) -> Vec<f32> {
+    let faces: Vec<(&[i8], [f32; 2])> = rows
+        .blocks
+        .iter()
+        .flat_map(|b| {
+            (0..b.len())
+                .filter(|&i| b.is_live(i))
+                .filter_map(move |i| b.face_code(i))
+        })
+        .collect();
+    let n = faces.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(pairs);
+    // A fixed stride walk: deterministic, covers the gallery evenly.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..pairs {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let a = (state >> 33) as usize % n;
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let b = (state >> 33) as usize % n;
+        if a == b {
+            continue;
+        }
+        let (ca, aa) = faces[a];
+        let (cb, ab) = faces[b];
+        out.push(crate::kernels::dot_i8(ca, cb) as f32 * aa[0] * ab[0]);
+    }
+    out
+}
+
+/// The screening means of a snapshot, one per finger position code (0..=10).
+pub(crate) fn screen_means(rows: &Rows<'_>) -> Vec<ScreenMean> {
+    rows.blocks
+        .par_iter()
+        .map(|b| {
+            let mut means = vec![ScreenMean::default(); 11];
+            for i in (0..b.len()).filter(|&i| b.is_live(i)) {
+                for p in FingerPosition::TEN {
+                    if let Some(code) = b
+                        .finger_blob(i, p)
+                        .and_then(|blob| split_finger_blob(blob).ok())
+                        .and_then(|parts| parts.screen)
+                    {
+                        means[usize::from(p.code())].add(code);
+                    }
+                }
+            }
+            means
+        })
+        .reduce(
+            || vec![ScreenMean::default(); 11],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.merge(&y);
+                }
+                a
+            },
+        )
+}
