@@ -55,12 +55,13 @@ pub const GALLERY_DIR: &str = "gallery";
 
 impl AppState {
     /// Opens (creating if needed) the data directory: gallery, keys, audit.
-    pub fn open(data_dir: &Path, limits: Limits) -> Result<Self, StartError> {
+    /// `abis`'s face settings apply only when the gallery is created.
+    pub fn open(data_dir: &Path, limits: Limits, abis: &AbisConfig) -> Result<Self, StartError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
-        let abis = Abis::open(&data_dir.join(GALLERY_DIR), AbisConfig::default())?;
+        let abis = Abis::open(data_dir.join(GALLERY_DIR), abis)?;
         Ok(Self {
             abis: Arc::new(abis),
             keys: KeyRing::open(data_dir)?,

@@ -10,8 +10,6 @@ use hoviyat_models::ModelError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::engine::EngineError;
-
 /// The JSON body of every error response.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErrorBody {
@@ -163,39 +161,6 @@ fn model_error_field(e: &ModelError) -> Option<String> {
     }
 }
 
-impl From<EngineError> for ApiError {
-    // One exhaustive match, no `_` arm: a new engine error forces a decision.
-    fn from(e: EngineError) -> Self {
-        match e {
-            EngineError::Model(m) => m.into(),
-            EngineError::ReferenceExists { reference_id } => ApiError::new(
-                StatusCode::CONFLICT,
-                "reference_exists",
-                format!(
-                    "reference id {reference_id:?} was already enrolled with a different record"
-                ),
-            )
-            .at("reference_id"),
-            EngineError::ReferenceNotFound { reference_id } => ApiError::not_found(&reference_id),
-            EngineError::NotHeld {
-                reference_id,
-                status,
-            } => ApiError::new(
-                StatusCode::CONFLICT,
-                "not_held",
-                format!(
-                    "enrollment {reference_id:?} is {status:?}; only a held potential duplicate can be adjudicated"
-                ),
-            ),
-            EngineError::EmptyProbe => {
-                ApiError::invalid("empty_probe", "the probe holds neither fingers nor a face")
-                    .at("fingers")
-            }
-            EngineError::Io(io) => ApiError::internal(io),
-        }
-    }
-}
-
 impl From<hoviyat_engine::EngineError> for ApiError {
     // One exhaustive match, no `_` arm: a new engine error forces a decision.
     fn from(e: hoviyat_engine::EngineError) -> Self {
@@ -210,6 +175,24 @@ impl From<hoviyat_engine::EngineError> for ApiError {
                 ),
             )
             .at("reference_id"),
+            E::ReferenceExists { reference_id } => ApiError::new(
+                StatusCode::CONFLICT,
+                "reference_exists",
+                format!(
+                    "reference id {reference_id:?} was already enrolled with a different record"
+                ),
+            )
+            .at("reference_id"),
+            E::NotHeld {
+                reference_id,
+                status,
+            } => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_held",
+                format!(
+                    "enrollment {reference_id:?} is {status:?}; only a held potential duplicate can be adjudicated"
+                ),
+            ),
             E::UnknownReference { reference_id } => ApiError::not_found(&reference_id),
             E::DeletedReference { reference_id } => ApiError::new(
                 StatusCode::GONE,
@@ -267,7 +250,9 @@ impl From<hoviyat_engine::EngineError> for ApiError {
             | E::GalleryLength { .. }
             | E::GalleryChecksum { .. }
             | E::GalleryField { .. }
-            | E::Calibration { .. } => ApiError::internal(e),
+            | E::Calibration { .. }
+            | E::StateEncoding { .. }
+            | E::BadFingerBlob { .. } => ApiError::internal(e),
         }
     }
 }

@@ -8,9 +8,10 @@
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
 //! use std::sync::Arc;
-//! use hoviyat_server::{app, limits::Limits};
+//! use hoviyat_server::{app, engine::AbisConfig, limits::Limits};
 //!
-//! let state = Arc::new(app::AppState::open("hoviyat-data".as_ref(), Limits::default())?);
+//! let dir = std::path::Path::new("hoviyat-data");
+//! let state = Arc::new(app::AppState::open(dir, Limits::default(), &AbisConfig::default())?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! axum::serve(listener, app::router(state)).await?;
 //! # Ok(()) }

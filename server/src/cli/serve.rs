@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use hoviyat_server::app::{AppState, router};
+use hoviyat_server::engine::AbisConfig;
 use hoviyat_server::keys::{self, Role};
 use hoviyat_server::limits::Limits;
 
@@ -34,6 +35,10 @@ pub struct Args {
     /// Matching requests running at once (default: CPU count).
     #[arg(long)]
     workers: Option<usize>,
+    /// Face template dimension of a new gallery (0: fingers only). An
+    /// existing gallery keeps its own.
+    #[arg(long, default_value_t = 512)]
+    face_dim: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -48,7 +53,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         workers: args.workers.unwrap_or(defaults.workers).max(1),
     };
     let first_start = !keys::keys_path(&dir).exists();
-    let state = AppState::open(&dir, limits)
+    let abis = AbisConfig {
+        face_dim: (args.face_dim > 0).then_some(args.face_dim),
+        ..AbisConfig::default()
+    };
+    let state = AppState::open(&dir, limits, &abis)
         .with_context(|| format!("opening data directory {}", dir.display()))?;
     if first_start {
         // A fresh machine has no key: make one with every role and show it

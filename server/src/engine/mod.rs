@@ -2,13 +2,19 @@
 //! handlers use is named here, so that an engine API change is absorbed in
 //! this module and in `error.rs`.
 
-mod interim;
-
-pub use interim::{
-    Abis, AbisConfig, Candidate, EngineError, EnrollOutcome, Enrollment, FaceScore, FingerScore,
-    Identification, IdentifyOptions, KernelReport, Mode, Probe, Stats, Status, Verdict,
-    Verification,
+pub use hoviyat_engine::EngineError;
+pub use hoviyat_engine::abis::{
+    Abis, AbisConfig, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
+    IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,
 };
+
+/// The kernels the engine picked on this machine, for the health endpoint.
+pub fn kernels() -> serde_json::Value {
+    serde_json::json!({
+        "simd": hoviyat_engine::kernels::report(),
+        "face": hoviyat_engine::face::kernel_report(),
+    })
+}
 
 use hoviyat_models::{FingerPosition, FingerTemplate};
 

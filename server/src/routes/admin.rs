@@ -26,7 +26,7 @@ pub async fn stats(
 ) -> Result<Json<StatsResponse>, ApiError> {
     caller.require(Role::Admin)?;
     let abis = Arc::clone(&state.abis);
-    let s = WorkQueue::io(move || abis.stats()).await?;
+    let s = WorkQueue::io(move || abis.stats()).await??;
     Ok(Json(StatsResponse {
         identities: s.identities as u64,
         held_enrollments: s.held as u64,

@@ -19,11 +19,11 @@ use crate::wire::HealthResponse;
     get, path = "/v1/health", tag = "meta",
     responses((status = 200, body = HealthResponse))
 )]
-pub async fn health(State(state): State<Arc<AppState>>) -> Json<HealthResponse> {
+pub async fn health() -> Json<HealthResponse> {
     Json(HealthResponse {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        kernels: serde_json::to_value(state.abis.kernels()).unwrap_or_default(),
+        kernels: crate::engine::kernels(),
     })
 }
 
@@ -39,7 +39,7 @@ pub async fn metrics(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Role::Admin)?;
     let abis = Arc::clone(&state.abis);
-    let s = WorkQueue::io(move || abis.stats()).await?;
+    let s = WorkQueue::io(move || abis.stats()).await??;
     let text = state.metrics.render(Gauges {
         identities: s.identities as u64,
         held: s.held as u64,

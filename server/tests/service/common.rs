@@ -8,6 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use hoviyat_server::app::{AppState, router};
+use hoviyat_server::engine::AbisConfig;
 use hoviyat_server::keys::{self, Role};
 use hoviyat_server::limits::Limits;
 use rand::{Rng, SeedableRng};
@@ -43,7 +44,11 @@ pub fn make_keys(dir: &std::path::Path) -> Keys {
 pub fn service_with(limits: Limits) -> Service {
     let dir = tempfile::tempdir().unwrap();
     let keys = make_keys(dir.path());
-    let state = Arc::new(AppState::open(dir.path(), limits).unwrap());
+    let config = AbisConfig {
+        face_dim: Some(FACE_DIM),
+        ..AbisConfig::default()
+    };
+    let state = Arc::new(AppState::open(dir.path(), limits, &config).unwrap());
     let app = router(state);
     Service { dir, app, keys }
 }
@@ -121,7 +126,56 @@ pub fn face(person: u64, capture: u64) -> Value {
     json!({ "model": "fixture-face-v1", "values": v })
 }
 
-/// An enrollment body of synthetic person `person` under `reference_id`.
+/// Minutiae of finger `position` of synthetic person `person`, as the
+/// `minutiae` input of a finger; `capture` > 0 jitters them slightly and
+/// drops a few, as a second capture would.
+pub fn finger(person: u64, position: u8, capture: u64) -> Value {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(person * 16 + u64::from(position));
+    let mut noise =
+        rand::rngs::StdRng::seed_from_u64(!(person * 16 + u64::from(position)) ^ capture);
+    let minutiae: Vec<Value> = (0..40)
+        .filter_map(|_| {
+            let (x, y) = (
+                rng.random_range(30.0..270.0f32),
+                rng.random_range(30.0..370.0f32),
+            );
+            let angle = rng.random_range(0.0..std::f32::consts::TAU);
+            let kind = if rng.random_bool(0.5) {
+                "ending"
+            } else {
+                "bifurcation"
+            };
+            let (dx, dy, da) = if capture > 0 {
+                (
+                    noise.random_range(-1.5..1.5f32),
+                    noise.random_range(-1.5..1.5f32),
+                    noise.random_range(-0.08..0.08f32),
+                )
+            } else {
+                (0.0, 0.0, 0.0)
+            };
+            let dropped = capture > 0 && noise.random_bool(0.1);
+            (!dropped).then(|| {
+                json!({
+                    "x_px": x + dx, "y_px": y + dy,
+                    "angle_rad": (angle + da).rem_euclid(std::f32::consts::TAU),
+                    "kind": kind, "quality": 60
+                })
+            })
+        })
+        .collect();
+    json!({
+        "position": position,
+        "minutiae": { "width_px": 300, "height_px": 400, "dpi": 500, "quality": 70, "minutiae": minutiae }
+    })
+}
+
+/// An enrollment body of synthetic person `person` under `reference_id`:
+/// two fingers and a face.
 pub fn enrollment(reference_id: &str, person: u64, capture: u64) -> Value {
-    json!({ "reference_id": reference_id, "face": face(person, capture) })
+    json!({
+        "reference_id": reference_id,
+        "fingers": [finger(person, 1, capture), finger(person, 2, capture)],
+        "face": face(person, capture),
+    })
 }

@@ -5,17 +5,22 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::common::{enrollment, make_keys};
 
+/// Acknowledged enrollments before the kill.
+const KILL_AFTER_ACKS: usize = 40;
+
 /// Starts the binary on a free loopback port; returns it and its address.
 fn start(dir: &Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hoviyat"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--face-dim"])
+        .arg(crate::common::FACE_DIM.to_string())
+        .arg("--data")
         .arg(dir)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
@@ -49,13 +54,15 @@ async fn every_acknowledged_enrollment_survives_sigkill() {
 
     // Four writers enroll until the server dies under them.
     let stop = Arc::new(AtomicBool::new(false));
+    let acks = Arc::new(AtomicUsize::new(0));
     let mut writers = Vec::new();
     for w in 0..4u64 {
-        let (client, url, key, stop) = (
+        let (client, url, key, stop, acks) = (
             client.clone(),
             url.clone(),
             keys.enroller.clone(),
             Arc::clone(&stop),
+            Arc::clone(&acks),
         );
         writers.push(tokio::spawn(async move {
             let mut acked = Vec::new();
@@ -84,6 +91,7 @@ async fn every_acknowledged_enrollment_survives_sigkill() {
                     break;
                 };
                 if status == 201 || status == 202 {
+                    acks.fetch_add(1, Ordering::Relaxed);
                     acked.push((
                         id,
                         status,
@@ -94,7 +102,12 @@ async fn every_acknowledged_enrollment_survives_sigkill() {
             acked
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill in the middle of the load: once enough enrollments were
+    // acknowledged that the test means something, with more in flight.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while acks.load(Ordering::Relaxed) < KILL_AFTER_ACKS && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     child.kill().unwrap(); // SIGKILL on Unix.
     child.wait().unwrap();
     stop.store(true, Ordering::Relaxed);
