@@ -3,14 +3,24 @@
 use hoviyat_benches::fingers::{Protocol, Sample, evaluate, parse_fvc_name};
 
 fn main() -> anyhow::Result<()> {
-    let path = std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("usage: finger_eval_jsonl FILE"))?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("usage: finger_eval_jsonl FILE"))?;
     let mut samples = Vec::new();
-    for line in std::fs::read_to_string(&path)?.lines().filter(|l| !l.trim().is_empty()) {
+    for line in std::fs::read_to_string(&path)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
         let v: serde_json::Value = serde_json::from_str(line)?;
         let file = v["file"].as_str().unwrap_or_default();
-        let (finger, impression) = parse_fvc_name(std::path::Path::new(file)).ok_or_else(|| anyhow::anyhow!("bad name {file}"))?;
+        let (finger, impression) = parse_fvc_name(std::path::Path::new(file))
+            .ok_or_else(|| anyhow::anyhow!("bad name {file}"))?;
         let template = serde_json::from_value(v["template"].clone())?;
-        samples.push(Sample { finger, impression, template: Some(template) });
+        samples.push(Sample {
+            finger,
+            impression,
+            template: Some(template),
+        });
     }
     let (report, scores) = evaluate(&samples, Protocol::AllPairs)?;
     println!("{}", serde_json::to_string(&report)?);

@@ -36,7 +36,11 @@ pub struct FingerBenchReport {
 
 /// Synthetic gallery and impostor probes of one seed: `gallery` impressions
 /// of distinct masters, and `probes` impressions of further masters.
-pub fn synthetic_population(gallery: usize, probes: usize, seed: u64) -> (Vec<FingerTemplate>, Vec<FingerTemplate>) {
+pub fn synthetic_population(
+    gallery: usize,
+    probes: usize,
+    seed: u64,
+) -> (Vec<FingerTemplate>, Vec<FingerTemplate>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let p = Perturbation::default();
     let mut make = |n: usize| -> Vec<FingerTemplate> {
@@ -83,7 +87,10 @@ pub fn run(gallery: usize, probes: usize, seed: u64) -> anyhow::Result<FingerBen
             .find(|t| t.minutiae.len() >= 40)
             .map(|t| t.minutiae[..40].to_vec())
             .unwrap_or_default(),
-        ..gallery_templates.first().cloned().unwrap_or_else(|| probe_templates[0].clone())
+        ..gallery_templates
+            .first()
+            .cloned()
+            .unwrap_or_else(|| probe_templates[0].clone())
     };
     Ok(FingerBenchReport {
         gallery,
@@ -94,9 +101,13 @@ pub fn run(gallery: usize, probes: usize, seed: u64) -> anyhow::Result<FingerBen
         bozorth3_cmp_per_s_per_core: bozorth,
         bozorth3_comparisons: bozorth_n,
         speedup: bozorth.map(|b| per_s / b),
-        bytes_per_finger: blobs.iter().map(|b| b.len() as f64).sum::<f64>() / blobs.len().max(1) as f64,
+        bytes_per_finger: blobs.iter().map(|b| b.len() as f64).sum::<f64>()
+            / blobs.len().max(1) as f64,
         bytes_per_finger_at_40_minutiae: encode_gallery(&forty)?.len(),
-        mean_minutiae: gallery_templates.iter().map(|t| t.minutiae.len() as f64).sum::<f64>()
+        mean_minutiae: gallery_templates
+            .iter()
+            .map(|t| t.minutiae.len() as f64)
+            .sum::<f64>()
             / gallery_templates.len().max(1) as f64,
         probe_prepare_us: prepare_ns as f64 / 1e3 / probe_templates.len().max(1) as f64,
         clock: clock.name(),
@@ -106,7 +117,11 @@ pub fn run(gallery: usize, probes: usize, seed: u64) -> anyhow::Result<FingerBen
 /// bozorth3 comparisons per second on the same templates: every probe
 /// against the first gallery templates, about two seconds of work.
 #[cfg(feature = "bozorth3")]
-fn bozorth3_rate(gallery: &[FingerTemplate], probes: &[FingerTemplate], clock: &Clock) -> (Option<f64>, u64) {
+fn bozorth3_rate(
+    gallery: &[FingerTemplate],
+    probes: &[FingerTemplate],
+    clock: &Clock,
+) -> (Option<f64>, u64) {
     use fprint_bozorth3::{Minutia, match_score};
     // bozorth3 takes integer pixels (y down) and integer degrees counter-
     // clockwise, the same convention as ours.
@@ -158,7 +173,11 @@ impl Clock {
     }
 
     fn name(&self) -> &'static str {
-        if self.thread_cpu { "thread-cpu" } else { "wall" }
+        if self.thread_cpu {
+            "thread-cpu"
+        } else {
+            "wall"
+        }
     }
 
     fn now_ns(&self) -> u64 {

@@ -77,7 +77,10 @@ impl EvalScores {
 /// Runs the protocol over `samples`. Comparisons with a failed template score
 /// zero (they stay in the counts, as FVC does). The score is the calibrated
 /// `-log10 FMR`, ties broken by the raw score.
-pub fn evaluate(samples: &[Sample], protocol: Protocol) -> anyhow::Result<(FingerEvalReport, EvalScores)> {
+pub fn evaluate(
+    samples: &[Sample],
+    protocol: Protocol,
+) -> anyhow::Result<(FingerEvalReport, EvalScores)> {
     let mut probes = Vec::with_capacity(samples.len());
     let mut blobs = Vec::with_capacity(samples.len());
     for s in samples {

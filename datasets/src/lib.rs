@@ -5,6 +5,10 @@
 
 mod error;
 pub mod faces;
+pub mod fvc;
 pub mod minutiae_impressions;
+pub mod popfile;
+pub mod synth;
 
 pub use error::{DatasetError, Result};
+pub use popfile::{PopulationHeader, PopulationReader, PopulationWriter};

@@ -138,7 +138,10 @@ impl Master {
         let flow = Flow::random(rng);
         let target = rng.random_range(40..=75);
         let (cx, cy) = (CANVAS_PX / 2.0, CANVAS_PX / 2.0);
-        let (rx, ry) = (rng.random_range(150.0..190.0), rng.random_range(200.0..240.0));
+        let (rx, ry) = (
+            rng.random_range(150.0..190.0),
+            rng.random_range(200.0..240.0),
+        );
         let mut minutiae: Vec<Minutia> = Vec::with_capacity(target);
         let mut attempts = 0;
         while minutiae.len() < target && attempts < 20 * target {
@@ -161,7 +164,13 @@ impl Master {
                 MinutiaKind::Bifurcation
             };
             let quality = rng.random_range(30..=95);
-            minutiae.push(Minutia::new(x, y, flow.orientation(x, y) + flip, kind, quality));
+            minutiae.push(Minutia::new(
+                x,
+                y,
+                flow.orientation(x, y) + flip,
+                kind,
+                quality,
+            ));
         }
         Self { minutiae }
     }
@@ -192,8 +201,12 @@ impl Master {
         let mut minutiae = Vec::new();
         let mut place = |x: f32, y: f32, angle: f32, kind, quality, rng: &mut dyn rand::RngCore| {
             let k = TAU / wavelength;
-            let x = x + p.distortion_px * (k * y + phases[0]).sin() + p.distortion_px * 0.5 * (k * x + phases[1]).sin();
-            let y = y + p.distortion_px * (k * x + phases[2]).sin() + p.distortion_px * 0.5 * (k * y + phases[3]).sin();
+            let x = x
+                + p.distortion_px * (k * y + phases[0]).sin()
+                + p.distortion_px * 0.5 * (k * x + phases[1]).sin();
+            let y = y
+                + p.distortion_px * (k * x + phases[2]).sin()
+                + p.distortion_px * 0.5 * (k * y + phases[3]).sin();
             let (dx, dy) = (x - centre, y - centre);
             // Rotation counter-clockwise as seen on the image (y down).
             let rx = cos * dx + sin * dy + w / 2.0 + sx;

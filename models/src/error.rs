@@ -98,6 +98,37 @@ pub enum ModelError {
         offset: usize,
         value: u64,
     },
+    #[error(
+        "{format}: horizontal resolution {horizontal_ppcm} px/cm differs from vertical {vertical_ppcm} px/cm"
+    )]
+    AnisotropicResolution {
+        format: &'static str,
+        horizontal_ppcm: u16,
+        vertical_ppcm: u16,
+    },
+    #[error("{format}: finger position {position} has view number {view} more than once")]
+    DuplicateView {
+        format: &'static str,
+        position: FingerPosition,
+        view: u8,
+    },
+    #[error("{format}: finger position {position} has more than {max} views")]
+    TooManyViews {
+        format: &'static str,
+        position: FingerPosition,
+        max: usize,
+    },
+    #[error(
+        "{format}: finger {index} has a different image size or resolution than finger 0, \
+         but the record stores one for all"
+    )]
+    MixedImageGeometry { format: &'static str, index: usize },
+    #[error("{format}: no finger to encode or decode")]
+    NoFingers { format: &'static str },
+    #[error("template JSON is invalid: {reason}")]
+    InvalidJson { reason: String },
+    #[error("template data is neither an FMR record nor JSON: starts with {found:02x?}")]
+    UnknownTemplateFormat { found: Vec<u8> },
     #[error("finger {position}: {count} minutiae; at most {max} allowed")]
     TooManyMinutiae {
         position: FingerPosition,

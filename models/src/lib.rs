@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod binary;
+pub mod codec;
 mod error;
 mod face;
 mod finger;

@@ -157,6 +157,13 @@ fn model_error_field(e: &ModelError) -> Option<String> {
         | ModelError::UnsupportedVersion { .. }
         | ModelError::LengthMismatch { .. }
         | ModelError::InvalidField { .. }
+        | ModelError::AnisotropicResolution { .. }
+        | ModelError::DuplicateView { .. }
+        | ModelError::TooManyViews { .. }
+        | ModelError::MixedImageGeometry { .. }
+        | ModelError::NoFingers { .. }
+        | ModelError::InvalidJson { .. }
+        | ModelError::UnknownTemplateFormat { .. }
         | ModelError::TooManyMinutiae { .. } => None,
     }
 }

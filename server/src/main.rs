@@ -28,6 +28,13 @@ enum Command {
     Keys(cli::keys::Args),
     /// Check the audit log.
     Audit(cli::audit::Args),
+    /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
+    Template {
+        #[command(subcommand)]
+        command: cli::template::TemplateCommand,
+    },
+    /// Generate seeded synthetic fingerprints and populations.
+    Synth(cli::synth::SynthArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +44,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(args),
         Command::Keys(args) => cli::keys::run(args),
         Command::Audit(args) => cli::audit::run(args),
+        Command::Template { command } => cli::template::run(command),
+        Command::Synth(args) => cli::synth::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -34,14 +34,19 @@ pub struct ImageInput {
 
 /// Which interchange format a template follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum TemplateFormat {
     /// Decide from the record's header.
+    #[serde(rename = "auto")]
     Auto,
     /// ISO/IEC 19794-2:2005.
-    Iso19794_2,
+    #[serde(rename = "iso19794-2-2005")]
+    Iso19794_2_2005,
+    /// ISO/IEC 19794-2:2011.
+    #[serde(rename = "iso19794-2-2011")]
+    Iso19794_2_2011,
     /// ANSI/INCITS 378-2004.
-    Ansi378,
+    #[serde(rename = "ansi378-2004")]
+    Ansi378_2004,
 }
 
 /// An ISO/IEC 19794-2 or ANSI/INCITS 378 finger minutiae record.

@@ -49,7 +49,12 @@ pub fn count_in_box_scalar(xs: &[f32], ys: &[f32], t: &Rigid, bounds: (f32, f32,
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn count_in_box_avx2(xs: &[f32], ys: &[f32], t: &Rigid, bounds: (f32, f32, f32, f32)) -> u32 {
+unsafe fn count_in_box_avx2(
+    xs: &[f32],
+    ys: &[f32],
+    t: &Rigid,
+    bounds: (f32, f32, f32, f32),
+) -> u32 {
     use std::arch::x86_64::*;
     let n = xs.len().min(ys.len());
     let lanes = n / 8 * 8;
@@ -116,7 +121,12 @@ mod tests {
 
     #[test]
     fn identity_counts_points_on_and_inside_the_edges() {
-        let t = Rigid { cos: 1.0, sin: 0.0, tx: 0.0, ty: 0.0 };
+        let t = Rigid {
+            cos: 1.0,
+            sin: 0.0,
+            tx: 0.0,
+            ty: 0.0,
+        };
         let xs: Vec<f32> = (0..20).map(|i| i as f32).collect();
         let ys = vec![5.0; 20];
         assert_eq!(count_in_box(&xs, &ys, &t, (3.0, 0.0, 12.0, 5.0)), 10);

@@ -1,8 +1,8 @@
 //! Consolidation: from one root correspondence to a one-to-one pairing of
 //! minutiae under a rigid alignment with distortion-tolerant thresholds.
 
-use super::geometry::{Point, angle_diff, atan2_fast};
 use super::gallery::MAX_GALLERY_MINUTIAE;
+use super::geometry::{Point, angle_diff, atan2_fast};
 use super::kernels::{Rigid, count_in_box};
 
 /// Largest pairing distance, in pixels.
@@ -43,7 +43,11 @@ pub struct Alignment {
 }
 
 impl Alignment {
-    pub(crate) fn new(rotation_rad: f32, gallery_anchor: (f32, f32), probe_anchor: (f32, f32)) -> Self {
+    pub(crate) fn new(
+        rotation_rad: f32,
+        gallery_anchor: (f32, f32),
+        probe_anchor: (f32, f32),
+    ) -> Self {
         let (sin, cos) = rotation_rad.sin_cos();
         Self {
             rotation_rad,
@@ -158,7 +162,12 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
         let r = (ax * ax + ay * ay).sqrt();
         let tolerance =
             (DISTANCE_TOLERANCE_PX + DISTANCE_TOLERANCE_SLOPE * r).min(MAX_DISTANCE_TOLERANCE_PX);
-        *slot = (x, y, g.angle_rad + alignment.rotation_rad, tolerance * tolerance);
+        *slot = (
+            x,
+            y,
+            g.angle_rad + alignment.rotation_rad,
+            tolerance * tolerance,
+        );
     }
     let mut best_for_gallery = [(f32::MAX, NONE); MAX_GALLERY_MINUTIAE];
     let mut best_for_probe = [f32::MAX; MAX_GALLERY_MINUTIAE];
@@ -201,14 +210,24 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
         prints.gallery_xs,
         prints.gallery_ys,
         &alignment.forward(),
-        (px0 - AREA_MARGIN_PX, py0 - AREA_MARGIN_PX, px1 + AREA_MARGIN_PX, py1 + AREA_MARGIN_PX),
+        (
+            px0 - AREA_MARGIN_PX,
+            py0 - AREA_MARGIN_PX,
+            px1 + AREA_MARGIN_PX,
+            py1 + AREA_MARGIN_PX,
+        ),
     );
     let (gx0, gy0, gx1, gy1) = prints.gallery_bounds;
     result.probe_in_overlap = count_in_box(
         prints.probe_xs,
         prints.probe_ys,
         &alignment.backward(),
-        (gx0 - AREA_MARGIN_PX, gy0 - AREA_MARGIN_PX, gx1 + AREA_MARGIN_PX, gy1 + AREA_MARGIN_PX),
+        (
+            gx0 - AREA_MARGIN_PX,
+            gy0 - AREA_MARGIN_PX,
+            gx1 + AREA_MARGIN_PX,
+            gy1 + AREA_MARGIN_PX,
+        ),
     );
     result
 }

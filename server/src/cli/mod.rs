@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod keys;
 pub mod serve;
+pub mod synth;
+pub mod template;
 
 use std::path::PathBuf;
 

@@ -22,15 +22,59 @@ use crate::error::ApiError;
 use crate::wire::TemplateFormat;
 
 /// Decodes an ISO/ANSI minutiae record into the template of `position`.
+///
+/// A record may carry several fingers: the one at `position` is taken. A
+/// record with one finger of unknown position (code 0) is taken as
+/// `position`; one at another position is refused, as a likely mix-up.
 pub fn decode_template(
-    _bytes: &[u8],
-    _format: Option<TemplateFormat>,
-    _position: FingerPosition,
+    bytes: &[u8],
+    format: Option<TemplateFormat>,
+    position: FingerPosition,
 ) -> Result<FingerTemplate, ApiError> {
-    Err(ApiError::invalid(
-        "unsupported_template",
-        "template decoding is not available in this build",
-    ))
+    use hoviyat_models::codec::{self, TemplateFormat as F};
+    let bad =
+        |e: hoviyat_models::ModelError| ApiError::invalid("bad_template", e.to_string()).at("data");
+    let fingers = match format.unwrap_or(TemplateFormat::Auto) {
+        TemplateFormat::Auto => {
+            let decoded = codec::decode(bytes).map_err(bad)?;
+            if decoded.format == F::Json {
+                return Err(ApiError::invalid(
+                    "bad_template",
+                    "template data must be a binary ISO/ANSI record; send minutiae JSON as `minutiae`",
+                )
+                .at("data"));
+            }
+            decoded.fingers
+        }
+        TemplateFormat::Iso19794_2_2005 => {
+            codec::decode_as(bytes, F::Iso19794_2_2005).map_err(bad)?
+        }
+        TemplateFormat::Iso19794_2_2011 => {
+            codec::decode_as(bytes, F::Iso19794_2_2011).map_err(bad)?
+        }
+        TemplateFormat::Ansi378_2004 => codec::decode_as(bytes, F::Ansi378_2004).map_err(bad)?,
+    };
+    if let Some(f) = fingers.iter().find(|f| f.position == position) {
+        return Ok(f.clone());
+    }
+    match fingers.as_slice() {
+        [only] if only.position == FingerPosition::Unknown => {
+            let mut f = only.clone();
+            f.position = position;
+            Ok(f)
+        }
+        _ => Err(ApiError::invalid(
+            "position_mismatch",
+            format!(
+                "the record holds no finger at position {position}; it holds {:?}",
+                fingers
+                    .iter()
+                    .map(|f| f.position.code())
+                    .collect::<Vec<_>>()
+            ),
+        )
+        .at("data")),
+    }
 }
 
 /// Extracts the minutiae of a fingerprint image.

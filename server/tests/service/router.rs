@@ -375,3 +375,61 @@ async fn unknown_routes_and_methods_answer_json_errors() {
         .await;
     assert_eq!(code, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn iso_and_ansi_templates_are_accepted_as_finger_input() {
+    use base64::Engine as _;
+    use hoviyat_models::FingerTemplate;
+    use hoviyat_models::codec::{TemplateFormat, encode};
+    let s = service();
+    // The fixture's minutiae JSON, as a template the codec encodes.
+    let as_template = |person: u64, position: u8, format: TemplateFormat| {
+        let f = crate::common::finger(person, position, 0);
+        let m = &f["minutiae"];
+        let t: FingerTemplate = serde_json::from_value(json!({
+            "position": position, "width_px": m["width_px"], "height_px": m["height_px"],
+            "dpi": m["dpi"], "quality": m["quality"], "minutiae": m["minutiae"],
+        }))
+        .unwrap();
+        let bytes = encode(&[t], format).unwrap();
+        json!({ "position": position, "template": { "data": base64::engine::general_purpose::STANDARD.encode(bytes) } })
+    };
+    let body = json!({
+        "reference_id": "tmpl-1",
+        "fingers": [as_template(900, 1, TemplateFormat::Iso19794_2_2005), as_template(900, 2, TemplateFormat::Ansi378_2004)],
+    });
+    let (code, out) = s
+        .call(
+            "POST",
+            "/v1/enrollments",
+            Some(&s.keys.enroller),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+    // The same person's minutiae JSON finds the template-enrolled record.
+    let probe = json!({ "fingers": [crate::common::finger(900, 1, 1)], "max_candidates": 1 });
+    let (code, found) = s
+        .call(
+            "POST",
+            "/v1/identify",
+            Some(&s.keys.investigator),
+            Some(&probe),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(found["candidates"][0]["reference_id"], "tmpl-1");
+    // A template at another position than declared is refused.
+    let wrong = json!({ "reference_id": "tmpl-2", "fingers": [{ "position": 3, "template": as_template(901, 1, TemplateFormat::Iso19794_2_2005)["template"] }] });
+    let (code, err) = s
+        .call(
+            "POST",
+            "/v1/enrollments",
+            Some(&s.keys.enroller),
+            Some(&wrong),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"], "position_mismatch");
+    assert_eq!(err["field"], "fingers[0].template.data");
+}

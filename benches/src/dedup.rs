@@ -1,0 +1,168 @@
+//! The dedup benchmark: a gallery of N synthetic identities, then a stream of
+//! enrollments, half of them re-enrollments of people already enrolled
+//! (mated: must be held as potential duplicates) and half new people
+//! (non-mated: must be cleared), each decided by [`Abis::enroll`] exactly as
+//! the service does. Reports decision latency and the decisions' FNIR and
+//! FPIR.
+
+use std::path::Path;
+use std::time::Instant;
+
+use hoviyat_datasets::synth::{Population, PopulationConfig};
+use hoviyat_engine::abis::{Abis, AbisConfig, Status};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct DedupBenchConfig {
+    /// Identities in the gallery before the timed enrollments.
+    pub identities: u64,
+    /// Timed enrollments (half mated, half non-mated).
+    pub enrollments: usize,
+    pub seed: u64,
+}
+
+/// What `hoviyat bench dedup` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct DedupBenchReport {
+    pub identities: u64,
+    pub face_dim: Option<usize>,
+    /// Seconds to generate and import the gallery (group commit).
+    pub import_s: f64,
+    pub import_identities_per_s: f64,
+    pub mated: usize,
+    pub non_mated: usize,
+    /// Mated enrollments that were cleared (missed duplicates).
+    pub missed_duplicates: usize,
+    /// Non-mated enrollments held as potential duplicates.
+    pub false_holds: usize,
+    pub fnir: f64,
+    pub fpir: f64,
+    /// Mated enrollments whose true mate was not the first candidate.
+    pub mate_not_rank1: usize,
+    pub latency_ms_p50: f64,
+    pub latency_ms_p99: f64,
+    pub latency_ms_max: f64,
+    /// Sequential decisions per second (1 / mean latency).
+    pub dedups_per_s: f64,
+    pub bytes_on_disk: u64,
+    pub bytes_per_identity: f64,
+    pub threads: usize,
+    pub simsimd_target: &'static str,
+}
+
+/// Builds the gallery in `dir` (which must be empty) and runs the stream.
+pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchReport> {
+    let population = Population::new(PopulationConfig::new(config.seed, config.identities))?;
+    let face_dim = population.config().face.map(|f| f.dim);
+    let abis = Abis::open(
+        dir,
+        &AbisConfig {
+            face_dim,
+            ..AbisConfig::default()
+        },
+    )?;
+
+    let started = Instant::now();
+    const BATCH: u64 = 4096;
+    let mut next = 0;
+    while next < config.identities {
+        let end = (next + BATCH).min(config.identities);
+        let records: Vec<_> = (next..end).into_par_iter().map(|i| population.identity(i)).collect();
+        abis.import_batch(&records)?;
+        next = end;
+    }
+    abis.gallery().seal()?;
+    let import_s = started.elapsed().as_secs_f64();
+
+    let mut latencies_ms = Vec::with_capacity(config.enrollments);
+    let (mut mated, mut non_mated, mut missed, mut false_holds, mut not_rank1) = (0, 0, 0, 0, 0);
+    let stride = (config.identities / (config.enrollments as u64 / 2 + 1)).max(1);
+    for k in 0..config.enrollments {
+        let is_mated = k % 2 == 0 && config.identities > 0;
+        let (record, mate) = if is_mated {
+            let i = (k as u64 / 2 * stride) % config.identities;
+            let mut r = population.reenrollment(i, 1);
+            r.reference_id = population.reenrollment_id(i, 1);
+            (r, Some(population.reference_id(i)))
+        } else {
+            // People beyond the gallery's size are not in it.
+            (population.identity(config.identities + k as u64), None)
+        };
+        let t = Instant::now();
+        let outcome = abis.enroll(record)?;
+        latencies_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let held = outcome.enrollment.status == Status::PotentialDuplicate;
+        match mate {
+            Some(mate) => {
+                mated += 1;
+                if !held {
+                    missed += 1;
+                }
+                if outcome.enrollment.candidates.first().map(|c| &c.reference_id) != Some(&mate) {
+                    not_rank1 += 1;
+                }
+            }
+            None => {
+                non_mated += 1;
+                if held {
+                    false_holds += 1;
+                }
+            }
+        }
+    }
+    latencies_ms.sort_by(f64::total_cmp);
+    let pick = |q: f64| -> f64 {
+        if latencies_ms.is_empty() {
+            return 0.0;
+        }
+        let i = ((latencies_ms.len() - 1) as f64 * q).round() as usize;
+        latencies_ms[i]
+    };
+    let mean_ms = latencies_ms.iter().sum::<f64>() / latencies_ms.len().max(1) as f64;
+    let stats = abis.gallery().stats()?;
+    Ok(DedupBenchReport {
+        identities: config.identities,
+        face_dim,
+        import_s,
+        import_identities_per_s: config.identities as f64 / import_s.max(1e-9),
+        mated,
+        non_mated,
+        missed_duplicates: missed,
+        false_holds,
+        fnir: missed as f64 / mated.max(1) as f64,
+        fpir: false_holds as f64 / non_mated.max(1) as f64,
+        mate_not_rank1: not_rank1,
+        latency_ms_p50: pick(0.5),
+        latency_ms_p99: pick(0.99),
+        latency_ms_max: pick(1.0),
+        dedups_per_s: if mean_ms > 0.0 { 1e3 / mean_ms } else { 0.0 },
+        bytes_on_disk: stats.bytes_on_disk,
+        bytes_per_identity: stats.bytes_per_identity,
+        threads: rayon::current_num_threads(),
+        simsimd_target: hoviyat_engine::kernels::report().simsimd_target,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_run_holds_every_re_enrollment_and_clears_new_people() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = run(
+            &DedupBenchConfig {
+                identities: 200,
+                enrollments: 20,
+                seed: 7,
+            },
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!((report.mated, report.non_mated), (10, 10));
+        assert_eq!(report.missed_duplicates, 0, "{report:?}");
+        assert_eq!(report.false_holds, 0, "{report:?}");
+    }
+}
