@@ -1,6 +1,7 @@
 //! The subcommands of `hoviyat`, one module each.
 
 pub mod audit;
+pub mod bench;
 pub mod keys;
 pub mod serve;
 pub mod synth;
