@@ -69,7 +69,10 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
     let mut next = 0;
     while next < config.identities {
         let end = (next + BATCH).min(config.identities);
-        let records: Vec<_> = (next..end).into_par_iter().map(|i| population.identity(i)).collect();
+        let records: Vec<_> = (next..end)
+            .into_par_iter()
+            .map(|i| population.identity(i))
+            .collect();
         abis.import_batch(&records)?;
         next = end;
     }
@@ -100,7 +103,13 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
                 if !held {
                     missed += 1;
                 }
-                if outcome.enrollment.candidates.first().map(|c| &c.reference_id) != Some(&mate) {
+                if outcome
+                    .enrollment
+                    .candidates
+                    .first()
+                    .map(|c| &c.reference_id)
+                    != Some(&mate)
+                {
                     not_rank1 += 1;
                 }
             }

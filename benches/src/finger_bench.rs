@@ -181,10 +181,10 @@ impl Clock {
     }
 
     fn now_ns(&self) -> u64 {
-        if self.thread_cpu {
-            if let Some(ns) = thread_cpu_ns() {
-                return ns;
-            }
+        if self.thread_cpu
+            && let Some(ns) = thread_cpu_ns()
+        {
+            return ns;
         }
         self.wall.elapsed().as_nanos() as u64
     }
@@ -194,4 +194,35 @@ impl Clock {
 fn thread_cpu_ns() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     text.split_whitespace().next()?.parse().ok()
+}
+
+/// Learns the finger score calibration from impostor comparisons among
+/// `masters` synthetic fingers (one impression each, every unordered pair in
+/// one direction). Returns the calibration and the number of impostor scores.
+pub fn learn_calibration(
+    masters: usize,
+    seed: u64,
+) -> anyhow::Result<(hoviyat_engine::finger::Calibration, usize)> {
+    use rayon::prelude::*;
+    let (prints, _) = synthetic_population(masters, 0, seed);
+    let blobs: Vec<Vec<u8>> = prints
+        .iter()
+        .map(encode_gallery)
+        .collect::<Result<_, _>>()?;
+    let scores: Vec<f32> = prints
+        .par_iter()
+        .enumerate()
+        .map(|(i, t)| -> anyhow::Result<Vec<f32>> {
+            let probe = PreparedProbe::new(t)?;
+            blobs[i + 1..]
+                .iter()
+                .map(|b| Ok(probe.score(b)?.raw))
+                .collect()
+        })
+        .collect::<anyhow::Result<Vec<Vec<f32>>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let calibration = hoviyat_engine::finger::Calibration::from_impostor_scores(&scores)?;
+    Ok((calibration, scores.len()))
 }

@@ -383,6 +383,29 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_version_1_sample_still_opens() {
+        // Written by `hoviyat synth population --identities 3 --seed 2026
+        // --face-dim 8` when version 1 was current; never regenerate it.
+        let bytes = include_bytes!("../testdata/population-v1.hvp");
+        let reader = PopulationReader::new(bytes.as_slice(), Path::new("sample")).unwrap();
+        assert_eq!(
+            reader.header(),
+            PopulationHeader {
+                seed: 2026,
+                count: 3,
+                face_dim: 8
+            }
+        );
+        let records: Vec<EnrollmentRecord> = reader.collect::<Result<_>>().unwrap();
+        assert_eq!(records.len(), 3);
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(r.reference_id, format!("synth-2026-{i:08}"));
+            r.validate(Some(8)).unwrap();
+            assert_eq!(r.fingers.len() + r.missing.len(), 10);
+        }
+    }
+
+    #[test]
     fn writer_refuses_more_or_fewer_records_than_announced() {
         let pop = Population::new(PopulationConfig::new(1, 2)).unwrap();
         let header = PopulationHeader {

@@ -28,8 +28,10 @@ enum Command {
     Keys(cli::keys::Args),
     /// Check the audit log.
     Audit(cli::audit::Args),
-    /// Benchmarks (`bench service`: the HTTP service under dedup load).
-    Bench(cli::bench::Args),
+    /// Accuracy evaluations on real data folders.
+    Eval(cli::eval::EvalArgs),
+    /// Throughput benchmarks on seeded synthetic data.
+    Bench(cli::bench::BenchArgs),
     /// Show and convert finger minutiae templates (ISO/IEC 19794-2, ANSI 378, JSON).
     Template {
         #[command(subcommand)]
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(args),
         Command::Keys(args) => cli::keys::run(args),
         Command::Audit(args) => cli::audit::run(args),
+        Command::Eval(args) => cli::eval::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Template { command } => cli::template::run(command),
         Command::Synth(args) => cli::synth::run(args),

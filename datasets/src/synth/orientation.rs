@@ -287,6 +287,24 @@ mod tests {
     }
 
     #[test]
+    fn sampled_classes_follow_the_prior() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut counts = [0usize; 5];
+        let n = 4000;
+        for _ in 0..n {
+            let c = FingerClass::sample(FingerPosition::Unknown, &mut rng);
+            counts[FingerClass::ALL.iter().position(|&k| k == c).unwrap()] += 1;
+        }
+        for (count, p) in counts
+            .iter()
+            .zip(FingerClass::prior(FingerPosition::Unknown))
+        {
+            let share = *count as f32 / n as f32;
+            assert!((share - p).abs() < 0.03, "{counts:?}");
+        }
+    }
+
+    #[test]
     fn class_priors_sum_to_one_and_favour_ulnar_loops() {
         for p in FingerPosition::TEN {
             let s: f32 = FingerClass::prior(p).iter().sum();

@@ -14,12 +14,12 @@ use std::f32::consts::TAU;
 use super::geometry::{MAX_EDGE_PX, MIN_EDGE_PX, Point, atan2_fast};
 
 /// Width of a length bucket, in pixels.
-pub(crate) const LENGTH_STEP_PX: f32 = 8.0;
+pub(crate) const LENGTH_STEP_PX: f32 = 4.0;
 /// Relative-direction quantisation: 256 steps per turn.
 const ANGLE_STEPS: f32 = 256.0;
-/// Direction buckets per turn (16 steps = 22.5 degrees each).
-const DIRECTION_BUCKETS: usize = 16;
-const DIRECTION_SHIFT: u32 = 4;
+/// Direction buckets per turn (8 steps = 11.25 degrees each).
+const DIRECTION_BUCKETS: usize = 32;
+const DIRECTION_SHIFT: u32 = 3;
 /// Length buckets: up to the longest gallery edge, plus one.
 const LENGTH_BUCKETS: usize = (MAX_EDGE_PX / LENGTH_STEP_PX) as usize + 2;
 pub(crate) const BUCKETS: usize = LENGTH_BUCKETS * DIRECTION_BUCKETS * DIRECTION_BUCKETS;
@@ -122,37 +122,49 @@ impl EdgeTable {
     pub fn new(points: &[Point]) -> Self {
         // Longest gallery edge plus its length tolerance.
         let max_px = MAX_EDGE_PX + 9.0;
-        let mut filed: Vec<(u32, EdgeEntry)> = Vec::new();
+        let mut edges: Vec<EdgeEntry> = Vec::new();
         for (i, a) in points.iter().enumerate() {
             for (j, b) in points.iter().enumerate() {
                 if i == j {
                     continue;
                 }
-                let Some(features) = EdgeFeatures::of(a, b, max_px) else {
-                    continue;
-                };
-                let entry = EdgeEntry {
-                    features,
-                    i: i as u8,
-                    j: j as u8,
-                };
-                for bucket in neighbouring_buckets(&features) {
-                    filed.push((bucket as u32, entry));
+                if let Some(features) = EdgeFeatures::of(a, b, max_px) {
+                    edges.push(EdgeEntry {
+                        features,
+                        i: i as u8,
+                        j: j as u8,
+                    });
                 }
             }
         }
-        filed.sort_by_key(|&(bucket, e)| (bucket, e.i, e.j));
+        // Counting sort by bucket; within a bucket edges keep (i, j) order.
         let mut offsets = vec![0u32; BUCKETS + 1];
-        for &(bucket, _) in &filed {
-            offsets[bucket as usize + 1] += 1;
+        for e in &edges {
+            for bucket in neighbouring_buckets(&e.features) {
+                offsets[bucket + 1] += 1;
+            }
         }
         for b in 0..BUCKETS {
             offsets[b + 1] += offsets[b];
         }
-        Self {
-            offsets,
-            entries: filed.into_iter().map(|(_, e)| e).collect(),
+        let mut next = offsets.clone();
+        let placeholder = EdgeEntry {
+            features: EdgeFeatures {
+                length_q: 0,
+                beta_i: 0,
+                beta_j: 0,
+            },
+            i: 0,
+            j: 0,
+        };
+        let mut entries = vec![placeholder; offsets[BUCKETS] as usize];
+        for e in &edges {
+            for bucket in neighbouring_buckets(&e.features) {
+                entries[next[bucket] as usize] = *e;
+                next[bucket] += 1;
+            }
         }
+        Self { offsets, entries }
     }
 
     /// The probe edges filed under `bucket`.
@@ -167,7 +179,7 @@ impl EdgeTable {
         }
     }
 
-    /// Number of filed entries (each edge appears up to eight times).
+    /// Number of filed entries (each edge appears in several buckets).
     pub fn len(&self) -> usize {
         self.entries.len()
     }

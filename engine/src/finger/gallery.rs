@@ -234,16 +234,29 @@ mod tests {
             let d = super::super::geometry::angle_diff(m.angle_rad, p.angle_rad).abs();
             assert!(d <= TAU / 512.0 + 1e-5);
         }
-        // Neighbours are other minutiae, nearest first.
+        // Neighbours are other minutiae within the edge range, nearest
+        // first; a minutia's own index only pads the end of its list.
+        let mut with_neighbours = 0;
         for i in 0..g.len() {
             let nb = g.neighbours[i];
-            assert!(nb.iter().all(|&j| usize::from(j) != i));
+            let real: Vec<u8> = nb
+                .iter()
+                .copied()
+                .take_while(|&j| usize::from(j) != i)
+                .collect();
+            assert!(nb[real.len()..].iter().all(|&j| usize::from(j) == i));
             let d = |j: u8| {
                 let (a, b) = (g.points[i], g.points[usize::from(j)]);
                 (a.x - b.x).hypot(a.y - b.y)
             };
-            assert!(d(nb[0]) <= d(nb[1]) && d(nb[1]) <= d(nb[2]) && d(nb[2]) <= d(nb[3]));
+            assert!(real.windows(2).all(|w| d(w[0]) <= d(w[1])));
+            assert!(
+                real.iter()
+                    .all(|&j| (MIN_EDGE_PX - 1.0..=MAX_EDGE_PX + 1.0).contains(&d(j)))
+            );
+            with_neighbours += usize::from(!real.is_empty());
         }
+        assert!(with_neighbours > g.len() / 2);
     }
 
     #[test]
@@ -311,7 +324,10 @@ mod tests {
             let mut g = GalleryTemplate::new();
             match decode_gallery(&bytes, &mut g) {
                 Ok(()) => prop_assert_eq!(g.len(), n),
-                Err(e) => prop_assert!(matches!(e, EngineError::GalleryField { .. }), "unexpected error {}", e),
+                Err(e) => {
+                    let field_error = matches!(e, EngineError::GalleryField { .. });
+                    prop_assert!(field_error, "unexpected error {:?}", e);
+                }
             }
         }
     }

@@ -56,3 +56,203 @@ pub fn compare(
     let blob = encode_gallery(gallery)?;
     prepared.score(&blob)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hoviyat_datasets::minutiae_impressions::{Master, Perturbation};
+    use hoviyat_models::{EnrollmentRecord, FingerPosition, FingerTemplate, Minutia};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// `t` rotated by `angle_rad` (counter-clockwise as seen) about its
+    /// centre and placed in a canvas large enough for any angle.
+    fn rotated(t: &FingerTemplate, angle_rad: f32, shift: (f32, f32)) -> FingerTemplate {
+        let side = 800u16;
+        let (cx, cy) = (f32::from(t.width_px) / 2.0, f32::from(t.height_px) / 2.0);
+        let (s, c) = angle_rad.sin_cos();
+        let minutiae = t
+            .minutiae
+            .iter()
+            .map(|m| {
+                let (dx, dy) = (m.x_px - cx, m.y_px - cy);
+                let x = c * dx + s * dy + 400.0 + shift.0;
+                let y = -s * dx + c * dy + 400.0 + shift.1;
+                Minutia::new(x, y, m.angle_rad + angle_rad, m.kind, m.quality)
+            })
+            .collect();
+        FingerTemplate {
+            width_px: side,
+            height_px: side,
+            minutiae,
+            ..t.clone()
+        }
+    }
+
+    fn impostor_max(masters: &[Master], rng: &mut ChaCha8Rng) -> f32 {
+        let p = Perturbation::default();
+        let prints: Vec<FingerTemplate> = masters.iter().map(|m| m.impression(&p, rng)).collect();
+        let mut max = 0.0f32;
+        for (i, a) in prints.iter().enumerate() {
+            let probe = PreparedProbe::new(a).unwrap();
+            for b in &prints[i + 1..] {
+                let s = probe.score(&encode_gallery(b).unwrap()).unwrap();
+                max = max.max(s.raw);
+            }
+        }
+        max
+    }
+
+    #[test]
+    fn any_rotation_and_translation_still_matches() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let masters: Vec<Master> = (0..12).map(|_| Master::generate(&mut rng)).collect();
+        let impostor = impostor_max(&masters, &mut rng);
+        let still = Perturbation {
+            max_rotation_rad: 0.0,
+            max_shift_px: 0.0,
+            ..Perturbation::default()
+        };
+        for (k, master) in masters.iter().enumerate() {
+            let a = master.impression(&still, &mut rng);
+            let b = master.impression(&still, &mut rng);
+            let angle = if k == 0 {
+                std::f32::consts::PI
+            } else {
+                rng.random_range(0.0..std::f32::consts::TAU)
+            };
+            let shift = (
+                rng.random_range(-150.0..150.0),
+                rng.random_range(-150.0..150.0),
+            );
+            let b = rotated(&b, angle, shift);
+            let s = compare(&a, &b).unwrap();
+            assert!(
+                s.raw > 2.0 * impostor,
+                "master {k}, rotation {angle:.2} rad: raw {} vs impostor max {impostor}",
+                s.raw
+            );
+            // The exact rotation of one print pairs nearly all its minutiae.
+            let exact = compare(&a, &rotated(&a, angle, shift)).unwrap();
+            let kept = a.minutiae.len().min(MAX_GALLERY_MINUTIAE) as u32;
+            assert!(exact.paired * 10 >= kept * 9, "{} of {kept}", exact.paired);
+        }
+    }
+
+    #[test]
+    fn partial_and_distorted_impressions_beat_every_impostor() {
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let masters: Vec<Master> = (0..12).map(|_| Master::generate(&mut rng)).collect();
+        let impostor = impostor_max(&masters, &mut rng);
+        let full = Perturbation::default();
+        // A window of half the height: a partial print.
+        let partial = Perturbation {
+            window_px: (300, 200),
+            ..Perturbation::default()
+        };
+        let distorted = Perturbation {
+            distortion_px: 8.0,
+            ..Perturbation::default()
+        };
+        for (name, p) in [("partial", &partial), ("distorted", &distorted)] {
+            let mut beaten = 0;
+            for master in &masters {
+                let probe = PreparedProbe::new(&master.impression(&full, &mut rng)).unwrap();
+                let g = encode_gallery(&master.impression(p, &mut rng)).unwrap();
+                if probe.score(&g).unwrap().raw > impostor {
+                    beaten += 1;
+                }
+            }
+            assert!(
+                beaten >= 11,
+                "{name}: {beaten} of 12 above impostor max {impostor}"
+            );
+        }
+    }
+
+    #[test]
+    fn impostors_score_low_and_calibrate_near_zero() {
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        let masters: Vec<Master> = (0..30).map(|_| Master::generate(&mut rng)).collect();
+        let p = Perturbation::default();
+        let prints: Vec<FingerTemplate> =
+            masters.iter().map(|m| m.impression(&p, &mut rng)).collect();
+        let mut evidence = Vec::new();
+        for (i, a) in prints.iter().enumerate() {
+            let probe = PreparedProbe::new(a).unwrap();
+            for b in &prints[i + 1..] {
+                evidence.push(probe.score(&encode_gallery(b).unwrap()).unwrap().log10_fmr);
+            }
+        }
+        evidence.sort_by(f32::total_cmp);
+        // Calibrated: about half of impostor comparisons carry under 0.3
+        // decades, and none of 435 carries 4.
+        let median = evidence[evidence.len() / 2];
+        assert!(median < 0.6, "median impostor evidence {median}");
+        assert!(
+            evidence[evidence.len() - 1] < 4.0,
+            "max {}",
+            evidence[evidence.len() - 1]
+        );
+    }
+
+    #[test]
+    fn batch_scores_equal_single_scores_and_bad_blobs_are_errors() {
+        let mut rng = ChaCha8Rng::seed_from_u64(14);
+        let p = Perturbation::default();
+        let prints: Vec<FingerTemplate> = (0..5)
+            .map(|_| Master::generate(&mut rng).impression(&p, &mut rng))
+            .collect();
+        let probe = PreparedProbe::new(&prints[0]).unwrap();
+        let mut blobs: Vec<Vec<u8>> = prints.iter().map(|t| encode_gallery(t).unwrap()).collect();
+        blobs.push(vec![1, 2, 3]);
+        let batch = probe.score_batch(blobs.iter().map(Vec::as_slice));
+        for (blob, result) in blobs.iter().zip(&batch) {
+            match (probe.score(blob), result) {
+                (Ok(a), Ok(b)) => assert_eq!(a, *b),
+                (Err(_), Err(_)) => {}
+                other => panic!("single and batch disagree: {other:?}"),
+            }
+        }
+        assert!(batch[5].is_err());
+        // Matching a print with itself beats matching it with others.
+        let own = batch[0].as_ref().unwrap().raw;
+        assert!(batch[1..5].iter().all(|s| s.as_ref().unwrap().raw < own));
+    }
+
+    #[test]
+    fn records_fuse_same_positions_and_skip_missing_fingers() {
+        let mut rng = ChaCha8Rng::seed_from_u64(15);
+        let p = Perturbation::default();
+        let masters: Vec<Master> = (0..4).map(|_| Master::generate(&mut rng)).collect();
+        let record = |rng: &mut ChaCha8Rng, fingers: &[usize]| {
+            let fingers = fingers
+                .iter()
+                .map(|&k| FingerTemplate {
+                    position: FingerPosition::TEN[k],
+                    ..masters[k].impression(&p, rng)
+                })
+                .collect();
+            EnrollmentRecord::new("r", fingers, None)
+        };
+        let a = record(&mut rng, &[0, 1, 2, 3]);
+        let b = record(&mut rng, &[0, 1, 3]);
+        let fused = compare_records(&a, &b).unwrap();
+        assert_eq!(fused.fingers_compared, 3);
+        let single = fused.per_finger[0].score.log10_fmr;
+        assert!(fused.log10_fmr > single, "three mated fingers beat one");
+        // Same positions, different people: little evidence.
+        let other_masters: Vec<Master> = (0..4).map(|_| Master::generate(&mut rng)).collect();
+        let c = EnrollmentRecord::new(
+            "c",
+            (0..4)
+                .map(|k| FingerTemplate {
+                    position: FingerPosition::TEN[k],
+                    ..other_masters[k].impression(&p, &mut rng)
+                })
+                .collect(),
+            None,
+        );
+        assert!(compare_records(&a, &c).unwrap().log10_fmr < fused.log10_fmr / 3.0);
+    }
+}

@@ -2,6 +2,9 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_dedup;
+pub mod bench_service;
+pub mod eval;
 pub mod keys;
 pub mod serve;
 pub mod synth;
