@@ -22,6 +22,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the HTTP service (default: 127.0.0.1:8080, default data directory).
+    Serve(cli::serve::Args),
+    /// Manage API keys.
+    Keys(cli::keys::Args),
+    /// Check the audit log.
+    Audit(cli::audit::Args),
     /// Accuracy evaluations on real data folders.
     Eval(cli::eval::EvalArgs),
     /// Throughput benchmarks on seeded synthetic data.
@@ -43,6 +49,9 @@ fn main() -> ExitCode {
     cli::init_logging();
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Keys(args) => cli::keys::run(args),
+        Command::Audit(args) => cli::audit::run(args),
         Command::Eval(args) => cli::eval::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Gallery(args) => cli::gallery::run(args),

@@ -19,6 +19,9 @@ enum BenchCommand {
     /// Exact 1:N face search (int8 scan + rescoring) against a plain f32
     /// scan and the machine's memory-read bandwidth.
     Face(super::bench_face::FaceBenchArgs),
+    /// The HTTP service under dedup load: seeded gallery, loopback server,
+    /// enrollments over HTTP; dedups/s, p50/p99 latency, FNIR/FPIR.
+    Service(super::bench_service::ServiceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -42,6 +45,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Fingers(a) => fingers(a),
         BenchCommand::Dedup(a) => super::bench_dedup::run_dedup(a),
         BenchCommand::Face(a) => super::bench_face::run_face(a),
+        BenchCommand::Service(a) => super::bench_service::run(a),
     }
 }
 

@@ -40,11 +40,14 @@ struct FingerprintArgs {
     /// Write a DET plot (SVG) here.
     #[arg(long)]
     det: Option<PathBuf>,
-    /// Minutiae source: JSON lines `{"file": "1_1.png", "template": {...}}`
-    /// for the dataset's images. Required until the engine's own extractor
-    /// lands; every image of the dataset must have a line.
+    /// Take the minutiae from JSON lines `{"file": "1_1.png", "template": {...}}`
+    /// (every image needs a line) instead of extracting them with the
+    /// engine's extractor: to evaluate the matcher on another extractor's output.
     #[arg(long)]
     minutiae: Option<PathBuf>,
+    /// Scan resolution of the images.
+    #[arg(long, default_value_t = 500)]
+    dpi: u16,
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
@@ -68,41 +71,10 @@ fn fingerprints(args: FingerprintArgs) -> anyhow::Result<()> {
     if images.is_empty() {
         bail!("no FVC-named images in {}", args.dataset.display());
     }
-    let Some(minutiae) = &args.minutiae else {
-        bail!("this build has no fingerprint extractor yet: pass --minutiae FILE.jsonl");
+    let samples: Vec<Sample> = match &args.minutiae {
+        Some(minutiae) => samples_from_file(&images, minutiae)?,
+        None => samples_by_extraction(&images, args.dpi)?,
     };
-    let mut templates = std::collections::HashMap::new();
-    let text = std::fs::read_to_string(minutiae)
-        .with_context(|| format!("reading {}", minutiae.display()))?;
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        #[derive(serde::Deserialize)]
-        struct Line {
-            file: String,
-            template: Option<hoviyat_models::FingerTemplate>,
-        }
-        let parsed: Line = serde_json::from_str(line)
-            .with_context(|| format!("{} line {}", minutiae.display(), n + 1))?;
-        templates.insert(parsed.file, parsed.template);
-    }
-    let mut samples = Vec::with_capacity(images.len());
-    for (path, finger, impression) in &images {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let Some(template) = templates.get(&name) else {
-            bail!("{} has no line for {name}", minutiae.display());
-        };
-        samples.push(Sample {
-            finger: *finger,
-            impression: *impression,
-            template: template.clone(),
-        });
-    }
     let protocol = match args.protocol {
         ProtocolArg::AllPairs => Protocol::AllPairs,
         ProtocolArg::Fvc => Protocol::Fvc,
@@ -122,7 +94,10 @@ fn fingerprints(args: FingerprintArgs) -> anyhow::Result<()> {
     }
     let mut value = serde_json::to_value(&report)?;
     value["dataset"] = serde_json::Value::String(args.dataset.display().to_string());
-    value["minutiae_source"] = serde_json::Value::String(minutiae.display().to_string());
+    value["minutiae_source"] = serde_json::Value::String(match &args.minutiae {
+        Some(file) => file.display().to_string(),
+        None => "hoviyat extract".to_string(),
+    });
     if args.json {
         println!("{}", serde_json::to_string(&value)?);
     } else {
@@ -141,4 +116,81 @@ fn fingerprints(args: FingerprintArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Extracts every image with the engine's extractor, in parallel; a failure
+/// to extract counts towards FTE, an unreadable file is an error.
+fn samples_by_extraction(images: &[(PathBuf, u32, u32)], dpi: u16) -> anyhow::Result<Vec<Sample>> {
+    use hoviyat_engine::extract::{DecodeLimits, ExtractConfig, decode_image, extract};
+    use rayon::prelude::*;
+    images
+        .par_iter()
+        .map(|(path, finger, impression)| {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let image = decode_image(&bytes, &DecodeLimits::for_dpi(dpi))
+                .with_context(|| format!("decoding {}", path.display()))?;
+            let config = ExtractConfig {
+                dpi,
+                ..Default::default()
+            };
+            let template = match extract(&image, &config) {
+                Ok(extraction) => Some(extraction.template),
+                Err(e) if e.is_failure_to_extract() => {
+                    tracing::warn!(file = %path.display(), reason = %e, "failure to extract");
+                    None
+                }
+                Err(e) => {
+                    return Err(
+                        anyhow::Error::new(e).context(format!("extracting {}", path.display()))
+                    );
+                }
+            };
+            Ok(Sample {
+                finger: *finger,
+                impression: *impression,
+                template,
+            })
+        })
+        .collect()
+}
+
+/// Reads the templates of the images from a JSON-lines file.
+fn samples_from_file(
+    images: &[(PathBuf, u32, u32)],
+    minutiae: &std::path::Path,
+) -> anyhow::Result<Vec<Sample>> {
+    let mut templates = std::collections::HashMap::new();
+    let text = std::fs::read_to_string(minutiae)
+        .with_context(|| format!("reading {}", minutiae.display()))?;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        #[derive(serde::Deserialize)]
+        struct Line {
+            file: String,
+            template: Option<hoviyat_models::FingerTemplate>,
+        }
+        let parsed: Line = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}", minutiae.display(), n + 1))?;
+        templates.insert(parsed.file, parsed.template);
+    }
+    let mut samples = Vec::with_capacity(images.len());
+    for (path, finger, impression) in images {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some(template) = templates.get(&name) else {
+            bail!("{} has no line for {name}", minutiae.display());
+        };
+        samples.push(Sample {
+            finger: *finger,
+            impression: *impression,
+            template: template.clone(),
+        });
+    }
+    Ok(samples)
 }

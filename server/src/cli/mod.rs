@@ -1,14 +1,20 @@
 //! The subcommands of `hoviyat`, one module each.
 
+pub mod audit;
 pub mod bench;
 pub mod bench_dedup;
 pub mod bench_face;
+pub mod bench_service;
 pub mod eval;
 pub mod eval_faces;
 pub mod extract;
 pub mod gallery;
+pub mod keys;
+pub mod serve;
 pub mod synth;
 pub mod template;
+
+use std::path::PathBuf;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
@@ -18,4 +24,36 @@ pub fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// The data directory used when `--data` is not given: `$HOVIYAT_DATA`,
+/// else `$XDG_DATA_HOME/hoviyat`, else `$HOME/.local/share/hoviyat`, else
+/// `./hoviyat-data`.
+pub fn default_data_dir() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(dir) = env("HOVIYAT_DATA") {
+        return dir.into();
+    }
+    if let Some(dir) = env("XDG_DATA_HOME") {
+        return PathBuf::from(dir).join("hoviyat");
+    }
+    if let Some(home) = env("HOME") {
+        return PathBuf::from(home).join(".local/share/hoviyat");
+    }
+    PathBuf::from("hoviyat-data")
+}
+
+/// `--data DIR`, shared by the commands that use a data directory.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDir {
+    /// Data directory (gallery, keys, audit log). Default: $HOVIYAT_DATA,
+    /// else $XDG_DATA_HOME/hoviyat, else ~/.local/share/hoviyat.
+    #[arg(long = "data", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+impl DataDir {
+    pub fn path(&self) -> PathBuf {
+        self.data.clone().unwrap_or_else(default_data_dir)
+    }
 }

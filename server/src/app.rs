@@ -1,0 +1,223 @@
+//! The service's shared state, its router and the layers around it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{FromRequest, MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::audit::AuditLog;
+use crate::engine::{Abis, AbisConfig};
+use crate::error::{ApiError, ErrorBody};
+use crate::keys::KeyRing;
+use crate::limits::{Limits, WorkQueue};
+use crate::metrics::Metrics;
+use crate::routes;
+
+/// Everything a request handler may use.
+#[derive(Debug)]
+pub struct AppState {
+    pub abis: Arc<Abis>,
+    pub keys: KeyRing,
+    pub audit: AuditLog,
+    pub work: WorkQueue,
+    pub limits: Limits,
+    pub metrics: Metrics,
+    pub data_dir: PathBuf,
+}
+
+/// Why the service could not start on a data directory.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyStoreError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error("gallery: {0}")]
+    Engine(#[from] crate::engine::EngineError),
+}
+
+/// Sub-directory of the data directory that holds the engine's gallery.
+pub const GALLERY_DIR: &str = "gallery";
+
+impl AppState {
+    /// Opens (creating if needed) the data directory: gallery, keys, audit.
+    /// `abis`'s face settings apply only when the gallery is created.
+    pub fn open(data_dir: &Path, limits: Limits, abis: &AbisConfig) -> Result<Self, StartError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let abis = Abis::open(data_dir.join(GALLERY_DIR), abis)?;
+        Ok(Self {
+            abis: Arc::new(abis),
+            keys: KeyRing::open(data_dir)?,
+            audit: AuditLog::open(data_dir)?,
+            work: WorkQueue::new(&limits),
+            limits,
+            metrics: Metrics::default(),
+            data_dir: data_dir.to_owned(),
+        })
+    }
+}
+
+/// The whole HTTP API.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limits = state.limits.clone();
+    let api = Router::new()
+        .route("/v1/enrollments", post(routes::enrollments::create))
+        .route(
+            "/v1/enrollments/{reference_id}",
+            get(routes::enrollments::status).delete(routes::enrollments::delete),
+        )
+        .route(
+            "/v1/enrollments/{reference_id}/adjudication",
+            post(routes::enrollments::adjudicate),
+        )
+        .route("/v1/identify", post(routes::search::identify))
+        .route("/v1/verify", post(routes::search::verify))
+        .route("/v1/stats", get(routes::admin::stats))
+        .route("/v1/audit", get(routes::admin::audit))
+        .route("/v1/health", get(routes::meta::health))
+        .route("/v1/openapi.json", get(routes::meta::openapi))
+        .route("/metrics", get(routes::meta::metrics))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such endpoint")
+        });
+    api.layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limits.request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(middleware::from_fn(json_errors))
+        .with_state(state)
+}
+
+async fn record_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(req).await;
+    state
+        .metrics
+        .request(&method, &route, response.status().as_u16(), start.elapsed());
+    response
+}
+
+/// Turns the plain-text error responses of axum and tower-http (413 from the
+/// body limit, 503 from the timeout, 405, ...) into the JSON error shape.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "request body is too large"),
+        StatusCode::SERVICE_UNAVAILABLE => ("timeout", "request took too long; retry later"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed here"),
+        StatusCode::NOT_FOUND => ("not_found", "not found"),
+        s if s.is_server_error() => ("internal", "internal error; see the service log"),
+        _ => ("bad_request", "the request was refused"),
+    };
+    let mut out = (
+        status,
+        axum::Json(ErrorBody {
+            error: code.to_owned(),
+            message: message.to_owned(),
+            field: None,
+        }),
+    )
+        .into_response();
+    if let Some(v) = response.headers().get(header::RETRY_AFTER) {
+        out.headers_mut().insert(header::RETRY_AFTER, v.clone());
+    }
+    out
+}
+
+/// A JSON request body: 415 without a JSON content type, 413 beyond the size
+/// limit, 400 for broken JSON, 422 (with the field's path) for wrong shapes.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON (Content-Type: application/json)",
+            ));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), state.limits.max_body_bytes)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("request body exceeds {} bytes", state.limits.max_body_bytes),
+                )
+            })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses `bytes`, naming the offending field on failure.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let category = inner.classify();
+        let mut err = match category {
+            serde_json::error::Category::Data => {
+                ApiError::invalid("invalid_field", inner.to_string())
+            }
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_json", inner.to_string())
+            }
+        };
+        if path != "." {
+            err.field = Some(path);
+        }
+        err
+    })?;
+    de.end()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))?;
+    Ok(value)
+}

@@ -1,0 +1,424 @@
+//! The JSON shapes of the API, apart from the engine's types so that the
+//! wire format is a decision of the service (and documented by OpenAPI).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::engine;
+
+/// One captured finger: its ISO position and exactly one of `image`,
+/// `template` or `minutiae`.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FingerInput {
+    /// ISO/IEC 19794 position code 0..=10 (1 = right thumb) or its
+    /// snake_case name (`"right_thumb"`).
+    #[schema(value_type = u8, minimum = 0, maximum = 10)]
+    pub position: hoviyat_models::FingerPosition,
+    pub image: Option<ImageInput>,
+    pub template: Option<TemplateInput>,
+    pub minutiae: Option<MinutiaeInput>,
+}
+
+/// A fingerprint image (PNG, JPEG, TIFF or BMP; grey or colour).
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageInput {
+    /// The encoded image file, standard base64.
+    pub data: String,
+    /// Scan resolution in dots per inch.
+    pub dpi: u16,
+}
+
+/// Which interchange format a template follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum TemplateFormat {
+    /// Decide from the record's header.
+    #[serde(rename = "auto")]
+    Auto,
+    /// ISO/IEC 19794-2:2005.
+    #[serde(rename = "iso19794-2-2005")]
+    Iso19794_2_2005,
+    /// ISO/IEC 19794-2:2011.
+    #[serde(rename = "iso19794-2-2011")]
+    Iso19794_2_2011,
+    /// ANSI/INCITS 378-2004.
+    #[serde(rename = "ansi378-2004")]
+    Ansi378_2004,
+}
+
+/// An ISO/IEC 19794-2 or ANSI/INCITS 378 finger minutiae record.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateInput {
+    /// The binary record, standard base64.
+    pub data: String,
+    /// Defaults to `auto` (detected from the header).
+    #[serde(default)]
+    pub format: Option<TemplateFormat>,
+}
+
+/// Minutiae as JSON, with the geometry of the image they came from.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MinutiaeInput {
+    pub width_px: u16,
+    pub height_px: u16,
+    pub dpi: u16,
+    /// Finger image quality 0..=100.
+    #[serde(default)]
+    pub quality: u8,
+    pub minutiae: Vec<MinutiaJson>,
+}
+
+/// One minutia (ISO conventions: origin top-left, y down, angle
+/// counter-clockwise as seen on the image, in radians).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MinutiaJson {
+    pub x_px: f32,
+    pub y_px: f32,
+    pub angle_rad: f32,
+    /// `ending`, `bifurcation` or `other`.
+    #[schema(value_type = String)]
+    pub kind: hoviyat_models::MinutiaKind,
+    #[serde(default)]
+    pub quality: u8,
+}
+
+/// A finger that could not be captured.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MissingFingerInput {
+    #[schema(value_type = u8)]
+    pub position: hoviyat_models::FingerPosition,
+    /// `amputated`, `bandaged` or `damaged`.
+    #[schema(value_type = String)]
+    pub reason: hoviyat_models::MissingReason,
+}
+
+/// A face embedding and the model that produced it.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaceInput {
+    /// Identifier of the face model, e.g. `arcface-r100`.
+    pub model: String,
+    pub values: Vec<f32>,
+}
+
+/// `POST /v1/enrollments`.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentRequest {
+    /// The enrollment's id in the issuing system (MOSIP's referenceId).
+    pub reference_id: String,
+    #[serde(default)]
+    pub fingers: Vec<FingerInput>,
+    #[serde(default)]
+    pub missing: Vec<MissingFingerInput>,
+    #[serde(default)]
+    pub face: Option<FaceInput>,
+    /// RFC 3339 capture time.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub captured_at: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// One finger's contribution to a candidate's score.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FingerScoreJson {
+    /// ISO finger position code.
+    pub position: u8,
+    /// The matcher's raw similarity.
+    pub raw: f32,
+    /// Calibrated evidence, -log10 of the estimated false-match rate.
+    pub evidence: f64,
+}
+
+/// The face's contribution to a candidate's score.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FaceScoreJson {
+    pub cosine: f32,
+    /// Calibrated evidence, -log10 of the estimated false-match rate.
+    pub evidence: f64,
+}
+
+/// A gallery identity returned by a search, best first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CandidateJson {
+    pub rank: u32,
+    pub reference_id: String,
+    /// Fused evidence over fingers and face: -log10 of the estimated
+    /// false-match rate of the whole comparison. Higher is stronger.
+    pub score: f64,
+    pub fingers: Vec<FingerScoreJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub face: Option<FaceScoreJson>,
+}
+
+impl CandidateJson {
+    pub fn list(candidates: &[engine::Candidate]) -> Vec<Self> {
+        candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Self {
+                rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                reference_id: c.reference_id.clone(),
+                score: c.score,
+                fingers: fingers_json(&c.fingers),
+                face: c.face.as_ref().map(face_json),
+            })
+            .collect()
+    }
+}
+
+fn fingers_json(scores: &[engine::FingerScore]) -> Vec<FingerScoreJson> {
+    scores
+        .iter()
+        .map(|f| FingerScoreJson {
+            position: f.position.code(),
+            raw: f.raw,
+            evidence: f.evidence,
+        })
+        .collect()
+}
+
+fn face_json(f: &engine::FaceScore) -> FaceScoreJson {
+    FaceScoreJson {
+        cosine: f.cosine,
+        evidence: f.evidence,
+    }
+}
+
+/// Where an enrollment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusJson {
+    /// Inserted into the searchable gallery.
+    Cleared,
+    /// Held for adjudication; not searchable as a distinct person.
+    PotentialDuplicate,
+    /// An adjudicator confirmed the duplicate; kept for investigation only.
+    ConfirmedDuplicate,
+    Deleted,
+}
+
+impl From<engine::Status> for StatusJson {
+    fn from(s: engine::Status) -> Self {
+        match s {
+            engine::Status::Cleared => Self::Cleared,
+            engine::Status::PotentialDuplicate => Self::PotentialDuplicate,
+            engine::Status::ConfirmedDuplicate => Self::ConfirmedDuplicate,
+            engine::Status::Deleted => Self::Deleted,
+        }
+    }
+}
+
+/// An adjudicator's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictJson {
+    /// Not the same person: insert the enrollment (now cleared).
+    Distinct,
+    /// The same person: confirmed duplicate, never issued.
+    Duplicate,
+}
+
+impl From<VerdictJson> for engine::Verdict {
+    fn from(v: VerdictJson) -> Self {
+        match v {
+            VerdictJson::Distinct => Self::Distinct,
+            VerdictJson::Duplicate => Self::Duplicate,
+        }
+    }
+}
+
+impl From<engine::Verdict> for VerdictJson {
+    fn from(v: engine::Verdict) -> Self {
+        match v {
+            engine::Verdict::Distinct => Self::Distinct,
+            engine::Verdict::Duplicate => Self::Duplicate,
+        }
+    }
+}
+
+/// The verdict recorded on an enrollment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdjudicationJson {
+    pub verdict: VerdictJson,
+    /// Name of the adjudicator's API key.
+    pub by: String,
+    pub comment: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: jiff::Timestamp,
+}
+
+/// An enrollment's decision and status.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentResponse {
+    pub reference_id: String,
+    pub status: StatusJson,
+    #[schema(value_type = String, format = DateTime)]
+    pub decided_at: jiff::Timestamp,
+    /// Identities the dedup search covered.
+    pub gallery_size: u64,
+    /// The fused-evidence threshold of the decision.
+    pub threshold: f64,
+    /// The gallery identities that matched (for a potential duplicate).
+    /// Omitted for callers without a role that may read candidates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Vec<CandidateJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjudication: Option<AdjudicationJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub deleted_at: Option<jiff::Timestamp>,
+}
+
+impl EnrollmentResponse {
+    pub fn new(e: &engine::Enrollment, show_candidates: bool) -> Self {
+        Self {
+            reference_id: e.reference_id.clone(),
+            status: e.status.into(),
+            decided_at: e.decided_at,
+            gallery_size: e.gallery_size as u64,
+            threshold: e.threshold,
+            candidates: show_candidates.then(|| CandidateJson::list(&e.candidates)),
+            adjudication: e.adjudication.as_ref().map(|a| AdjudicationJson {
+                verdict: a.verdict.into(),
+                by: a.by.clone(),
+                comment: a.comment.clone(),
+                at: a.at,
+            }),
+            deleted_at: e.deleted_at,
+        }
+    }
+}
+
+/// `POST /v1/enrollments/{ref}/adjudication`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjudicationRequest {
+    pub verdict: VerdictJson,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Search mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeJson {
+    /// A fixed-length ranked list (`max_candidates`, default 20), no threshold.
+    #[default]
+    Investigation,
+    /// Only candidates at or above `threshold` (or the threshold for
+    /// `target_fpir` at the current gallery size).
+    Identification,
+}
+
+/// `POST /v1/identify`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifyRequest {
+    #[serde(default)]
+    pub fingers: Vec<FingerInput>,
+    #[serde(default)]
+    pub face: Option<FaceInput>,
+    #[serde(default)]
+    pub mode: ModeJson,
+    /// List length (1..=1000); investigation defaults to 20,
+    /// identification to no limit.
+    #[serde(default)]
+    pub max_candidates: Option<u32>,
+    /// Identification: fused-evidence threshold (-log10 FMR).
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Identification: target false positive identification rate (0..1).
+    #[serde(default)]
+    pub target_fpir: Option<f64>,
+    /// Search only these reference ids.
+    #[serde(default)]
+    pub restrict_to: Option<Vec<String>>,
+}
+
+/// Ranked candidates of a search.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IdentifyResponse {
+    /// Number of gallery identities searched.
+    pub gallery_size: u64,
+    /// The fused-evidence threshold applied (identification mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// SHA-256 of the probe, as written to the audit log.
+    pub probe_sha256: String,
+    pub candidates: Vec<CandidateJson>,
+}
+
+/// `POST /v1/verify`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub reference_id: String,
+    #[serde(default)]
+    pub fingers: Vec<FingerInput>,
+    #[serde(default)]
+    pub face: Option<FaceInput>,
+}
+
+/// A 1:1 comparison.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VerifyResponse {
+    pub reference_id: String,
+    /// Fused evidence (-log10 FMR).
+    pub score: f64,
+    pub is_match: bool,
+    /// The evidence needed to call it a match.
+    pub threshold: f64,
+    pub fingers: Vec<FingerScoreJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub face: Option<FaceScoreJson>,
+    pub probe_sha256: String,
+}
+
+impl VerifyResponse {
+    pub fn new(v: &engine::Verification, probe_sha256: String) -> Self {
+        Self {
+            reference_id: v.reference_id.clone(),
+            score: v.score,
+            is_match: v.is_match,
+            threshold: v.threshold,
+            fingers: fingers_json(&v.fingers),
+            face: v.face.as_ref().map(face_json),
+            probe_sha256,
+        }
+    }
+}
+
+/// `GET /v1/stats`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatsResponse {
+    /// Cleared, searchable identities.
+    pub identities: u64,
+    /// Enrollments held for adjudication.
+    pub held_enrollments: u64,
+    pub confirmed_duplicates: u64,
+    pub deleted: u64,
+    /// Bytes of the gallery on disk.
+    pub gallery_bytes: u64,
+    /// Matching requests queued or running now.
+    pub pending_work: u64,
+}
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HealthResponse {
+    pub status: String,
+    pub version: String,
+    /// The matching kernels picked at start-up.
+    #[schema(value_type = Object)]
+    pub kernels: serde_json::Value,
+}

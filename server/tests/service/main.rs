@@ -1,0 +1,12 @@
+//! Integration tests of the HTTP service: one binary, a module per topic.
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixtures and helpers outside #[test] fns fail the test loudly"
+)]
+
+mod common;
+mod concurrency;
+mod crash;
+mod flow;
+mod fuzz;
+mod router;
