@@ -9,4 +9,5 @@ mod concurrency;
 mod crash;
 mod flow;
 mod fuzz;
+mod images;
 mod router;
