@@ -323,11 +323,7 @@ impl Abis {
         if verdict == Verdict::Distinct {
             self.gallery.set_searchable(reference_id, true)?;
             if let Some(row) = snapshot.get(reference_id) {
-                let codes: Vec<_> = crate::store::FingerPosition::TEN
-                    .iter()
-                    .filter_map(|&p| row.finger_blob(p).map(|b| (p, b.to_vec())))
-                    .collect();
-                self.adjust_screen_means(&searchable_screens(&codes), true);
+                self.adjust_screen_means(&row_screens(&row), true);
             }
         }
         Ok(enrollment)
@@ -354,11 +350,7 @@ impl Abis {
             .set_state(reference_id, state_bytes(&enrollment)?)?;
         self.gallery.delete(reference_id)?;
         if was_searchable && let Some(row) = snapshot.get(reference_id) {
-            let codes: Vec<_> = crate::store::FingerPosition::TEN
-                .iter()
-                .filter_map(|&p| row.finger_blob(p).map(|b| (p, b.to_vec())))
-                .collect();
-            self.adjust_screen_means(&searchable_screens(&codes), false);
+            self.adjust_screen_means(&row_screens(&row), false);
         }
         Ok(enrollment)
     }
@@ -541,6 +533,17 @@ fn searchable_screens(
         .iter()
         .filter_map(|(p, blob)| {
             let screen = split_finger_blob(blob).ok()?.screen?;
+            Some((usize::from(p.code()), *screen))
+        })
+        .collect()
+}
+
+/// The screening vectors of a stored row, by position code.
+fn row_screens(row: &crate::store::RowRef<'_>) -> Vec<(usize, [i8; crate::screen::SCREEN_DIM])> {
+    crate::store::FingerPosition::TEN
+        .iter()
+        .filter_map(|&p| {
+            let screen = split_finger_blob(row.finger_blob(p)?).ok()?.screen?;
             Some((usize::from(p.code()), *screen))
         })
         .collect()
