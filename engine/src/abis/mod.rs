@@ -247,25 +247,14 @@ impl Abis {
     pub fn import_batch(&self, records: &[EnrollmentRecord]) -> Result<usize> {
         let _decide = self.lock_decisions();
         let snapshot = self.gallery.snapshot();
-        let now = jiff::Timestamp::now();
         let mut rows = Vec::with_capacity(records.len());
         for record in records {
-            let enrollment = Enrollment {
-                reference_id: record.reference_id.clone(),
-                status: Status::Cleared,
-                decided_at: now,
-                candidates: Vec::new(),
-                threshold: 0.0,
-                gallery_size: 0,
-                adjudication: None,
-                deleted_at: None,
-            };
             rows.push(prepare_record(
                 record,
                 snapshot.config(),
                 self.codec.as_ref(),
                 true,
-                state_bytes(&enrollment)?,
+                imported_state(&record.reference_id)?,
             )?);
         }
         let added: Vec<_> = rows
@@ -514,6 +503,21 @@ impl Abis {
             }
         }
     }
+}
+
+/// The state of a record loaded by a bulk import: cleared now, without a
+/// dedup search (the imported population is taken as de-duplicated).
+pub fn imported_state(reference_id: &str) -> Result<Vec<u8>> {
+    state_bytes(&Enrollment {
+        reference_id: reference_id.to_string(),
+        status: Status::Cleared,
+        decided_at: jiff::Timestamp::now(),
+        candidates: Vec::new(),
+        threshold: 0.0,
+        gallery_size: 0,
+        adjudication: None,
+        deleted_at: None,
+    })
 }
 
 /// Decrements the pending-work counter when an enrollment ends.
@@ -889,6 +893,29 @@ mod tests {
             "screening kept {} candidates",
             found.candidates.len()
         );
+    }
+
+    #[test]
+    fn records_loaded_by_the_gallery_import_have_a_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        let input = (0..3u64).map(|id| (id + 1, Ok(person(id, 0, &format!("imp-{id}")))));
+        crate::store::import::import_records(
+            abis.gallery(),
+            input,
+            2,
+            |r| imported_state(&r.reference_id),
+            |_, _| {},
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            abis.enrollment("imp-1").unwrap().unwrap().status,
+            Status::Cleared
+        );
+        assert_eq!(abis.delete("imp-2").unwrap().status, Status::Deleted);
+        let again = abis.enroll(person(0, 1, "imp-0-again")).unwrap();
+        assert_eq!(again.enrollment.candidates[0].reference_id, "imp-0");
     }
 
     #[test]

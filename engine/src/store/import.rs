@@ -27,7 +27,9 @@ pub struct ImportSummary {
 
 /// Imports `records` (each with its line number, or the reason it could not
 /// be read) into `gallery`, `batch_rows` at a time with one fsync per batch.
-/// New rows are searchable, with an empty state.
+/// New rows are searchable, with the state `initial_state` makes for their
+/// record (the dedup layer's "cleared at import" state; see
+/// [`crate::abis::imported_state`]).
 ///
 /// A record that cannot be read, does not validate or names a stored
 /// reference id is skipped and reported through `on_skip(line, reason)`;
@@ -38,6 +40,7 @@ pub fn import_records<I>(
     gallery: &Gallery,
     records: I,
     batch_rows: usize,
+    initial_state: impl Fn(&EnrollmentRecord) -> Result<Vec<u8>> + Sync,
     mut on_skip: impl FnMut(u64, &str),
     mut on_batch: impl FnMut(&ImportSummary),
 ) -> Result<ImportSummary>
@@ -62,7 +65,8 @@ where
             .par_iter()
             .map(|(line, r)| {
                 let p = r.as_ref().map_err(Clone::clone).and_then(|r| {
-                    prepare_record(r, &config, codec.as_ref(), true, Vec::new())
+                    initial_state(r)
+                        .and_then(|state| prepare_record(r, &config, codec.as_ref(), true, state))
                         .map_err(|e| e.to_string())
                 });
                 (*line, p)
@@ -175,6 +179,7 @@ mod tests {
             &g,
             input.into_iter(),
             3,
+            |r| crate::abis::imported_state(&r.reference_id),
             |line, _| skipped.push(line),
             |_| batches += 1,
         )

@@ -284,6 +284,7 @@ fn import(
         &gallery,
         lookahead.into_iter().chain(records),
         batch,
+        |r| hoviyat_engine::abis::imported_state(&r.reference_id),
         |line, reason| {
             let msg = format!("{} {line}: skipped: {reason}", format.unit());
             // A hidden bar (stderr not a terminal) swallows println.
