@@ -113,14 +113,16 @@ fn add_soft(hist: &mut [f32; SCREEN_DIM], d: f32, a: f32, b: f32) {
 /// pooled), which the scores are centred on.
 #[derive(Debug, Clone)]
 pub struct ScreenMean {
-    sum: Vec<f64>,
+    /// Exact sums of the stored int8 codes (no rounding drift however many
+    /// vectors come and go).
+    sum: Vec<i64>,
     count: u64,
 }
 
 impl Default for ScreenMean {
     fn default() -> Self {
         Self {
-            sum: vec![0.0; SCREEN_DIM],
+            sum: vec![0; SCREEN_DIM],
             count: 0,
         }
     }
@@ -130,7 +132,7 @@ impl ScreenMean {
     /// Adds one stored vector.
     pub fn add(&mut self, code: &[i8; SCREEN_DIM]) {
         for (s, &c) in self.sum.iter_mut().zip(code) {
-            *s += f64::from(c) / f64::from(QUANT);
+            *s += i64::from(c);
         }
         self.count += 1;
     }
@@ -141,7 +143,7 @@ impl ScreenMean {
             return;
         }
         for (s, &c) in self.sum.iter_mut().zip(code) {
-            *s -= f64::from(c) / f64::from(QUANT);
+            *s -= i64::from(c);
         }
         self.count -= 1;
     }
@@ -160,8 +162,8 @@ impl ScreenMean {
     }
 
     fn mean(&self) -> Vec<f32> {
-        let n = self.count.max(1) as f64;
-        self.sum.iter().map(|s| (s / n) as f32).collect()
+        let n = self.count.max(1) as f64 * f64::from(QUANT);
+        self.sum.iter().map(|&s| (s as f64 / n) as f32).collect()
     }
 }
 
