@@ -337,28 +337,24 @@ impl Searcher<'_> {
             }
             _ => None,
         }
-        .map(|cosine| FaceScore {
-            cosine,
-            evidence: self.face_calibration.evidence(cosine),
-        });
+        .map(|cosine| self.face_score(cosine));
         if fingers.is_empty() && face.is_none() {
             return Ok(None);
         }
-        let evidence: Vec<f64> = fingers
-            .iter()
-            .map(|f| f.evidence)
-            .chain(face.map(|f| f.evidence))
-            .collect();
-        Ok(Some(Candidate {
-            reference_id: block.reference_id(row.index).to_string(),
-            score: fusion::fuse_evidence(&evidence),
+        Ok(Some(fused(
+            block.reference_id(row.index).to_string(),
             fingers,
             face,
-        }))
+        )))
     }
-}
 
-impl Searcher<'_> {
+    fn face_score(&self, cosine: f32) -> FaceScore {
+        FaceScore {
+            cosine,
+            evidence: self.face_calibration.evidence(cosine),
+        }
+    }
+
     /// Compares a probe with one record directly (1:1).
     pub(crate) fn compare(
         &self,
@@ -393,25 +389,26 @@ impl Searcher<'_> {
         }
         let face = match (&prepared.face, self.codec, &record.face) {
             (Some(p), Some(codec), Some(stored)) => {
-                let cosine = codec.score(p, &stored.values)?;
-                Some(FaceScore {
-                    cosine,
-                    evidence: self.face_calibration.evidence(cosine),
-                })
+                Some(self.face_score(codec.score(p, &stored.values)?))
             }
             _ => None,
         };
-        let evidence: Vec<f64> = fingers
-            .iter()
-            .map(|f| f.evidence)
-            .chain(face.map(|f| f.evidence))
-            .collect();
-        Ok(Candidate {
-            reference_id: record.reference_id.clone(),
-            score: fusion::fuse_evidence(&evidence),
-            fingers,
-            face,
-        })
+        Ok(fused(record.reference_id.clone(), fingers, face))
+    }
+}
+
+/// A candidate with its finger and face evidence fused into one score.
+fn fused(reference_id: String, fingers: Vec<FingerScore>, face: Option<FaceScore>) -> Candidate {
+    let evidence: Vec<f64> = fingers
+        .iter()
+        .map(|f| f.evidence)
+        .chain(face.map(|f| f.evidence))
+        .collect();
+    Candidate {
+        reference_id,
+        score: fusion::fuse_evidence(&evidence),
+        fingers,
+        face,
     }
 }
 
