@@ -145,7 +145,7 @@ pub struct MissingFinger {
 pub const DPI_RANGE: (u16, u16) = (100, 2000);
 
 /// Largest image side accepted, in pixels (83 cm at 500 dpi: no finger is
-/// that large; the bound lets stored coordinates use 16-bit quarter pixels).
+/// that large; the bound lets stored coordinates use 15-bit half pixels).
 pub const MAX_IMAGE_SIDE_PX: u16 = 16_383;
 
 /// Most minutiae a template may hold (the ISO record counts them in one byte).
