@@ -4,8 +4,8 @@
 //! # Finger blob
 //! Each finger's blob holds what 1:N search reads for that finger:
 //! ```text
-//! version:u8 (= 1)  flags:u8 (bit 0: screening vector present)
-//! [screen: i8; SCREEN_DIM]          if flag bit 0
+//! version:u8 (= 2)  flags:u8 (bit 0: screening vector present)
+//! [screen: u8; SCREEN_BYTES]        if flag bit 0 (crate::screen::ScreenCode)
 //! matcher gallery form               (crate::finger::encode_gallery), rest of the blob
 //! ```
 
@@ -13,11 +13,13 @@ use hoviyat_models::binary::{decode_record, encode_record};
 use hoviyat_models::{EnrollmentRecord, FingerPosition, FingerTemplate};
 
 use crate::face::FaceCodec;
-use crate::screen::{self, SCREEN_DIM};
+use crate::screen::{self, SCREEN_BYTES, ScreenCode};
 use crate::store::{FaceCode, GalleryConfig, PreparedRecord};
 use crate::{EngineError, Result, finger};
 
-const BLOB_VERSION: u8 = 1;
+/// Version 1 (216-byte int8 screening vectors) is no longer read: blobs are
+/// derived data, re-made from the record bytes by re-preparing the record.
+const BLOB_VERSION: u8 = 2;
 const FLAG_SCREEN: u8 = 1;
 
 /// Builds the gallery row of `record`.
@@ -70,11 +72,11 @@ pub fn prepare_record(
 pub fn finger_blob(template: &FingerTemplate) -> Result<Vec<u8>> {
     let form = finger::encode_gallery(template)?;
     let screen = screen::encode(template);
-    let mut out = Vec::with_capacity(2 + SCREEN_DIM + form.len());
+    let mut out = Vec::with_capacity(2 + SCREEN_BYTES + form.len());
     out.push(BLOB_VERSION);
     out.push(if screen.is_some() { FLAG_SCREEN } else { 0 });
     if let Some(code) = screen {
-        out.extend(code.iter().map(|&c| c as u8));
+        out.extend_from_slice(&code);
     }
     out.extend_from_slice(&form);
     Ok(out)
@@ -84,7 +86,7 @@ pub fn finger_blob(template: &FingerTemplate) -> Result<Vec<u8>> {
 #[derive(Debug, Clone, Copy)]
 pub struct FingerBlob<'a> {
     /// The screening vector, when the finger had enough minutiae.
-    pub screen: Option<&'a [i8; SCREEN_DIM]>,
+    pub screen: Option<&'a ScreenCode>,
     /// The matcher's gallery form.
     pub form: &'a [u8],
 }
@@ -95,7 +97,9 @@ pub fn split_finger_blob(blob: &[u8]) -> Result<FingerBlob<'_>> {
     let bad = |what| EngineError::BadFingerBlob { what };
     let (&version, rest) = blob.split_first().ok_or(bad("empty blob"))?;
     if version != BLOB_VERSION {
-        return Err(bad("unknown blob version"));
+        return Err(bad(
+            "blob layout of another release: re-import the records into a new gallery",
+        ));
     }
     let (&flags, rest) = rest.split_first().ok_or(bad("missing flags"))?;
     if flags & FLAG_SCREEN == 0 {
@@ -105,10 +109,9 @@ pub fn split_finger_blob(blob: &[u8]) -> Result<FingerBlob<'_>> {
         });
     }
     let (screen, form) = rest
-        .split_at_checked(SCREEN_DIM)
+        .split_at_checked(SCREEN_BYTES)
         .ok_or(bad("truncated screening vector"))?;
-    let screen: &[i8] = bytemuck::cast_slice(screen);
-    let screen: &[i8; SCREEN_DIM] = screen
+    let screen: &ScreenCode = screen
         .try_into()
         .map_err(|_| bad("truncated screening vector"))?;
     Ok(FingerBlob {

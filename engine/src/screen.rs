@@ -1,5 +1,5 @@
 //! Screening vectors: fixed-length, rotation- and translation-invariant
-//! summaries of a finger's minutiae, compared with one int8 dot product, to
+//! summaries of a finger's minutiae, compared with one small dot product, to
 //! pick the few gallery identities worth a full minutiae comparison.
 //!
 //! A full 10-print dedup against N identities would cost 10·N minutiae
@@ -8,21 +8,33 @@
 //! candidate filter: the decision always comes from the full matcher.
 //!
 //! # The vector
-//! For every ordered pair of minutiae (i, j) between 1 and 9 mm apart, three
-//! invariants are binned softly (trilinear interpolation): the distance, the
-//! angle of the segment i→j relative to the direction of i, and the
-//! direction of j relative to i; angles are taken modulo π so that an ending
-//! read as a bifurcation (direction flipped) changes nothing. The 6×6×6
-//! histogram is square-rooted (Hellinger), L2-normalised and stored as int8.
+//! For every pair of minutiae (i, j) between 1 and 9 mm apart, three
+//! invariants are binned softly (trilinear interpolation), once from each
+//! end: the distance, the angle of the segment i→j relative to the direction
+//! of i, and the direction of j relative to i; angles are taken modulo π so
+//! that an ending read as a bifurcation (direction flipped) changes nothing.
+//! The 6×6×6 histogram is square-rooted (Hellinger) and L2-normalised.
+//!
+//! # Stored form
+//! Each value is stored in 4 bits, `level = round(value / CAP · 15)` (values
+//! above `CAP` clip), two values a byte (low nibble first): 108 bytes a
+//! finger. Measured with `benches/examples/screen_recall.rs` on a seeded
+//! synthetic gallery of 30,000 people, 4-bit vectors rank mates as 8-bit
+//! ones do (see BENCHMARKS.md). There no unit-length histogram value
+//! exceeded 0.182 (99.9 % of vectors peak below 0.165), so the ceiling of
+//! 0.18 clips only sparse prints' highest bins.
 //!
 //! # The score
 //! Raw histograms of unrelated fingers are alike (ridge flow makes nearby
 //! minutiae parallel everywhere), so the comparison centres them on the mean
 //! histogram of the gallery `m`: the score of a gallery vector `g` for a probe
-//! `p` is the projection `(p - m)·(g - m) / |p - m|`, computed as one int8 dot
-//! product with the centred probe plus a constant. Genuine pairs score about
-//! 0.5 on full prints, unrelated ones about 0 ± 0.2, and the scores of
-//! several fingers add.
+//! `p` is the projection `(p - m)·(g - m) / |p - m|`, computed as one integer
+//! dot product of the centred probe with the stored levels, minus a constant.
+//! Genuine pairs score about 0.5 on full prints, unrelated ones about
+//! 0 ± 0.2, and the scores of several fingers add.
+//!
+//! The encoder is pure `f32` arithmetic (its arctangent is a polynomial, not
+//! the platform's libm), so every machine derives the same stored bytes.
 
 use hoviyat_models::FingerTemplate;
 
@@ -31,46 +43,73 @@ use crate::kernels;
 const D_BINS: usize = 6;
 const A_BINS: usize = 6;
 const B_BINS: usize = 6;
-/// Length of a screening vector.
+/// Length of a screening vector (values).
 pub const SCREEN_DIM: usize = D_BINS * A_BINS * B_BINS;
+/// Bytes of a stored screening vector (4 bits a value).
+pub const SCREEN_BYTES: usize = SCREEN_DIM / 2;
+/// A stored screening vector: 4-bit levels, two a byte, low nibble first.
+pub type ScreenCode = [u8; SCREEN_BYTES];
 /// Pairs closer than this are dominated by localisation noise.
 const D_MIN_MM: f32 = 1.0;
 /// Pairs farther apart than this are rarely both inside two impressions.
 const D_MAX_MM: f32 = 9.0;
 /// Fewer minutiae than this give no usable histogram.
 const MIN_MINUTIAE: usize = 5;
-const QUANT: f32 = 127.0;
+/// Highest stored level.
+const LEVELS: u8 = 15;
+/// The histogram value stored as the highest level.
+const CAP: f32 = 0.18;
+/// Scale of the centred probe's int8 form.
+const PROBE_QUANT: f32 = 127.0;
 
 /// The screening vector of a finger, or `None` when it has too few minutiae
 /// (or none within screening distance of each other).
-pub fn encode(template: &FingerTemplate) -> Option<[i8; SCREEN_DIM]> {
+pub fn encode(template: &FingerTemplate) -> Option<ScreenCode> {
+    let hist = histogram(template)?;
+    let mut out = [0u8; SCREEN_BYTES];
+    for (byte, pair) in out.iter_mut().zip(hist.chunks_exact(2)) {
+        *byte = level(pair[0]) | level(pair[1]) << 4;
+    }
+    Some(out)
+}
+
+/// The unit-length Hellinger histogram of a finger (see the module docs).
+fn histogram(template: &FingerTemplate) -> Option<[f32; SCREEN_DIM]> {
     let m = &template.minutiae;
     if m.len() < MIN_MINUTIAE {
         return None;
     }
     let px_per_mm = f32::from(template.dpi.max(1)) / 25.4;
     let (d_min, d_max) = (D_MIN_MM * px_per_mm, D_MAX_MM * px_per_mm);
-    let d_step = (d_max - d_min) / D_BINS as f32;
+    let (d_min2, d_max2) = (d_min * d_min, d_max * d_max);
+    let d_scale = D_BINS as f32 / (d_max - d_min);
     let pi = std::f32::consts::PI;
+    let (a_scale, b_scale) = (A_BINS as f32 / pi, B_BINS as f32 / pi);
     let mut hist = [0.0f32; SCREEN_DIM];
     for (i, a) in m.iter().enumerate() {
-        for (j, b) in m.iter().enumerate() {
-            if i == j {
-                continue;
-            }
+        for b in &m[i + 1..] {
             // Angles on the image, counter-clockwise, y down (see Minutia).
             let (dx, dy) = (b.x_px - a.x_px, a.y_px - b.y_px);
-            let d = (dx * dx + dy * dy).sqrt();
-            if !(d_min..d_max).contains(&d) {
+            let d2 = dx * dx + dy * dy;
+            if !(d_min2..d_max2).contains(&d2) {
                 continue;
             }
-            let along = (dy.atan2(dx) - a.angle_rad).rem_euclid(pi);
-            let turn = (b.angle_rad - a.angle_rad).rem_euclid(pi);
+            let d_bin = (d2.sqrt() - d_min) * d_scale - 0.5;
+            // The segment's direction seen from a, and (reversed, which
+            // modulo π is the same line) from b.
+            let theta = atan2(dy, dx);
+            let turn = wrap_pi(b.angle_rad - a.angle_rad);
             add_soft(
                 &mut hist,
-                (d - d_min) / d_step - 0.5,
-                along / pi * A_BINS as f32 - 0.5,
-                turn / pi * B_BINS as f32 - 0.5,
+                d_bin,
+                wrap_pi(theta - a.angle_rad) * a_scale - 0.5,
+                turn * b_scale - 0.5,
+            );
+            add_soft(
+                &mut hist,
+                d_bin,
+                wrap_pi(theta - b.angle_rad) * a_scale - 0.5,
+                wrap_pi(-turn) * b_scale - 0.5,
             );
         }
     }
@@ -83,17 +122,64 @@ pub fn encode(template: &FingerTemplate) -> Option<[i8; SCREEN_DIM]> {
     if norm == 0.0 {
         return None;
     }
-    let mut out = [0i8; SCREEN_DIM];
-    for (o, h) in out.iter_mut().zip(hist) {
-        *o = (h / norm * QUANT).round() as i8;
+    hist.iter_mut().for_each(|h| *h /= norm);
+    Some(hist)
+}
+
+fn level(value: f32) -> u8 {
+    (value / CAP * f32::from(LEVELS))
+        .round()
+        .min(f32::from(LEVELS)) as u8
+}
+
+/// The levels of a stored vector, unpacked.
+fn levels(code: &ScreenCode) -> impl Iterator<Item = u8> + '_ {
+    code.iter().flat_map(|&b| [b & 0x0f, b >> 4])
+}
+
+/// `x` reduced to `[0, π)`, for the bounded angles the encoder sees.
+fn wrap_pi(x: f32) -> f32 {
+    let pi = std::f32::consts::PI;
+    let r = x - pi * floor(x / pi);
+    // Rounding can land exactly on π.
+    if r >= pi { r - pi } else { r }
+}
+
+/// `floor` without a libm call (the build targets baseline x86-64, where
+/// `f32::floor` is a function call); exact for |x| < 2^23.
+fn floor(x: f32) -> f32 {
+    let t = x as i32 as f32;
+    if t > x { t - 1.0 } else { t }
+}
+
+/// Four-quadrant arctangent, max error ~1e-5 rad: an odd minimax polynomial
+/// for atan on [0, 1] and the usual octant reduction. Pure arithmetic, so
+/// the result is the same on every platform.
+fn atan2(y: f32, x: f32) -> f32 {
+    use std::f32::consts::{FRAC_PI_2, PI};
+    let (ax, ay) = (x.abs(), y.abs());
+    let (num, den) = if ay > ax { (ax, ay) } else { (ay, ax) };
+    if den == 0.0 {
+        return 0.0;
     }
-    Some(out)
+    let z = num / den;
+    let z2 = z * z;
+    let mut a = z
+        * (0.999_866_f32
+            + z2 * (-0.330_299_5 + z2 * (0.180_141 + z2 * (-0.085_133 + z2 * 0.020_835_1))));
+    if ay > ax {
+        a = FRAC_PI_2 - a;
+    }
+    if x < 0.0 {
+        a = PI - a;
+    }
+    if y < 0.0 { -a } else { a }
 }
 
 /// Spreads one pair over the 8 surrounding bins; distance bins are clamped
 /// at the ends, angle bins wrap around.
 fn add_soft(hist: &mut [f32; SCREEN_DIM], d: f32, a: f32, b: f32) {
-    let (d0, a0, b0) = (d.floor(), a.floor(), b.floor());
+    let (d0, a0, b0) = (floor(d), floor(a), floor(b));
     let (fd, fa, fb) = (d - d0, a - a0, b - b0);
     for (di, wd) in [(d0 as isize, 1.0 - fd), (d0 as isize + 1, fd)] {
         if di < 0 || di >= D_BINS as isize {
@@ -130,20 +216,20 @@ impl Default for ScreenMean {
 
 impl ScreenMean {
     /// Adds one stored vector.
-    pub fn add(&mut self, code: &[i8; SCREEN_DIM]) {
-        for (s, &c) in self.sum.iter_mut().zip(code) {
-            *s += i64::from(c);
+    pub fn add(&mut self, code: &ScreenCode) {
+        for (s, l) in self.sum.iter_mut().zip(levels(code)) {
+            *s += i64::from(l);
         }
         self.count += 1;
     }
 
     /// Removes one vector added before.
-    pub fn remove(&mut self, code: &[i8; SCREEN_DIM]) {
+    pub fn remove(&mut self, code: &ScreenCode) {
         if self.count == 0 {
             return;
         }
-        for (s, &c) in self.sum.iter_mut().zip(code) {
-            *s -= i64::from(c);
+        for (s, l) in self.sum.iter_mut().zip(levels(code)) {
+            *s -= i64::from(l);
         }
         self.count -= 1;
     }
@@ -161,8 +247,9 @@ impl ScreenMean {
         self.count
     }
 
+    /// The mean in histogram units.
     fn mean(&self) -> Vec<f32> {
-        let n = self.count.max(1) as f64 * f64::from(QUANT);
+        let n = self.count.max(1) as f64 * f64::from(LEVELS) / f64::from(CAP);
         self.sum.iter().map(|&s| (s as f64 / n) as f32).collect()
     }
 }
@@ -170,9 +257,12 @@ impl ScreenMean {
 /// A probe finger prepared for screening against many gallery vectors.
 #[derive(Debug, Clone)]
 pub struct ScreenProbe {
-    /// The centred, unit-length probe, quantised.
-    centred: [i8; SCREEN_DIM],
-    /// Converts the int8 dot product to the projection's scale.
+    /// The centred, unit-length probe, quantised; `even[k]` weighs value
+    /// `2k` (a stored byte's low nibble), `odd[k]` value `2k + 1`.
+    even: [i8; SCREEN_BYTES],
+    odd: [i8; SCREEN_BYTES],
+    /// Converts the integer dot product with stored levels to the
+    /// projection's scale.
     scale: f32,
     /// The centred probe's projection on the mean, subtracted from every score.
     offset: f32,
@@ -181,12 +271,12 @@ pub struct ScreenProbe {
 impl ScreenProbe {
     /// Prepares a probe vector against the gallery mean; `None` when the probe
     /// is (numerically) the mean itself and so carries no information.
-    pub fn new(code: &[i8; SCREEN_DIM], mean: &ScreenMean) -> Option<Self> {
+    pub fn new(code: &ScreenCode, mean: &ScreenMean) -> Option<Self> {
         let m = mean.mean();
-        let mut u: Vec<f32> = code
-            .iter()
+        let step = CAP / f32::from(LEVELS);
+        let mut u: Vec<f32> = levels(code)
             .zip(&m)
-            .map(|(&c, &mk)| f32::from(c) / QUANT - mk)
+            .map(|(l, mk)| f32::from(l) * step - mk)
             .collect();
         let norm = u.iter().map(|v| v * v).sum::<f32>().sqrt();
         if norm < 1e-6 {
@@ -194,22 +284,24 @@ impl ScreenProbe {
         }
         u.iter_mut().for_each(|v| *v /= norm);
         let peak = u.iter().fold(0.0f32, |acc, v| acc.max(v.abs()));
-        let q_scale = QUANT / peak;
-        let mut centred = [0i8; SCREEN_DIM];
-        for (c, v) in centred.iter_mut().zip(&u) {
-            *c = (v * q_scale).round() as i8;
+        let q_scale = PROBE_QUANT / peak;
+        let (mut even, mut odd) = ([0i8; SCREEN_BYTES], [0i8; SCREEN_BYTES]);
+        for (k, pair) in u.chunks_exact(2).enumerate() {
+            even[k] = (pair[0] * q_scale).round() as i8;
+            odd[k] = (pair[1] * q_scale).round() as i8;
         }
         let offset = u.iter().zip(&m).map(|(a, b)| a * b).sum();
         Some(Self {
-            centred,
-            scale: 1.0 / (q_scale * QUANT),
+            even,
+            odd,
+            scale: step / q_scale,
             offset,
         })
     }
 
     /// The projection score of one gallery vector.
-    pub fn score(&self, code: &[i8; SCREEN_DIM]) -> f32 {
-        kernels::dot_i8(&self.centred, code) as f32 * self.scale - self.offset
+    pub fn score(&self, code: &ScreenCode) -> f32 {
+        kernels::dot_u4_i8(&self.even, &self.odd, code) as f32 * self.scale - self.offset
     }
 }
 
@@ -289,12 +381,31 @@ mod tests {
         let t = finger(1, 40);
         let a = encode(&t).unwrap();
         let b = encode(&moved(&t, 2.4, (17.0, -9.0))).unwrap();
-        let max_diff = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| (i16::from(*x) - i16::from(*y)).abs())
-            .max();
-        assert!(max_diff.unwrap() <= 2, "max diff {max_diff:?}");
+        let diffs: Vec<i16> = levels(&a)
+            .zip(levels(&b))
+            .map(|(x, y)| (i16::from(x) - i16::from(y)).abs())
+            .collect();
+        assert!(diffs.iter().all(|&d| d <= 1), "levels moved by {diffs:?}");
+        assert!(diffs.iter().filter(|&&d| d > 0).count() <= 5);
+    }
+
+    #[test]
+    fn the_polynomial_arctangent_matches_libm() {
+        let mut worst = 0.0f32;
+        for i in -60..=60 {
+            for j in -60..=60 {
+                let (y, x) = (i as f32 * 3.7, j as f32 * 2.9);
+                if x == 0.0 && y == 0.0 {
+                    continue;
+                }
+                worst = worst.max((atan2(y, x) - y.atan2(x)).abs());
+            }
+        }
+        assert!(worst < 2e-5, "worst error {worst} rad");
+        for x in [-7.0f32, -3.2, -0.0, 0.0, 1.0, 3.141_592_7, 9.9] {
+            let w = wrap_pi(x);
+            assert!((0.0..std::f32::consts::PI).contains(&w), "{x} -> {w}");
+        }
     }
 
     #[test]

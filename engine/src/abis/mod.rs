@@ -32,8 +32,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
 
-use hoviyat_models::EnrollmentRecord;
 use hoviyat_models::binary::{canonicalize, encode_record};
+use hoviyat_models::{EnrollmentRecord, FingerPosition};
 
 use self::calibration::FaceCalibration;
 use self::search::{Rows, Scope, SearchPlan, Searcher};
@@ -138,7 +138,22 @@ impl Abis {
 
     /// Wraps an open gallery.
     pub fn with_gallery(gallery: Gallery, config: &AbisConfig) -> Result<Self> {
-        let gallery_config = gallery.snapshot().config().clone();
+        let snapshot = gallery.snapshot();
+        // Finger blobs are derived data in a versioned layout; a gallery made
+        // by an older layout is refused here rather than searched with
+        // fingers silently skipped. One blob tells: all are written alike.
+        let first_blob = snapshot.blocks().find_map(|b| {
+            (0..b.len()).find_map(|i| {
+                FingerPosition::TEN
+                    .iter()
+                    .find_map(|&p| b.finger_blob(i, p))
+            })
+        });
+        if let Some(blob) = first_blob {
+            split_finger_blob(blob)?;
+        }
+        let gallery_config = snapshot.config().clone();
+        drop(snapshot);
         let codec = match gallery_config.face_dim {
             Some(dim) => Some(FaceCodec::new(dim, gallery_config.face_mean.clone())?),
             None => None,
@@ -489,7 +504,7 @@ impl Abis {
         }
     }
 
-    fn adjust_screen_means(&self, codes: &[(usize, [i8; crate::screen::SCREEN_DIM])], add: bool) {
+    fn adjust_screen_means(&self, codes: &[(usize, crate::screen::ScreenCode)], add: bool) {
         let mut d = self.derived.write().unwrap_or_else(|p| p.into_inner());
         if let Some(means) = d.screen_means.as_mut() {
             for (slot, code) in codes {
@@ -532,7 +547,7 @@ impl Drop for PendingGuard<'_> {
 /// The screening vectors of a row's finger blobs, by position code.
 fn searchable_screens(
     fingers: &[(crate::store::FingerPosition, Vec<u8>)],
-) -> Vec<(usize, [i8; crate::screen::SCREEN_DIM])> {
+) -> Vec<(usize, crate::screen::ScreenCode)> {
     fingers
         .iter()
         .filter_map(|(p, blob)| {
@@ -543,7 +558,7 @@ fn searchable_screens(
 }
 
 /// The screening vectors of a stored row, by position code.
-fn row_screens(row: &crate::store::RowRef<'_>) -> Vec<(usize, [i8; crate::screen::SCREEN_DIM])> {
+fn row_screens(row: &crate::store::RowRef<'_>) -> Vec<(usize, crate::screen::ScreenCode)> {
     crate::store::FingerPosition::TEN
         .iter()
         .filter_map(|&p| {
@@ -586,7 +601,22 @@ fn validate_probe(probe: &Probe, face_dim: Option<usize>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hoviyat_models::{FaceTemplate, FingerPosition, FingerTemplate, Minutia, MinutiaKind};
+    use hoviyat_models::{FaceTemplate, FingerTemplate, Minutia, MinutiaKind};
+
+    #[test]
+    fn a_gallery_with_an_older_blob_layout_is_refused_not_searched() {
+        let compat = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gallery-v1");
+        let tmp = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(compat).unwrap() {
+            let p = entry.unwrap().path();
+            std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+        }
+        let err = Abis::open(tmp.path(), &AbisConfig::default()).err();
+        assert!(
+            matches!(err, Some(EngineError::BadFingerBlob { what }) if what.contains("another release")),
+            "{err:?}"
+        );
+    }
 
     /// A tiny deterministic generator: `next()` in [0, 1).
     struct Lcg(u64);
@@ -893,6 +923,16 @@ mod tests {
             "screening kept {} candidates",
             found.candidates.len()
         );
+        // The mate passes the cascade: every finger it shares is scored.
+        assert_eq!(found.candidates[0].fingers.len(), 10);
+        // Unrelated candidates stop after their three best-screened fingers
+        // when none of them shows evidence of a match.
+        for c in &found.candidates[1..] {
+            let best = c.fingers.iter().map(|f| f.evidence).fold(0.0, f64::max);
+            if best < 2.0 {
+                assert_eq!(c.fingers.len(), 3, "{}", c.reference_id);
+            }
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use super::types::{Candidate, FaceScore, FingerScore, Probe};
 use crate::face::{FaceCodec, FaceProbe, FaceRows, FaceScope, FaceSearchMode, FaceSearcher};
 use crate::finger::PreparedProbe;
 use crate::prepare::split_finger_blob;
-use crate::screen::{SCREEN_DIM, ScreenMean, ScreenProbe};
+use crate::screen::{ScreenCode, ScreenMean, ScreenProbe};
 use crate::store::{Block, Snapshot};
 use crate::{Result, fusion};
 
@@ -36,6 +36,16 @@ pub(crate) struct SearchPlan {
     /// Full finger comparisons spent on screened candidates per search.
     pub screened_comparisons: usize,
 }
+
+/// Fingers fully compared first on a screened candidate (its best-screened
+/// ones) before the rest are compared.
+const CASCADE_FINGERS: usize = 3;
+/// A screened candidate whose first [`CASCADE_FINGERS`] comparisons all stay
+/// below this evidence (-log10 FMR: 2 is FMR 1 %) is not compared further:
+/// a mate shows it on at least one of its three best-screened fingers, an
+/// unrelated person seldom does, so most of the full comparisons a screened
+/// search would spend on unrelated candidates are saved.
+const CASCADE_MIN_EVIDENCE: f64 = 2.0;
 
 /// A gallery row addressed across the snapshot's blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,12 +174,23 @@ impl Searcher<'_> {
             }
         }
         let mut candidates: HashSet<Row> = face_scores.keys().copied().collect();
-        candidates.extend(self.finger_candidates(rows, &in_scope, probe, &prepared));
+        let mut cascades: HashMap<Row, Vec<usize>> = HashMap::new();
+        for (row, order) in self.finger_candidates(rows, &in_scope, probe, &prepared) {
+            candidates.insert(row);
+            if let Some(order) = order {
+                cascades.insert(row, order);
+            }
+        }
 
         let candidates: Vec<Row> = candidates.into_iter().collect();
         let mut scored: Vec<Candidate> = candidates
             .par_iter()
-            .map(|&row| self.score(rows, row, &prepared, face_scores.get(&row).copied()))
+            .map(|&row| {
+                let face = face_scores.get(&row).copied();
+                // Face candidates are always compared in full.
+                let cascade = face.is_none().then(|| cascades.get(&row)).flatten();
+                self.score(rows, row, &prepared, face, cascade.map(Vec::as_slice))
+            })
             .collect::<Result<Vec<_>>>()?
             .into_iter()
             .flatten()
@@ -227,14 +248,17 @@ impl Searcher<'_> {
             .collect())
     }
 
-    /// The rows whose fingers deserve a full comparison.
+    /// The rows whose fingers deserve a full comparison. A row chosen by
+    /// screening comes with the order to compare its fingers in (indices
+    /// into `prepared.fingers`, best-screened first) for the cascade of
+    /// [`Self::score`].
     fn finger_candidates(
         &self,
         rows: &Rows<'_>,
         in_scope: &[Row],
         probe: &Probe,
         prepared: &PreparedSearch,
-    ) -> Vec<Row> {
+    ) -> Vec<(Row, Option<Vec<usize>>)> {
         if prepared.fingers.is_empty() {
             return Vec::new();
         }
@@ -254,7 +278,7 @@ impl Searcher<'_> {
             && screens.len() >= 4
             && screens.len() == prepared.fingers.len();
         if !screen {
-            return in_scope.to_vec();
+            return in_scope.iter().map(|&row| (row, None)).collect();
         }
         let keep = (self.plan.screened_comparisons / screens.len()).max(1);
         let mut scored: Vec<(f32, Row)> = in_scope
@@ -265,7 +289,7 @@ impl Searcher<'_> {
                     .iter()
                     .filter_map(|(position, sp)| {
                         let blob = block.finger_blob(row.index, *position)?;
-                        let code: &[i8; SCREEN_DIM] = split_finger_blob(blob).ok()?.screen?;
+                        let code: &ScreenCode = split_finger_blob(blob).ok()?.screen?;
                         Some(sp.score(code))
                     })
                     .sum();
@@ -276,7 +300,32 @@ impl Searcher<'_> {
             scored.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0));
             scored.truncate(keep);
         }
-        scored.into_iter().map(|(_, row)| row).collect()
+        // The kept rows' fingers, best-screened first (a finger without a
+        // screening vector last).
+        scored
+            .into_iter()
+            .map(|(_, row)| {
+                let block = rows.block(row);
+                let mut order: Vec<(f32, usize)> = prepared
+                    .fingers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (position, _))| {
+                        let s = screens
+                            .iter()
+                            .find(|(p, _)| p == position)
+                            .and_then(|(_, sp)| {
+                                let blob = block.finger_blob(row.index, *position)?;
+                                Some(sp.score(split_finger_blob(blob).ok()?.screen?))
+                            })
+                            .unwrap_or(f32::MIN);
+                        (s, i)
+                    })
+                    .collect();
+                order.sort_by(|a, b| b.0.total_cmp(&a.0));
+                (row, Some(order.into_iter().map(|(_, i)| i).collect()))
+            })
+            .collect()
     }
 
     /// Scores one candidate; `None` when nothing could be compared.
@@ -286,10 +335,26 @@ impl Searcher<'_> {
         row: Row,
         prepared: &PreparedSearch,
         face_cosine: Option<f32>,
+        cascade: Option<&[usize]>,
     ) -> Result<Option<Candidate>> {
         let block = rows.block(row);
-        let mut fingers = Vec::new();
-        for (position, probe) in &prepared.fingers {
+        let in_order: Vec<usize> = match cascade {
+            Some(order) => order.to_vec(),
+            None => (0..prepared.fingers.len()).collect(),
+        };
+        let mut scores: Vec<Option<FingerScore>> = vec![None; prepared.fingers.len()];
+        for (done, &i) in in_order.iter().enumerate() {
+            if cascade.is_some() && done == CASCADE_FINGERS {
+                let best = scores
+                    .iter()
+                    .flatten()
+                    .map(|f| f.evidence)
+                    .fold(0.0, f64::max);
+                if best < CASCADE_MIN_EVIDENCE {
+                    break;
+                }
+            }
+            let (position, probe) = &prepared.fingers[i];
             if *position == FingerPosition::Unknown {
                 // A latent of unknown position: the best of all stored fingers,
                 // discounted for the number of fingers tried.
@@ -311,7 +376,7 @@ impl Searcher<'_> {
                 }
                 if let Some(mut b) = best {
                     b.evidence = (b.evidence - (tried as f64).log10()).max(0.0);
-                    fingers.push(b);
+                    scores[i] = Some(b);
                 }
                 continue;
             }
@@ -319,12 +384,14 @@ impl Searcher<'_> {
                 continue;
             };
             let score = probe.score(split_finger_blob(blob)?.form)?;
-            fingers.push(FingerScore {
+            scores[i] = Some(FingerScore {
                 position: *position,
                 raw: score.raw,
                 evidence: f64::from(score.log10_fmr),
             });
         }
+        // Reported in the probe's finger order, whatever the comparison order.
+        let fingers: Vec<FingerScore> = scores.into_iter().flatten().collect();
         let face = match (face_cosine, &prepared.face, self.codec) {
             (Some(cosine), _, _) => Some(cosine),
             (None, Some(probe), Some(codec)) if block.has_face(row.index) => {
