@@ -46,18 +46,27 @@ impl EdgeFeatures {
     /// [`MIN_EDGE_PX`] or longer than `max_px`.
     #[inline]
     pub fn of(a: &Point, b: &Point, max_px: f32) -> Option<Self> {
+        let (features, in_range) = Self::measure(a, b, max_px);
+        in_range.then_some(features)
+    }
+
+    /// Features of the edge from `a` to `b` whatever its length, and whether
+    /// the length lies within [`MIN_EDGE_PX`] and `max_px` (the features of
+    /// an edge out of range mean nothing). Branch-free, for loops whose
+    /// iterations should overlap in the pipeline.
+    #[inline]
+    pub fn measure(a: &Point, b: &Point, max_px: f32) -> (Self, bool) {
         let dx = b.x - a.x;
         let dy = b.y - a.y;
         let d2 = dx * dx + dy * dy;
-        if !(MIN_EDGE_PX * MIN_EDGE_PX..=max_px * max_px).contains(&d2) {
-            return None;
-        }
+        let in_range = (d2 >= MIN_EDGE_PX * MIN_EDGE_PX) & (d2 <= max_px * max_px);
         let phi = atan2_fast(dy, dx);
-        Some(Self {
+        let features = Self {
             length_q: (d2.sqrt() * LENGTH_UNITS_PER_PX) as u16,
             beta_i: quantise_angle(a.angle_rad - phi),
             beta_j: quantise_angle(b.angle_rad - phi),
-        })
+        };
+        (features, in_range)
     }
 
     /// The bucket this edge is looked up in.
