@@ -16,7 +16,7 @@ use super::geometry::{MAX_EDGE_PX, MIN_EDGE_PX, Point, atan2_fast};
 /// Width of a length bucket, in pixels.
 pub(crate) const LENGTH_STEP_PX: f32 = 4.0;
 /// Relative-direction quantisation: 256 steps per turn.
-const ANGLE_STEPS: f32 = 256.0;
+pub(crate) const ANGLE_STEPS: f32 = 256.0;
 /// Direction buckets per turn (8 steps = 11.25 degrees each).
 const DIRECTION_BUCKETS: usize = 32;
 const DIRECTION_SHIFT: u32 = 3;
@@ -24,7 +24,7 @@ const DIRECTION_SHIFT: u32 = 3;
 const LENGTH_BUCKETS: usize = (MAX_EDGE_PX / LENGTH_STEP_PX) as usize + 2;
 pub(crate) const BUCKETS: usize = LENGTH_BUCKETS * DIRECTION_BUCKETS * DIRECTION_BUCKETS;
 /// Length quantisation of stored edges: 1/16 pixel.
-const LENGTH_UNITS_PER_PX: f32 = 16.0;
+pub(crate) const LENGTH_UNITS_PER_PX: f32 = 16.0;
 
 /// Largest difference of a relative direction accepted, in 1/256 turn
 /// (14 steps = 19.7 degrees).

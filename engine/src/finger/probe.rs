@@ -7,6 +7,7 @@ use super::calibration::Calibration;
 use super::edges::{EdgeFeatures, EdgeTable};
 use super::gallery::{GalleryTemplate, MAX_GALLERY_MINUTIAE, NEIGHBOURS, decode_gallery};
 use super::geometry::{MAX_EDGE_PX, Point, select_minutiae};
+use super::kernels::{Edges8, measure_edges8};
 use super::pairing::{Alignment, MAX_CANDIDATES, PairList, Pairing, Prints, bounds, pair, refit};
 use super::score::{Score, raw_score};
 use crate::Result;
@@ -185,18 +186,30 @@ impl PreparedProbe {
         }
         let mut edges = [GalleryEdge::default(); MAX_GALLERY_MINUTIAE * NEIGHBOURS + 1];
         let mut n_edges = 0;
-        for &(a, b, weight) in &listed[..n_listed] {
-            // Decoding checked every index against the length.
-            let (features, in_range) =
-                EdgeFeatures::measure(&g[usize::from(a)], &g[usize::from(b)], MAX_EDGE_PX);
-            edges[n_edges] = GalleryEdge {
-                features,
-                bucket: features.bucket() as u32,
-                a,
-                b,
-                weight,
-            };
-            n_edges += usize::from(in_range);
+        for chunk in listed[..n_listed].chunks(8) {
+            let mut ends = Edges8::default();
+            for (l, &(a, b, _)) in chunk.iter().enumerate() {
+                // Decoding checked every index against the length.
+                let (ga, gb) = (&g[usize::from(a)], &g[usize::from(b)]);
+                (ends.ax[l], ends.ay[l], ends.a_angle_rad[l]) = (ga.x, ga.y, ga.angle_rad);
+                (ends.bx[l], ends.by[l], ends.b_angle_rad[l]) = (gb.x, gb.y, gb.angle_rad);
+            }
+            let m = measure_edges8(&ends, MAX_EDGE_PX);
+            for (l, &(a, b, weight)) in chunk.iter().enumerate() {
+                let features = EdgeFeatures {
+                    length_q: m.length_q[l],
+                    beta_i: m.beta_i[l],
+                    beta_j: m.beta_j[l],
+                };
+                edges[n_edges] = GalleryEdge {
+                    features,
+                    bucket: features.bucket() as u32,
+                    a,
+                    b,
+                    weight,
+                };
+                n_edges += usize::from(m.in_range[l]);
+            }
         }
         // Agreeing probe edges become hits. About half the entries of a
         // bucket agree, so the list grows without a branch on agreement
