@@ -36,8 +36,8 @@ pub struct PreparedProbe {
 /// Root alignments tried before the screen decides (see [`SCREEN_RAW`]).
 const SCREEN_ROOTS: usize = 4;
 /// Raw score the first [`SCREEN_ROOTS`] roots must reach for the rest to be
-/// consolidated and the winner refined. About nine impostors in ten stay
-/// below it (about 1 decade on the built-in calibration), and a
+/// consolidated and the winner refined. About 19 synthetic impostors in 20
+/// stay below it (1.26 decades on the built-in calibration), and a
 /// comparison that stops there keeps the raw score of its best root so far:
 /// a lower bound of the exhaustive score, and below the threshold, so every
 /// score at or above it is exactly the exhaustive score. Fewer roots screen
