@@ -1,9 +1,11 @@
 //! Finger matcher benches: probe preparation, one prepared comparison, and
-//! the overlap kernel against its scalar twin.
+//! the overlap and edge-feature kernels against their scalar twins.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hoviyat_benches::finger_bench::synthetic_population;
-use hoviyat_engine::finger::kernels::{Rigid, count_in_box, count_in_box_scalar};
+use hoviyat_engine::finger::kernels::{
+    Edges8, Rigid, count_in_box, count_in_box_scalar, measure_edges8, measure_edges8_scalar,
+};
 use hoviyat_engine::finger::{PreparedProbe, encode_gallery};
 
 const GALLERY: usize = 256;
@@ -43,6 +45,22 @@ fn fingers(c: &mut Criterion) {
     });
     c.bench_function("finger/count_in_box_scalar", |b| {
         b.iter(|| count_in_box_scalar(std::hint::black_box(&xs), &ys, &t, bounds))
+    });
+    let mut edges = Edges8::default();
+    for l in 0..8 {
+        let f = l as f32;
+        (edges.ax[l], edges.ay[l], edges.a_angle_rad[l]) = (f * 31.0, -f * 17.0, f * 0.7);
+        (edges.bx[l], edges.by[l], edges.b_angle_rad[l]) = (
+            f * 31.0 + 40.0 - f * 9.0,
+            -f * 17.0 + f * 11.0 - 30.0,
+            f * 1.3,
+        );
+    }
+    c.bench_function("finger/measure_edges8_simd", |b| {
+        b.iter(|| measure_edges8(std::hint::black_box(&edges), 128.0))
+    });
+    c.bench_function("finger/measure_edges8_scalar", |b| {
+        b.iter(|| measure_edges8_scalar(std::hint::black_box(&edges), 128.0))
     });
 }
 

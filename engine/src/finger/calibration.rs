@@ -38,32 +38,35 @@ pub struct Calibration {
     tail_slope: f32,
 }
 
-/// Built-in map: 404,550 impostor scores among 900 synthetic fingers
+/// Built-in map: 404,550 impostor scores among 900 synthetic fingers,
+/// scored as 1:N search scores them (with the screen of
+/// [`PreparedProbe`](super::PreparedProbe), so the many impostors it stops
+/// are part of the sample)
 /// (`cargo run --release -p hoviyat-benches --example finger_calibration --
 /// 900 7`; masters and impressions from
 /// `hoviyat_datasets::minutiae_impressions`, default perturbation).
 const DEFAULT_POINTS: &[(f32, f32)] = &[
-    (0.0856, 0.0000),
-    (0.5578, 0.2500),
-    (0.6783, 0.5000),
-    (0.8565, 0.7500),
-    (1.0115, 1.0000),
-    (1.1423, 1.2500),
-    (1.3051, 1.5000),
-    (1.4698, 1.7500),
-    (1.6150, 2.0001),
-    (1.7579, 2.2502),
-    (1.9219, 2.5001),
-    (2.0836, 2.7502),
-    (2.2478, 3.0006),
-    (2.4139, 3.2509),
-    (2.5991, 3.5032),
-    (2.7892, 3.7557),
-    (2.9510, 4.0049),
-    (3.0736, 4.2645),
-    (3.3442, 4.5278),
+    (0.0692, 0.0000),
+    (0.4442, 0.2500),
+    (0.5895, 0.5000),
+    (0.6930, 0.7500),
+    (0.8531, 1.0000),
+    (0.9908, 1.2500),
+    (1.1629, 1.5000),
+    (1.3646, 1.7500),
+    (1.5448, 2.0001),
+    (1.6985, 2.2502),
+    (1.8627, 2.5001),
+    (2.0334, 2.7502),
+    (2.2080, 3.0006),
+    (2.3861, 3.2509),
+    (2.5755, 3.5032),
+    (2.7785, 3.7557),
+    (2.9380, 4.0049),
+    (3.0864, 4.2645),
+    (3.2539, 4.5278),
 ];
-const DEFAULT_TAIL_SLOPE: f32 = 1.3752;
+const DEFAULT_TAIL_SLOPE: f32 = 1.5104;
 
 impl Calibration {
     /// Builds a calibration from a map's points; they must rise strictly in

@@ -16,7 +16,7 @@ use super::geometry::{MAX_EDGE_PX, MIN_EDGE_PX, Point, atan2_fast};
 /// Width of a length bucket, in pixels.
 pub(crate) const LENGTH_STEP_PX: f32 = 4.0;
 /// Relative-direction quantisation: 256 steps per turn.
-const ANGLE_STEPS: f32 = 256.0;
+pub(crate) const ANGLE_STEPS: f32 = 256.0;
 /// Direction buckets per turn (8 steps = 11.25 degrees each).
 const DIRECTION_BUCKETS: usize = 32;
 const DIRECTION_SHIFT: u32 = 3;
@@ -24,7 +24,7 @@ const DIRECTION_SHIFT: u32 = 3;
 const LENGTH_BUCKETS: usize = (MAX_EDGE_PX / LENGTH_STEP_PX) as usize + 2;
 pub(crate) const BUCKETS: usize = LENGTH_BUCKETS * DIRECTION_BUCKETS * DIRECTION_BUCKETS;
 /// Length quantisation of stored edges: 1/16 pixel.
-const LENGTH_UNITS_PER_PX: f32 = 16.0;
+pub(crate) const LENGTH_UNITS_PER_PX: f32 = 16.0;
 
 /// Largest difference of a relative direction accepted, in 1/256 turn
 /// (14 steps = 19.7 degrees).
@@ -46,18 +46,27 @@ impl EdgeFeatures {
     /// [`MIN_EDGE_PX`] or longer than `max_px`.
     #[inline]
     pub fn of(a: &Point, b: &Point, max_px: f32) -> Option<Self> {
+        let (features, in_range) = Self::measure(a, b, max_px);
+        in_range.then_some(features)
+    }
+
+    /// Features of the edge from `a` to `b` whatever its length, and whether
+    /// the length lies within [`MIN_EDGE_PX`] and `max_px` (the features of
+    /// an edge out of range mean nothing). Branch-free, for loops whose
+    /// iterations should overlap in the pipeline.
+    #[inline]
+    pub fn measure(a: &Point, b: &Point, max_px: f32) -> (Self, bool) {
         let dx = b.x - a.x;
         let dy = b.y - a.y;
         let d2 = dx * dx + dy * dy;
-        if !(MIN_EDGE_PX * MIN_EDGE_PX..=max_px * max_px).contains(&d2) {
-            return None;
-        }
+        let in_range = (d2 >= MIN_EDGE_PX * MIN_EDGE_PX) & (d2 <= max_px * max_px);
         let phi = atan2_fast(dy, dx);
-        Some(Self {
+        let features = Self {
             length_q: (d2.sqrt() * LENGTH_UNITS_PER_PX) as u16,
             beta_i: quantise_angle(a.angle_rad - phi),
             beta_j: quantise_angle(b.angle_rad - phi),
-        })
+        };
+        (features, in_range)
     }
 
     /// The bucket this edge is looked up in.

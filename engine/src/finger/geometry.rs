@@ -88,18 +88,29 @@ pub(crate) fn atan2_fast(y: f32, x: f32) -> f32 {
     let t = ax.min(ay) / max;
     let s = t * t;
     // Odd minimax polynomial for atan on [0, 1] (error about 1e-5 rad).
-    let mut r =
+    let r =
         t * (0.999_866 + s * (-0.330_299_5 + s * (0.180_141 + s * (-0.085_133 + s * 0.020_835_1))));
-    if ay > ax {
-        r = PI / 2.0 - r;
-    }
-    if x < 0.0 {
-        r = PI - r;
-    }
-    if y < 0.0 {
-        r = TAU - r;
-    }
-    if r >= TAU { 0.0 } else { r }
+    // Octant folds without branches (edge directions are random, so
+    // branches on their signs would be mispredicted half the time).
+    let r = fold(ay > ax, PI / 2.0, r);
+    let r = fold(x < 0.0, PI, r);
+    let r = fold(y < 0.0, TAU, r);
+    // `TAU - 0` is the one result that can reach `TAU`; it means 0.
+    f32::from_bits(r.to_bits() & mask(r < TAU))
+}
+
+/// Exactly `c - r` if `flip`, else exactly `r`, without a branch: the sign
+/// of `r` flips and `c` is added or a zero is.
+#[inline(always)]
+fn fold(flip: bool, c: f32, r: f32) -> f32 {
+    let signed = f32::from_bits(r.to_bits() ^ (u32::from(flip) << 31));
+    f32::from_bits(c.to_bits() & mask(flip)) + signed
+}
+
+/// All ones if `b`, else zero.
+#[inline(always)]
+fn mask(b: bool) -> u32 {
+    0u32.wrapping_sub(u32::from(b))
 }
 
 #[cfg(test)]

@@ -1,5 +1,12 @@
 //! Matching kernels of the finger matcher, each beside its scalar twin.
 //!
+//! [`measure_edges8`] computes the invariant features of eight gallery
+//! edges at once (length, and both minutia directions relative to the edge:
+//! an `atan2`, a square root and two quantisations each), the arithmetic
+//! every gallery neighbour edge of every comparison needs. Its AVX2 body
+//! performs the scalar twin's operations in the same order, branch-free
+//! selections included, so the two agree exactly.
+//!
 //! [`count_in_box`] moves a set of points by a rigid motion and counts those
 //! that land inside an axis-aligned box: the overlap estimate that every
 //! candidate alignment of every comparison needs. On x86-64 with AVX2 it
@@ -7,6 +14,9 @@
 //! feature test); elsewhere, and for the tail, the scalar twin runs. Both
 //! evaluate `c x - s y + t` with the same operations in the same order and no
 //! fused multiply-add, so they agree exactly (a property test checks it).
+
+use super::edges::{ANGLE_STEPS, EdgeFeatures, LENGTH_UNITS_PER_PX};
+use super::geometry::{MIN_EDGE_PX, Point};
 
 /// A rigid motion: `x' = cos x - sin y + tx`, `y' = sin x + cos y + ty`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,10 +108,195 @@ unsafe fn count_in_box_avx2(
     count + count_in_box_scalar(&xs[lanes..n], &ys[lanes..n], t, bounds)
 }
 
+/// Eight edges, endpoints in structure-of-arrays form (matcher frame).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Edges8 {
+    pub ax: [f32; 8],
+    pub ay: [f32; 8],
+    pub a_angle_rad: [f32; 8],
+    pub bx: [f32; 8],
+    pub by: [f32; 8],
+    pub b_angle_rad: [f32; 8],
+}
+
+/// The features of eight edges, as `EdgeFeatures::measure` gives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Measured8 {
+    pub length_q: [u16; 8],
+    pub beta_i: [u8; 8],
+    pub beta_j: [u8; 8],
+    pub in_range: [bool; 8],
+}
+
+/// Features of eight edges, each exactly as `EdgeFeatures::measure`
+/// computes it with `max_px`.
+#[inline]
+pub fn measure_edges8(e: &Edges8, max_px: f32) -> Measured8 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { measure_edges8_avx2(e, max_px) };
+        }
+    }
+    measure_edges8_scalar(e, max_px)
+}
+
+/// Scalar twin of [`measure_edges8`].
+pub fn measure_edges8_scalar(e: &Edges8, max_px: f32) -> Measured8 {
+    let mut out = Measured8::default();
+    for l in 0..8 {
+        let a = Point {
+            x: e.ax[l],
+            y: e.ay[l],
+            angle_rad: e.a_angle_rad[l],
+        };
+        let b = Point {
+            x: e.bx[l],
+            y: e.by[l],
+            angle_rad: e.b_angle_rad[l],
+        };
+        let (f, in_range) = EdgeFeatures::measure(&a, &b, max_px);
+        out.length_q[l] = f.length_q;
+        out.beta_i[l] = f.beta_i;
+        out.beta_j[l] = f.beta_j;
+        out.in_range[l] = in_range;
+    }
+    out
+}
+
+/// AVX2 body of [`measure_edges8`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn measure_edges8_avx2(e: &Edges8, max_px: f32) -> Measured8 {
+    use std::arch::x86_64::*;
+    use std::f32::consts::{PI, TAU};
+    // SAFETY (all loads and stores below): each array holds exactly eight
+    // f32 or i32 lanes; loadu/storeu have no alignment requirement.
+    let load = |v: &[f32; 8]| unsafe { _mm256_loadu_ps(v.as_ptr()) };
+    let (ax, ay, aa) = (load(&e.ax), load(&e.ay), load(&e.a_angle_rad));
+    let (bx, by, ba) = (load(&e.bx), load(&e.by), load(&e.b_angle_rad));
+    let zero = _mm256_setzero_ps();
+    let sign = _mm256_set1_ps(-0.0);
+    let dx = _mm256_sub_ps(bx, ax);
+    let dy = _mm256_sub_ps(by, ay);
+    let d2 = _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy));
+    let in_range = _mm256_and_ps(
+        _mm256_cmp_ps::<_CMP_GE_OQ>(d2, _mm256_set1_ps(MIN_EDGE_PX * MIN_EDGE_PX)),
+        _mm256_cmp_ps::<_CMP_LE_OQ>(d2, _mm256_set1_ps(max_px * max_px)),
+    );
+    // atan2_fast(dy, dx), operation for operation.
+    let adx = _mm256_andnot_ps(sign, dx);
+    let ady = _mm256_andnot_ps(sign, dy);
+    let max = _mm256_max_ps(adx, ady);
+    let min = _mm256_min_ps(adx, ady);
+    // The scalar returns 0 for the origin: t = 0 gives exactly that.
+    let t = _mm256_andnot_ps(
+        _mm256_cmp_ps::<_CMP_EQ_OQ>(max, zero),
+        _mm256_div_ps(min, max),
+    );
+    let s = _mm256_mul_ps(t, t);
+    let c = |v: f32| _mm256_set1_ps(v);
+    let mut p = _mm256_add_ps(c(-0.085_133), _mm256_mul_ps(s, c(0.020_835_1)));
+    p = _mm256_add_ps(c(0.180_141), _mm256_mul_ps(s, p));
+    p = _mm256_add_ps(c(-0.330_299_5), _mm256_mul_ps(s, p));
+    p = _mm256_add_ps(c(0.999_866), _mm256_mul_ps(s, p));
+    let mut r = _mm256_mul_ps(t, p);
+    let fold = |flip: __m256, k: f32, r: __m256| {
+        let signed = _mm256_xor_ps(r, _mm256_and_ps(flip, sign));
+        _mm256_add_ps(_mm256_and_ps(c(k), flip), signed)
+    };
+    r = fold(_mm256_cmp_ps::<_CMP_GT_OQ>(ady, adx), PI / 2.0, r);
+    r = fold(_mm256_cmp_ps::<_CMP_LT_OQ>(dx, zero), PI, r);
+    r = fold(_mm256_cmp_ps::<_CMP_LT_OQ>(dy, zero), TAU, r);
+    let phi = _mm256_and_ps(r, _mm256_cmp_ps::<_CMP_LT_OQ>(r, c(TAU)));
+    // quantise_angle, operation for operation.
+    let quantise = |angle: __m256| {
+        let steps = _mm256_add_ps(
+            _mm256_mul_ps(_mm256_sub_ps(angle, phi), c(ANGLE_STEPS / TAU)),
+            c(8.0 * ANGLE_STEPS + 0.5),
+        );
+        _mm256_and_si256(
+            _mm256_cvttps_epi32(_mm256_max_ps(steps, zero)),
+            _mm256_set1_epi32(0xff),
+        )
+    };
+    // `as u16` saturates: so does the clamp (a square root is never negative).
+    let length = _mm256_cvttps_epi32(_mm256_min_ps(
+        _mm256_mul_ps(_mm256_sqrt_ps(d2), c(LENGTH_UNITS_PER_PX)),
+        c(65_535.0),
+    ));
+    let store = |v: __m256i| {
+        let mut lanes = [0i32; 8];
+        // SAFETY: see above.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), v) };
+        lanes
+    };
+    let (length, beta_i, beta_j) = (store(length), store(quantise(aa)), store(quantise(ba)));
+    let mask = _mm256_movemask_ps(in_range);
+    let mut out = Measured8::default();
+    for l in 0..8 {
+        // Lanes hold 0..=65535 and 0..=255 by construction.
+        out.length_q[l] = length[l] as u16;
+        out.beta_i[l] = beta_i[l] as u8;
+        out.beta_j[l] = beta_j[l] as u8;
+        out.in_range[l] = mask & (1 << l) != 0;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn edges8(v: &[(f32, f32, f32, f32, f32, f32)]) -> Edges8 {
+        let mut e = Edges8::default();
+        for (l, &(ax, ay, aa, bx, by, ba)) in v.iter().enumerate().take(8) {
+            (e.ax[l], e.ay[l], e.a_angle_rad[l]) = (ax, ay, aa);
+            (e.bx[l], e.by[l], e.b_angle_rad[l]) = (bx, by, ba);
+        }
+        e
+    }
+
+    proptest! {
+        #[test]
+        fn simd_edge_features_agree_with_scalar(
+            v in proptest::collection::vec(
+                (-600.0f32..600.0, -600.0f32..600.0, 0.0f32..std::f32::consts::TAU,
+                 -600.0f32..600.0, -600.0f32..600.0, 0.0f32..std::f32::consts::TAU),
+                8,
+            ),
+        ) {
+            let e = edges8(&v);
+            prop_assert_eq!(measure_edges8(&e, 128.0), measure_edges8_scalar(&e, 128.0));
+        }
+
+        #[test]
+        fn simd_edge_features_agree_on_gallery_grids(
+            v in proptest::collection::vec(
+                (0u16..2048, 0u16..2048, any::<u8>(), -140i32..140, -140i32..140, any::<u8>()),
+                8,
+            ),
+        ) {
+            // Gallery forms hold whole pixels and 1/256-turn directions:
+            // exact ties (equal |dx| and |dy|, axis-parallel edges, zero
+            // length) are common there.
+            let step = std::f32::consts::TAU / 256.0;
+            let v: Vec<_> = v
+                .iter()
+                .map(|&(x, y, a, dx, dy, b)| {
+                    let (x, y) = (f32::from(x), -f32::from(y));
+                    (x, y, f32::from(a) * step, x + dx as f32, y + dy as f32, f32::from(b) * step)
+                })
+                .collect();
+            let e = edges8(&v);
+            prop_assert_eq!(measure_edges8(&e, 128.0), measure_edges8_scalar(&e, 128.0));
+        }
+    }
 
     proptest! {
         #[test]

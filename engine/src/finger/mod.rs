@@ -13,12 +13,15 @@
 //!    the probe's minutiae are also filed in a spatial grid.
 //! 3. **Root search**: each gallery neighbour edge looks up its bucket; probe
 //!    edges that agree within tolerance become candidate correspondences,
-//!    which vote for minutia pairs.
+//!    which vote for minutia pairs. An edge that is a neighbour edge from
+//!    both ends is looked up once with two votes.
 //! 4. **Consolidation** ([`pairing`]): the best-supported correspondences
 //!    each fix a rotation and translation; gallery minutiae are mapped into
 //!    the probe and paired one-to-one within distance and direction
 //!    tolerances that widen with the distance from the root (skin
-//!    distortion). The best alignment is refined by least squares.
+//!    distortion). The best alignment is refined by least squares. A screen
+//!    stops after the four best-supported roots when none reaches a raw
+//!    score of 1.0 (most impostors); scores from there up are exhaustive.
 //! 5. **Score** ([`Score`]): the raw score grows with the number of paired
 //!    minutiae relative to the minutiae both prints show in their common
 //!    area; [`Calibration`] maps it to an estimated `-log10 FMR`, the scale on
