@@ -117,6 +117,21 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
                 non_mated += 1;
                 if held {
                     false_holds += 1;
+                    if let Some(c) = outcome.enrollment.candidates.first() {
+                        let fingers: Vec<String> = c
+                            .fingers
+                            .iter()
+                            .map(|f| format!("{}:{:.1}", f.position.code(), f.evidence))
+                            .collect();
+                        tracing::warn!(
+                            enrollment = %outcome.enrollment.reference_id,
+                            candidate = %c.reference_id,
+                            score = c.score,
+                            fingers = %fingers.join(" "),
+                            face = ?c.face.map(|f| (f.cosine, f.evidence)),
+                            "false hold"
+                        );
+                    }
                 }
             }
         }
