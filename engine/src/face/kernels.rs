@@ -286,6 +286,23 @@ impl ProbeTile {
     }
 }
 
+/// Asks the CPU to start loading `data` into the caches. A hint only: it
+/// never faults and has no effect on any result.
+pub(crate) fn prefetch<T>(data: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let start = data.as_ptr().cast::<i8>();
+        for offset in (0..std::mem::size_of_val(data)).step_by(64) {
+            // SAFETY: SSE is part of the x86_64 baseline, and a prefetch
+            // does not dereference its address (it cannot fault).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
 /// `c + 128` as u8 (flips the sign bit).
 fn shift_u8(c: i8) -> u8 {
     (c as u8) ^ 0x80
@@ -353,9 +370,18 @@ mod x86 {
     /// vectors <= 24 of the 32 zmm registers).
     const TILE_ROWS: usize = 12;
 
+    /// Bytes ahead of the current row that the row kernel asks the CPU to
+    /// fetch (into L2). The hardware prefetchers stop at 4 KiB page
+    /// boundaries; a software hint two pages ahead keeps a single core's
+    /// stream of requests full across them.
+    const PREFETCH_BYTES: usize = 8192;
+
     /// Dots of one probe with consecutive rows. The row is the unsigned
     /// operand (`g + 128`), so `sum((g + 128) q) - 128 sum(q) = g . q`.
-    /// Four rows share each probe load and one horizontal reduction.
+    ///
+    /// Rows are read strictly in memory order (each row's chunks in turn,
+    /// then the next row), which is what the hardware prefetchers follow
+    /// best; four rows share one horizontal reduction.
     ///
     /// # Safety
     /// The CPU must support avx512f, avx512bw and avx512vnni, and
@@ -368,69 +394,68 @@ mod x86 {
         out: &mut [i32],
     ) {
         let dim = probe.len();
-        let full = dim / 64;
-        let tail = dim % 64;
-        let tail_mask: __mmask64 = if tail == 0 { 0 } else { (1u64 << tail) - 1 };
-        let flip = _mm512_set1_epi8(-128);
         let correction = probe_sum.wrapping_mul(128);
-        let q = probe.as_ptr();
         let n = out.len();
         let mut r = 0;
         while r + 4 <= n {
-            let base = rows[r * dim..(r + 4) * dim].as_ptr();
             let mut acc = [_mm512_setzero_si512(); 4];
-            for c in 0..full {
-                // SAFETY: chunk c < dim / 64 lies within the probe and
-                // within each of the four rows r..r+4 checked above.
-                unsafe {
-                    let qc = _mm512_loadu_si512(q.add(64 * c).cast());
-                    for (i, a) in acc.iter_mut().enumerate() {
-                        let g = _mm512_loadu_si512(base.add(i * dim + 64 * c).cast());
-                        *a = _mm512_dpbusd_epi32(*a, _mm512_xor_si512(g, flip), qc);
-                    }
-                }
+            for (i, a) in acc.iter_mut().enumerate() {
+                // SAFETY: row r + i < n exists (loop bound and the
+                // caller's length contract).
+                *a = unsafe { row_acc(probe, &rows[(r + i) * dim..(r + i + 1) * dim]) };
             }
-            if tail != 0 {
-                // SAFETY: the masked loads touch only the `tail` bytes left
-                // in the probe and each row. Masked-off probe bytes are
-                // zero, so the flipped zeros of the row contribute 0.
-                unsafe {
-                    let qt = _mm512_maskz_loadu_epi8(tail_mask, q.add(64 * full));
-                    for (i, a) in acc.iter_mut().enumerate() {
-                        let g = _mm512_maskz_loadu_epi8(tail_mask, base.add(i * dim + 64 * full));
-                        *a = _mm512_dpbusd_epi32(*a, _mm512_xor_si512(g, flip), qt);
-                    }
-                }
-            }
-            let sums = reduce4(acc);
-            let dots = _mm_sub_epi32(sums, _mm_set1_epi32(correction));
+            let dots = _mm_sub_epi32(reduce4(acc), _mm_set1_epi32(correction));
             // SAFETY: out[r..r + 4] exists (r + 4 <= n).
             unsafe { _mm_storeu_si128(out.as_mut_ptr().add(r).cast(), dots) };
             r += 4;
         }
         for (o, row) in out[r..].iter_mut().zip(rows[r * dim..].chunks_exact(dim)) {
-            let g = row.as_ptr();
-            let mut acc = _mm512_setzero_si512();
-            for c in 0..full {
-                // SAFETY: chunk c lies within the row and the probe.
-                unsafe {
-                    let gc = _mm512_xor_si512(_mm512_loadu_si512(g.add(64 * c).cast()), flip);
-                    acc = _mm512_dpbusd_epi32(acc, gc, _mm512_loadu_si512(q.add(64 * c).cast()));
-                }
-            }
-            if tail != 0 {
-                // SAFETY: as for the four-row tail above.
-                unsafe {
-                    let gt = _mm512_xor_si512(
-                        _mm512_maskz_loadu_epi8(tail_mask, g.add(64 * full)),
-                        flip,
-                    );
-                    let qt = _mm512_maskz_loadu_epi8(tail_mask, q.add(64 * full));
-                    acc = _mm512_dpbusd_epi32(acc, gt, qt);
-                }
-            }
+            // SAFETY: `row` has the probe's length.
+            let acc = unsafe { row_acc(probe, row) };
             *o = _mm512_reduce_add_epi32(acc).wrapping_sub(correction);
         }
+    }
+
+    /// The 16 lane partial sums of `sum((row + 128) * probe)`.
+    ///
+    /// # Safety
+    /// As [`dots_rows_vnni`], with `row.len() == probe.len()`.
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
+    #[inline]
+    unsafe fn row_acc(probe: &[i8], row: &[i8]) -> __m512i {
+        debug_assert_eq!(row.len(), probe.len());
+        let dim = probe.len();
+        let full = dim / 64;
+        let tail = dim % 64;
+        let flip = _mm512_set1_epi8(-128);
+        let q = probe.as_ptr();
+        let g = row.as_ptr();
+        // Two chains so consecutive `vpdpbusd`s do not wait on each other.
+        let mut acc = [_mm512_setzero_si512(); 2];
+        for c in 0..full {
+            // A hint only: it never faults, so running past the end of the
+            // rows is harmless (wrapping_add keeps the address arithmetic
+            // defined).
+            _mm_prefetch::<_MM_HINT_T1>(g.wrapping_add(64 * c + PREFETCH_BYTES).cast());
+            // SAFETY: chunk c < dim / 64 lies within the row and the probe.
+            unsafe {
+                let gc = _mm512_xor_si512(_mm512_loadu_si512(g.add(64 * c).cast()), flip);
+                let qc = _mm512_loadu_si512(q.add(64 * c).cast());
+                acc[c % 2] = _mm512_dpbusd_epi32(acc[c % 2], gc, qc);
+            }
+        }
+        if tail != 0 {
+            let mask: __mmask64 = (1u64 << tail) - 1;
+            // SAFETY: the masked loads touch only the `tail` bytes left in
+            // the row and the probe. Masked-off probe bytes are zero, so
+            // the flipped zeros of the row contribute 0.
+            unsafe {
+                let gt = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, g.add(64 * full)), flip);
+                let qt = _mm512_maskz_loadu_epi8(mask, q.add(64 * full));
+                acc[0] = _mm512_dpbusd_epi32(acc[0], gt, qt);
+            }
+        }
+        _mm512_add_epi32(acc[0], acc[1])
     }
 
     /// The lane sums of four accumulators, as `[sum(a0), .., sum(a3)]`.
@@ -595,6 +620,23 @@ mod tests {
                         "kernel {}", kernel.name()
                     );
                 }
+            }
+        }
+
+        #[test]
+        fn row_kernels_agree_at_embedding_dimensions(
+            (dim, rows, probe) in (200usize..1100, 1usize..10).prop_flat_map(|(dim, n)| {
+                (Just(dim), codes(dim * n), codes(dim))
+            })
+        ) {
+            let probe = ProbeCode::new(probe);
+            let n = rows.len() / dim;
+            let mut want = vec![0; n];
+            dots_rows_scalar(&probe.codes, &rows, &mut want);
+            for kernel in Kernel::available() {
+                let mut got = vec![0; n];
+                kernel.dots_rows(&probe, &rows, &mut got);
+                prop_assert_eq!(&got, &want, "kernel {}", kernel.name());
             }
         }
 

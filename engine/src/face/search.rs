@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{FaceAux, FaceCodec, FaceProbe, dot_f32};
-use super::kernels::{Kernel, ProbeTile, TILE_LANES, TILE_PROBES};
+use super::kernels::{Kernel, ProbeTile, TILE_LANES, TILE_PROBES, prefetch};
 use crate::models::ModelError;
 use crate::{EngineError, Result};
 
@@ -257,8 +257,15 @@ impl<'a> FaceSearcher<'a> {
     fn scan_all(&self, probes: &[FaceProbe], mode: FaceSearchMode) -> Vec<Vec<ScanState>> {
         let total = self.rows() as usize;
         let threads = rayon::current_num_threads().max(1);
-        let chunk_rows = (total / (threads * 8)).clamp(BLOCK_ROWS * 4, 1 << 17);
-        let chunk_rows = chunk_rows - chunk_rows % BLOCK_ROWS;
+        // Chunks per thread: enough that a thread left idle at the end
+        // (or slowed by other load) costs little, few enough that the
+        // per-chunk states stay cheap. A single probe's chunks hold one
+        // small state each, so they can be finer than a batch's.
+        let per_thread = if probes.len() == 1 { 32 } else { 8 };
+        let chunk_rows = total
+            .div_ceil(threads * per_thread)
+            .next_multiple_of(BLOCK_ROWS)
+            .clamp(BLOCK_ROWS * 4, 1 << 17);
         let mut chunks = Vec::new();
         for (s, seg) in self.segments.iter().enumerate() {
             let mut start = 0;
@@ -311,6 +318,9 @@ impl<'a> FaceSearcher<'a> {
             let codes = &seg.codes[block * dim..stop * dim];
             let aux = &seg.aux[block..stop];
             let first = seg.first_row + block as u64;
+            // The side data is a second, much thinner stream: without the
+            // hint, the filter below waits on it once per block.
+            prefetch(aux);
             if tiles.is_empty() {
                 let out = &mut dots[..n];
                 self.kernel.dots_rows(&probes[0].code, codes, out);
