@@ -86,7 +86,46 @@ unsafe fn dot_u4_i8_avx2(even: &[i8], odd: &[i8], codes: &[u8]) -> i32 {
     let mut lanes = [0i32; 8];
     // SAFETY: `lanes` is 32 bytes, the size of the store.
     unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
-    lanes.iter().sum::<i32>() + dot_u4_i8_scalar(&even[body..n], &odd[body..n], &codes[body..n])
+    let tail = n - body;
+    if tail == 0 || n < 16 {
+        return lanes.iter().sum::<i32>()
+            + dot_u4_i8_scalar(&even[body..n], &odd[body..n], &codes[body..n]);
+    }
+    // The tail as one 16-byte step over the slice's last 16 bytes: the bytes
+    // before `body` that it overlaps get zero weights.
+    let (mut e16, mut o16) = ([0i8; 16], [0i8; 16]);
+    let mut total = lanes.iter().sum::<i32>();
+    let mut start = body;
+    while start < n {
+        let len = (n - start).min(16);
+        e16.fill(0);
+        o16.fill(0);
+        e16[16 - len..].copy_from_slice(&even[start..start + len]);
+        o16[16 - len..].copy_from_slice(&odd[start..start + len]);
+        let from = start + len - 16;
+        // SAFETY: `from + 16 = start + len <= n` and `from >= 0` because
+        // `n >= 16` and `start + len` is at least 16 past zero (either
+        // `len == 16` or `start + len == n >= 16`); the weight buffers are
+        // 16 bytes each.
+        let (c, e, o) = unsafe {
+            (
+                _mm_loadu_si128(codes.as_ptr().add(from).cast()),
+                _mm_loadu_si128(e16.as_ptr().cast()),
+                _mm_loadu_si128(o16.as_ptr().cast()),
+            )
+        };
+        let mask = _mm_set1_epi8(0x0f);
+        let lo = _mm_and_si128(c, mask);
+        let hi = _mm_and_si128(_mm_srli_epi16(c, 4), mask);
+        let pairs = _mm_add_epi16(_mm_maddubs_epi16(lo, e), _mm_maddubs_epi16(hi, o));
+        let wide = _mm_madd_epi16(pairs, _mm_set1_epi16(1));
+        let mut four = [0i32; 4];
+        // SAFETY: `four` is 16 bytes, the size of the store.
+        unsafe { _mm_storeu_si128(four.as_mut_ptr().cast(), wide) };
+        total += four.iter().sum::<i32>();
+        start += len;
+    }
+    total
 }
 
 /// The instruction sets the kernels run on, for health endpoints and

@@ -177,20 +177,32 @@ fn atan2(y: f32, x: f32) -> f32 {
 }
 
 /// Spreads one pair over the 8 surrounding bins; distance bins are clamped
-/// at the ends, angle bins wrap around.
+/// at the ends, angle bins wrap around. The angle coordinates lie in
+/// `[-0.5, BINS - 0.5)`, so wrapping needs one step either way, no division.
 fn add_soft(hist: &mut [f32; SCREEN_DIM], d: f32, a: f32, b: f32) {
     let (d0, a0, b0) = (floor(d), floor(a), floor(b));
     let (fd, fa, fb) = (d - d0, a - a0, b - b0);
+    let wrap = |i: isize, bins: usize| -> usize {
+        if i < 0 {
+            (i + bins as isize) as usize
+        } else if i >= bins as isize {
+            i as usize - bins
+        } else {
+            i as usize
+        }
+    };
+    let (a_lo, a_hi) = (wrap(a0 as isize, A_BINS), wrap(a0 as isize + 1, A_BINS));
+    let (b_lo, b_hi) = (wrap(b0 as isize, B_BINS), wrap(b0 as isize + 1, B_BINS));
     for (di, wd) in [(d0 as isize, 1.0 - fd), (d0 as isize + 1, fd)] {
         if di < 0 || di >= D_BINS as isize {
             continue;
         }
-        for (ai, wa) in [(a0 as isize, 1.0 - fa), (a0 as isize + 1, fa)] {
-            let ai = ai.rem_euclid(A_BINS as isize) as usize;
-            for (bi, wb) in [(b0 as isize, 1.0 - fb), (b0 as isize + 1, fb)] {
-                let bi = bi.rem_euclid(B_BINS as isize) as usize;
-                hist[(di as usize * A_BINS + ai) * B_BINS + bi] += wd * wa * wb;
-            }
+        let base = di as usize * A_BINS;
+        for (ai, wa) in [(a_lo, 1.0 - fa), (a_hi, fa)] {
+            let row = (base + ai) * B_BINS;
+            let w = wd * wa;
+            hist[row + b_lo] += w * (1.0 - fb);
+            hist[row + b_hi] += w * fb;
         }
     }
 }
@@ -402,7 +414,7 @@ mod tests {
             }
         }
         assert!(worst < 2e-5, "worst error {worst} rad");
-        for x in [-7.0f32, -3.2, -0.0, 0.0, 1.0, 3.141_592_7, 9.9] {
+        for x in [-7.0f32, -3.2, -0.0, 0.0, 1.0, std::f32::consts::PI, 9.9] {
             let w = wrap_pi(x);
             assert!((0.0..std::f32::consts::PI).contains(&w), "{x} -> {w}");
         }

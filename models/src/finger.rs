@@ -191,7 +191,7 @@ impl FingerTemplate {
                 max: DPI_RANGE.1,
             });
         }
-        check_quality(format!("finger {position}: quality"), self.quality)?;
+        check_quality(|| format!("finger {position}: quality"), self.quality)?;
         if self.minutiae.len() > MAX_MINUTIAE {
             return Err(ModelError::TooManyMinutiae {
                 position,
@@ -226,7 +226,7 @@ impl FingerTemplate {
                 });
             }
             check_quality(
-                format!("finger {position}: minutiae[{index}].quality"),
+                || format!("finger {position}: minutiae[{index}].quality"),
                 m.quality,
             )?;
         }
@@ -234,10 +234,12 @@ impl FingerTemplate {
     }
 }
 
-pub(crate) fn check_quality(field: String, value: u8) -> Result<()> {
+/// `field` names the value in the error; it is only formatted on failure,
+/// so validating a template allocates nothing.
+pub(crate) fn check_quality(field: impl FnOnce() -> String, value: u8) -> Result<()> {
     if value > 100 {
         return Err(ModelError::QualityOutOfRange {
-            field,
+            field: field(),
             value,
             max: 100,
         });

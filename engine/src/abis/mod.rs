@@ -34,6 +34,7 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 
 use hoviyat_models::binary::{canonicalize, encode_record};
 use hoviyat_models::{EnrollmentRecord, FingerPosition};
+use rayon::prelude::*;
 
 use self::calibration::FaceCalibration;
 use self::search::{Rows, Scope, SearchPlan, Searcher};
@@ -262,16 +263,20 @@ impl Abis {
     pub fn import_batch(&self, records: &[EnrollmentRecord]) -> Result<usize> {
         let _decide = self.lock_decisions();
         let snapshot = self.gallery.snapshot();
-        let mut rows = Vec::with_capacity(records.len());
-        for record in records {
-            rows.push(prepare_record(
-                record,
-                snapshot.config(),
-                self.codec.as_ref(),
-                true,
-                imported_state(&record.reference_id)?,
-            )?);
-        }
+        // Preparing (encoding, screening vectors, matcher forms) is most of
+        // an import's work and independent per record.
+        let rows = records
+            .par_iter()
+            .map(|record| {
+                prepare_record(
+                    record,
+                    snapshot.config(),
+                    self.codec.as_ref(),
+                    true,
+                    imported_state(&record.reference_id)?,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
         let added: Vec<_> = rows
             .iter()
             .flat_map(|r| searchable_screens(&r.fingers))
@@ -908,15 +913,17 @@ mod tests {
         // Fingers only, so the face cannot bring the mate in.
         let mut probe = person(33, 1, "probe");
         probe.face = None;
-        let found = abis
-            .identify(
+        let search = |fingers| {
+            abis.identify(
                 &Probe {
-                    fingers: probe.fingers,
+                    fingers,
                     face: None,
                 },
                 &IdentifyOptions::default(),
             )
-            .unwrap();
+            .unwrap()
+        };
+        let found = search(probe.fingers);
         assert_eq!(found.candidates[0].reference_id, "p-33");
         assert!(
             found.candidates.len() <= 6,
@@ -925,6 +932,17 @@ mod tests {
         );
         // The mate passes the cascade: every finger it shares is scored.
         assert_eq!(found.candidates[0].fingers.len(), 10);
+        // One finger too sparse for a screening vector (a partial capture)
+        // does not turn the search exhaustive.
+        let mut sparse = person(33, 1, "probe").fingers;
+        sparse[4].minutiae.truncate(3);
+        let again = search(sparse);
+        assert_eq!(again.candidates[0].reference_id, "p-33");
+        assert!(
+            again.candidates.len() <= 6,
+            "{} candidates",
+            again.candidates.len()
+        );
         // Unrelated candidates stop after their three best-screened fingers
         // when none of them shows evidence of a match.
         for c in &found.candidates[1..] {

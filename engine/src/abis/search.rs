@@ -272,23 +272,23 @@ impl Searcher<'_> {
                 Some((f.position, ScreenProbe::new(&code, mean)?))
             })
             .collect();
-        // Screening is for full multi-finger probes over large galleries;
-        // partial and latent searches are compared exhaustively.
-        let screen = in_scope.len() >= self.plan.screen_min_identities
-            && screens.len() >= 4
-            && screens.len() == prepared.fingers.len();
+        // Screening is for multi-finger probes over large galleries: at
+        // least four fingers with screening vectors (a finger too sparse for
+        // one still gets its full comparison on the kept candidates).
+        // Searches with fewer (a partial or latent set) are exhaustive.
+        let screen = in_scope.len() >= self.plan.screen_min_identities && screens.len() >= 4;
         if !screen {
             return in_scope.iter().map(|&row| (row, None)).collect();
         }
-        let keep = (self.plan.screened_comparisons / screens.len()).max(1);
+        let keep = (self.plan.screened_comparisons / prepared.fingers.len()).max(1);
         let mut scored: Vec<(f32, Row)> = in_scope
             .par_iter()
             .map(|&row| {
-                let block = rows.block(row);
+                let blobs = rows.block(row).finger_blobs(row.index);
                 let total: f32 = screens
                     .iter()
                     .filter_map(|(position, sp)| {
-                        let blob = block.finger_blob(row.index, *position)?;
+                        let blob = blobs[usize::from(position.code())]?;
                         let code: &ScreenCode = split_finger_blob(blob).ok()?.screen?;
                         Some(sp.score(code))
                     })

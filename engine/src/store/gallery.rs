@@ -807,7 +807,9 @@ mod tests {
                 .find(|(q, _)| *q == pos)
                 .map(|(_, b)| b.as_slice());
             assert_eq!(r.finger_blob(pos), want);
+            assert_eq!(r.finger_blobs()[usize::from(pos.code())], want);
         }
+        assert_eq!(r.finger_blobs()[0], None);
         assert_eq!(r.is_live(), p.searchable);
         assert_eq!(r.record().unwrap().reference_id, p.reference_id);
     }

@@ -73,8 +73,9 @@ impl Version {
 
     /// The row holding `id`, newest first.
     pub(crate) fn locate(&self, id: &str) -> Option<Loc> {
+        let hash = crate::store::format::id_hash(id);
         for (b, block) in self.tail.iter().enumerate().rev() {
-            if let Some(r) = block.find(id) {
+            if let Some(r) = block.find_hashed(hash, id) {
                 return Some(Loc::Tail(b, r));
             }
         }
@@ -335,6 +336,21 @@ impl<'a> Block<'a> {
         }
     }
 
+    /// Every finger blob of row `i`, indexed by finger position code
+    /// (0 = unknown, 1-10 = ISO positions).
+    pub fn finger_blobs(&self, i: usize) -> [Option<&'a [u8]>; 11] {
+        match self.inner {
+            Inner::Sealed(s, _) => s.finger_blobs(i),
+            Inner::Mem(m) => {
+                let mut out = [None; 11];
+                for p in FingerPosition::TEN {
+                    out[usize::from(p.code())] = m.blob(i, p);
+                }
+                out
+            }
+        }
+    }
+
     /// Number of finger blobs of row `i`.
     pub fn finger_count(&self, i: usize) -> usize {
         match self.inner {
@@ -394,5 +410,10 @@ impl<'a> RowRef<'a> {
 
     pub fn finger_blob(&self, position: FingerPosition) -> Option<&'a [u8]> {
         self.block.finger_blob(self.row, position)
+    }
+
+    /// Every finger blob, indexed by finger position code.
+    pub fn finger_blobs(&self) -> [Option<&'a [u8]>; 11] {
+        self.block.finger_blobs(self.row)
     }
 }
