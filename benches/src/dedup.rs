@@ -95,7 +95,9 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
         };
         let t = Instant::now();
         let outcome = abis.enroll(record)?;
-        latencies_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        tracing::debug!(k, ms, mated = is_mated, "decision");
+        latencies_ms.push(ms);
         let held = outcome.enrollment.status == Status::PotentialDuplicate;
         match mate {
             Some(mate) => {

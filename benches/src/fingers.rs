@@ -59,6 +59,45 @@ pub struct FingerEvalReport {
     pub score_us_median: f64,
     pub mean_minutiae: f64,
     pub mean_gallery_bytes: f64,
+    /// Distribution of the genuine scores (calibrated -log10 FMR).
+    pub genuine_scores: ScoreSummary,
+    /// Distribution of the impostor scores (calibrated -log10 FMR).
+    pub impostor_scores: ScoreSummary,
+}
+
+/// Quantiles and mean of a set of scores, to set two datasets' score
+/// distributions side by side.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ScoreSummary {
+    pub count: usize,
+    pub mean: f64,
+    pub p5: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p95: f64,
+    pub max: f64,
+}
+
+impl ScoreSummary {
+    pub fn of(scores: &[f64]) -> Self {
+        if scores.is_empty() {
+            return Self::default();
+        }
+        let mut v = scores.to_vec();
+        v.sort_by(f64::total_cmp);
+        let q = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
+        Self {
+            count: v.len(),
+            mean: v.iter().sum::<f64>() / v.len() as f64,
+            p5: q(0.05),
+            p25: q(0.25),
+            p50: q(0.5),
+            p75: q(0.75),
+            p95: q(0.95),
+            max: v[v.len() - 1],
+        }
+    }
 }
 
 /// Scores of one evaluation, for DET plots and diagnostics.
@@ -158,6 +197,8 @@ pub fn evaluate(
         score_us_median: median(&mut score_us),
         mean_minutiae: mean(enrolled.iter().map(|t| t.minutiae.len() as f64)),
         mean_gallery_bytes: mean(blobs.iter().flatten().map(|b| b.len() as f64)),
+        genuine_scores: ScoreSummary::of(&genuine),
+        impostor_scores: ScoreSummary::of(&impostor),
     };
     Ok((report, EvalScores { genuine, impostor }))
 }
