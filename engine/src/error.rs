@@ -121,6 +121,9 @@ pub enum EngineError {
     /// Two finger blobs of one row share a position.
     #[error("finger blob position {position} appears twice in one row")]
     DuplicateFingerBlob { position: FingerPosition },
+    /// A screening code at an unknown position, or two at one position.
+    #[error("screening code at position {position}: one per known finger position")]
+    ScreenSlot { position: FingerPosition },
     /// A per-reference state blob is too long.
     #[error("state blob is {len} bytes; at most {max} allowed")]
     StateTooLarge { len: usize, max: usize },

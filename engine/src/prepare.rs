@@ -1,26 +1,28 @@
 //! Turning an [`EnrollmentRecord`] into a gallery row ([`PreparedRecord`]):
-//! the canonical record bytes, the face code and the finger blobs.
+//! the canonical record bytes, the face code, the finger blobs and the
+//! fingers' screening codes.
 //!
 //! # Finger blob
-//! Each finger's blob holds what 1:N search reads for that finger:
+//! Each finger's blob holds the matcher's form of that finger:
 //! ```text
-//! version:u8 (= 2)  flags:u8 (bit 0: screening vector present)
-//! [screen: u8; SCREEN_BYTES]        if flag bit 0 (crate::screen::ScreenCode)
+//! version:u8 (= 3)
 //! matcher gallery form               (crate::finger::encode_gallery), rest of the blob
 //! ```
+//! The screening code ([`crate::screen`]) is not in the blob: the store
+//! keeps it in a fixed-width column that a screening pass streams through.
 
 use hoviyat_models::binary::{decode_record, encode_record};
 use hoviyat_models::{EnrollmentRecord, FingerPosition, FingerTemplate};
 
 use crate::face::FaceCodec;
-use crate::screen::{self, SCREEN_BYTES, ScreenCode};
+use crate::screen::{self, ScreenCode};
 use crate::store::{FaceCode, GalleryConfig, PreparedRecord};
 use crate::{EngineError, Result, finger};
 
-/// Version 1 (216-byte int8 screening vectors) is no longer read: blobs are
-/// derived data, re-made from the record bytes by re-preparing the record.
-const BLOB_VERSION: u8 = 2;
-const FLAG_SCREEN: u8 = 1;
+/// Version 2 carried the screening code inside the blob and version 1 an
+/// int8 one; neither is read: blobs are derived data, re-made by
+/// re-preparing the stored record.
+const BLOB_VERSION: u8 = 3;
 
 /// Builds the gallery row of `record`.
 ///
@@ -28,7 +30,8 @@ const FLAG_SCREEN: u8 = 1;
 /// `decode_record(encode_record(record))` gives back), so re-preparing a
 /// stored record gives the same row. A face is coded only when the gallery
 /// has a face dimension; fingers without minutiae get no blob (the record
-/// bytes still hold them).
+/// bytes still hold them); a finger of known position with enough minutiae
+/// gets a screening code.
 pub fn prepare_record(
     record: &EnrollmentRecord,
     config: &GalleryConfig,
@@ -47,6 +50,7 @@ pub fn prepare_record(
         _ => None,
     };
     let mut fingers: Vec<(FingerPosition, Vec<u8>)> = Vec::new();
+    let mut screens: Vec<(FingerPosition, ScreenCode)> = Vec::new();
     for template in &canonical.fingers {
         if template.minutiae.is_empty() {
             continue;
@@ -57,12 +61,18 @@ pub fn prepare_record(
             });
         }
         fingers.push((template.position, finger_blob(template)?));
+        if template.position != FingerPosition::Unknown
+            && let Some(code) = screen::encode(template)
+        {
+            screens.push((template.position, code));
+        }
     }
     Ok(PreparedRecord {
         reference_id: record.reference_id.clone(),
         record_bytes,
         face,
         fingers,
+        screens,
         searchable,
         state,
     })
@@ -71,53 +81,25 @@ pub fn prepare_record(
 /// The blob stored for one finger (see the module docs).
 pub fn finger_blob(template: &FingerTemplate) -> Result<Vec<u8>> {
     let form = finger::encode_gallery(template)?;
-    let screen = screen::encode(template);
-    let mut out = Vec::with_capacity(2 + SCREEN_BYTES + form.len());
+    let mut out = Vec::with_capacity(1 + form.len());
     out.push(BLOB_VERSION);
-    out.push(if screen.is_some() { FLAG_SCREEN } else { 0 });
-    if let Some(code) = screen {
-        out.extend_from_slice(&code);
-    }
     out.extend_from_slice(&form);
     Ok(out)
 }
 
-/// The parts of a stored finger blob.
-#[derive(Debug, Clone, Copy)]
-pub struct FingerBlob<'a> {
-    /// The screening vector, when the finger had enough minutiae.
-    pub screen: Option<&'a ScreenCode>,
-    /// The matcher's gallery form.
-    pub form: &'a [u8],
-}
-
-/// Splits a stored finger blob; a blob of another version or too short is
-/// a typed error.
-pub fn split_finger_blob(blob: &[u8]) -> Result<FingerBlob<'_>> {
-    let bad = |what| EngineError::BadFingerBlob { what };
-    let (&version, rest) = blob.split_first().ok_or(bad("empty blob"))?;
-    if version != BLOB_VERSION {
-        return Err(bad(
-            "blob layout of another release: re-import the records into a new gallery",
-        ));
+/// The matcher form inside a stored finger blob; a blob of another version
+/// or an empty one is a typed error.
+pub fn blob_form(blob: &[u8]) -> Result<&[u8]> {
+    match blob.split_first() {
+        Some((&BLOB_VERSION, form)) if !form.is_empty() => Ok(form),
+        Some((&BLOB_VERSION, _)) => Err(EngineError::BadFingerBlob {
+            what: "missing matcher form",
+        }),
+        Some(_) => Err(EngineError::BadFingerBlob {
+            what: "blob layout of another release: re-import the records into a new gallery",
+        }),
+        None => Err(EngineError::BadFingerBlob { what: "empty blob" }),
     }
-    let (&flags, rest) = rest.split_first().ok_or(bad("missing flags"))?;
-    if flags & FLAG_SCREEN == 0 {
-        return Ok(FingerBlob {
-            screen: None,
-            form: rest,
-        });
-    }
-    let (screen, form) = rest
-        .split_at_checked(SCREEN_BYTES)
-        .ok_or(bad("truncated screening vector"))?;
-    let screen: &ScreenCode = screen
-        .try_into()
-        .map_err(|_| bad("truncated screening vector"))?;
-    Ok(FingerBlob {
-        screen: Some(screen),
-        form,
-    })
 }
 
 #[cfg(test)]
@@ -154,7 +136,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_hold_the_canonical_record_a_face_code_and_split_able_blobs() {
+    fn rows_hold_the_canonical_record_a_face_code_blobs_and_screening_codes() {
         let config = GalleryConfig {
             face_dim: Some(4),
             ..Default::default()
@@ -168,9 +150,9 @@ mod tests {
         assert_eq!(row.face.as_ref().map(|f| f.codes.len()), Some(4));
         let (position, blob) = &row.fingers[0];
         assert_eq!(*position, FingerPosition::RightThumb);
-        let parts = split_finger_blob(blob).unwrap();
-        assert!(parts.screen.is_some());
-        assert!(!parts.form.is_empty());
+        assert!(!blob_form(blob).unwrap().is_empty());
+        assert_eq!(row.screens.len(), 1);
+        assert_eq!(row.screens[0].0, FingerPosition::RightThumb);
         // Preparing the stored record again gives the same row.
         let again = prepare_record(
             &decode_record(&row.record_bytes).unwrap(),
@@ -185,10 +167,10 @@ mod tests {
 
     #[test]
     fn damaged_blobs_are_typed_errors() {
-        assert!(split_finger_blob(&[]).is_err());
-        assert!(split_finger_blob(&[9, 0]).is_err());
-        assert!(split_finger_blob(&[BLOB_VERSION, FLAG_SCREEN, 1, 2]).is_err());
-        assert!(split_finger_blob(&[BLOB_VERSION, 0, 7]).is_ok());
+        assert!(blob_form(&[]).is_err());
+        assert!(blob_form(&[2, 1, 7]).is_err());
+        assert!(blob_form(&[BLOB_VERSION]).is_err());
+        assert_eq!(blob_form(&[BLOB_VERSION, 7]).unwrap(), &[7]);
     }
 
     #[test]

@@ -269,10 +269,9 @@ impl ScreenMean {
 /// A probe finger prepared for screening against many gallery vectors.
 #[derive(Debug, Clone)]
 pub struct ScreenProbe {
-    /// The centred, unit-length probe, quantised; `even[k]` weighs value
-    /// `2k` (a stored byte's low nibble), `odd[k]` value `2k + 1`.
-    even: [i8; SCREEN_BYTES],
-    odd: [i8; SCREEN_BYTES],
+    /// The centred, unit-length probe, quantised; the even weights weigh
+    /// value `2k` (a stored byte's low nibble), the odd ones `2k + 1`.
+    weights: kernels::U4Weights,
     /// Converts the integer dot product with stored levels to the
     /// projection's scale.
     scale: f32,
@@ -304,8 +303,7 @@ impl ScreenProbe {
         }
         let offset = u.iter().zip(&m).map(|(a, b)| a * b).sum();
         Some(Self {
-            even,
-            odd,
+            weights: kernels::U4Weights::new(&even, &odd),
             scale: step / q_scale,
             offset,
         })
@@ -313,7 +311,7 @@ impl ScreenProbe {
 
     /// The projection score of one gallery vector.
     pub fn score(&self, code: &ScreenCode) -> f32 {
-        kernels::dot_u4_i8(&self.even, &self.odd, code) as f32 * self.scale - self.offset
+        self.weights.dot(code) as f32 * self.scale - self.offset
     }
 }
 

@@ -131,6 +131,21 @@ pub fn encode_record(record: &EnrollmentRecord) -> Result<Vec<u8>> {
 
 /// Decodes a record written by [`encode_record`].
 pub fn decode_record(bytes: &[u8]) -> Result<EnrollmentRecord> {
+    decode(bytes, true)
+}
+
+/// The face of an encoded record, without decoding its minutiae (what a
+/// face rescoring pass over stored records wants): the fingers' bytes are
+/// skipped, not checked, so a record damaged only there still gives its
+/// face. Everything else is checked as [`decode_record`] does.
+pub fn decode_face(bytes: &[u8]) -> Result<Option<FaceTemplate>> {
+    Ok(decode(bytes, false)?.face)
+}
+
+/// Decodes a record; without `fingers` its fingers are skipped and the
+/// result has none.
+fn decode(bytes: &[u8], fingers: bool) -> Result<EnrollmentRecord> {
+    let want_fingers = fingers;
     let mut r = Reader { bytes, at: 0 };
     let magic = r.take(3)?;
     if magic != MAGIC {
@@ -203,6 +218,10 @@ pub fn decode_record(bytes: &[u8]) -> Result<EnrollmentRecord> {
             MINUTIA_BYTES
         };
         r.ensure(n * minutia_bytes)?;
+        if !want_fingers {
+            r.take(n * minutia_bytes)?;
+            continue;
+        }
         let mut minutiae = Vec::with_capacity(n);
         for _ in 0..n {
             let at = r.at;
@@ -517,6 +536,24 @@ mod tests {
         // Canonical records re-encode to the same bytes.
         assert_eq!(encode_record(&back).unwrap(), bytes);
         back.validate(Some(512)).unwrap();
+    }
+
+    #[test]
+    fn the_face_alone_decodes_as_in_the_whole_record() {
+        let bytes = encode_record(&sample()).unwrap();
+        assert_eq!(
+            decode_face(&bytes).unwrap(),
+            decode_record(&bytes).unwrap().face
+        );
+        let mut no_face = sample();
+        no_face.face = None;
+        assert_eq!(
+            decode_face(&encode_record(&no_face).unwrap()).unwrap(),
+            None
+        );
+        for cut in 0..bytes.len() {
+            assert!(decode_face(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

@@ -263,6 +263,7 @@ impl From<hoviyat_engine::EngineError> for ApiError {
             | E::NonFiniteFaceAux
             | E::FingerBlobSize { .. }
             | E::DuplicateFingerBlob { .. }
+            | E::ScreenSlot { .. }
             | E::StateTooLarge { .. }
             | E::FaceMeanLength { .. }
             | E::FaceRowsInconsistent { .. }

@@ -39,7 +39,7 @@ use rayon::prelude::*;
 use self::calibration::FaceCalibration;
 use self::search::{Rows, Scope, SearchPlan, Searcher};
 use crate::face::FaceCodec;
-use crate::prepare::{prepare_record, split_finger_blob};
+use crate::prepare::{blob_form, prepare_record};
 use crate::screen::ScreenMean;
 use crate::store::{Gallery, GalleryConfig, Snapshot};
 use crate::{EngineError, Result, fusion};
@@ -151,7 +151,7 @@ impl Abis {
             })
         });
         if let Some(blob) = first_blob {
-            split_finger_blob(blob)?;
+            blob_form(blob)?;
         }
         let gallery_config = snapshot.config().clone();
         drop(snapshot);
@@ -246,7 +246,7 @@ impl Abis {
             status == Status::Cleared,
             state_bytes(&enrollment)?,
         )?;
-        let added = searchable_screens(&row.fingers);
+        let added = searchable_screens(&row.screens);
         self.gallery.insert(row)?;
         if status == Status::Cleared {
             self.adjust_screen_means(&added, true);
@@ -279,7 +279,7 @@ impl Abis {
             .collect::<Result<Vec<_>>>()?;
         let added: Vec<_> = rows
             .iter()
-            .flat_map(|r| searchable_screens(&r.fingers))
+            .flat_map(|r| searchable_screens(&r.screens))
             .collect();
         let count = rows.len();
         self.gallery.insert_batch(rows)?;
@@ -549,27 +549,21 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
-/// The screening vectors of a row's finger blobs, by position code.
+/// The screening codes of a prepared row, by position code.
 fn searchable_screens(
-    fingers: &[(crate::store::FingerPosition, Vec<u8>)],
+    screens: &[(crate::store::FingerPosition, crate::screen::ScreenCode)],
 ) -> Vec<(usize, crate::screen::ScreenCode)> {
-    fingers
+    screens
         .iter()
-        .filter_map(|(p, blob)| {
-            let screen = split_finger_blob(blob).ok()?.screen?;
-            Some((usize::from(p.code()), *screen))
-        })
+        .map(|(p, code)| (usize::from(p.code()), *code))
         .collect()
 }
 
-/// The screening vectors of a stored row, by position code.
+/// The screening codes of a stored row, by position code.
 fn row_screens(row: &crate::store::RowRef<'_>) -> Vec<(usize, crate::screen::ScreenCode)> {
     crate::store::FingerPosition::TEN
         .iter()
-        .filter_map(|&p| {
-            let screen = split_finger_blob(row.finger_blob(p)?).ok()?.screen?;
-            Some((usize::from(p.code()), *screen))
-        })
+        .filter_map(|&p| Some((usize::from(p.code()), *row.screen_code(p)?)))
         .collect()
 }
 
@@ -932,6 +926,11 @@ mod tests {
         );
         // The mate passes the cascade: every finger it shares is scored.
         assert_eq!(found.candidates[0].fingers.len(), 10);
+        // The same once the rows are sealed into a segment's screening column.
+        abis.gallery().seal().unwrap();
+        let sealed = search(person(33, 1, "probe").fingers);
+        assert_eq!(sealed.candidates[0].reference_id, "p-33");
+        assert_eq!(sealed.candidates.len(), found.candidates.len());
         // One finger too sparse for a screening vector (a partial capture)
         // does not turn the search exhaustive.
         let mut sparse = person(33, 1, "probe").fingers;

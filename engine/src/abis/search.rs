@@ -9,21 +9,24 @@
 //! 2. **Scoring.** Each candidate's fingers are compared with the full
 //!    minutiae matcher at the same positions (a probe finger of unknown
 //!    position against all of them), the face scored exactly, and the
-//!    calibrated evidence fused ([`crate::fusion::fuse_evidence`]).
+//!    calibrated evidence fused ([`crate::fusion::fuse_evidence`]). After
+//!    screening, a candidate's best-screened fingers are compared first and
+//!    the rest only if one of them shows evidence of a mate.
 
 use std::collections::{HashMap, HashSet};
 
 use hoviyat_models::FingerPosition;
-use hoviyat_models::binary::decode_record;
+use hoviyat_models::binary::decode_face;
 use rayon::prelude::*;
 
 use super::calibration::FaceCalibration;
 use super::types::{Candidate, FaceScore, FingerScore, Probe};
 use crate::face::{FaceCodec, FaceProbe, FaceRows, FaceScope, FaceSearchMode, FaceSearcher};
 use crate::finger::PreparedProbe;
-use crate::prepare::split_finger_blob;
-use crate::screen::{ScreenCode, ScreenMean, ScreenProbe};
-use crate::store::{Block, Snapshot};
+use crate::kernels::prefetch;
+use crate::prepare::blob_form;
+use crate::screen::{ScreenMean, ScreenProbe};
+use crate::store::{Block, SCREEN_CODE_BYTES, SCREEN_ROW_BYTES, Snapshot, screen_slot};
 use crate::{Result, fusion};
 
 /// Tuning of the candidate stage.
@@ -46,6 +49,11 @@ const CASCADE_FINGERS: usize = 3;
 /// unrelated person seldom does, so most of the full comparisons a screened
 /// search would spend on unrelated candidates are saved.
 const CASCADE_MIN_EVIDENCE: f64 = 2.0;
+
+/// Rows a screening task scans in order.
+const SCREEN_CHUNK_ROWS: usize = 1024;
+/// How far ahead (in rows) the screening pass prefetches the column.
+const SCREEN_PREFETCH_ROWS: usize = 2;
 
 /// A gallery row addressed across the snapshot's blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,6 +144,39 @@ impl PreparedSearch {
     }
 }
 
+/// What the finger candidate stage chose.
+struct FingerCandidates {
+    rows: Vec<Row>,
+    /// The probe's screening vectors by position, when screening chose.
+    screens: Option<Vec<(FingerPosition, ScreenProbe)>>,
+}
+
+/// The order to compare a candidate's fingers in (indices into
+/// `prepared.fingers`): best-screened first, a finger without a screening
+/// code on either side last.
+fn cascade_order(
+    block: &Block<'_>,
+    index: usize,
+    screens: &[(FingerPosition, ScreenProbe)],
+    prepared: &PreparedSearch,
+) -> Vec<usize> {
+    let mut order: Vec<(f32, usize)> = prepared
+        .fingers
+        .iter()
+        .enumerate()
+        .map(|(i, (position, _))| {
+            let s = screens
+                .iter()
+                .find(|(p, _)| p == position)
+                .and_then(|(_, sp)| Some(sp.score(block.screen_code(index, *position)?)))
+                .unwrap_or(f32::MIN);
+            (s, i)
+        })
+        .collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0));
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
 /// Everything a search needs besides the snapshot.
 pub(crate) struct Searcher<'a> {
     pub plan: SearchPlan,
@@ -174,22 +215,21 @@ impl Searcher<'_> {
             }
         }
         let mut candidates: HashSet<Row> = face_scores.keys().copied().collect();
-        let mut cascades: HashMap<Row, Vec<usize>> = HashMap::new();
-        for (row, order) in self.finger_candidates(rows, &in_scope, probe, &prepared) {
-            candidates.insert(row);
-            if let Some(order) = order {
-                cascades.insert(row, order);
-            }
-        }
+        let screened = self.finger_candidates(rows, &in_scope, probe, &prepared);
+        candidates.extend(screened.rows);
 
         let candidates: Vec<Row> = candidates.into_iter().collect();
         let mut scored: Vec<Candidate> = candidates
             .par_iter()
             .map(|&row| {
                 let face = face_scores.get(&row).copied();
-                // Face candidates are always compared in full.
-                let cascade = face.is_none().then(|| cascades.get(&row)).flatten();
-                self.score(rows, row, &prepared, face, cascade.map(Vec::as_slice))
+                // After screening, every candidate (face ones too) compares
+                // its best-screened fingers first.
+                let cascade = screened
+                    .screens
+                    .as_deref()
+                    .map(|screens| cascade_order(rows.block(row), row.index, screens, &prepared));
+                self.score(rows, row, &prepared, face, cascade.as_deref())
             })
             .collect::<Result<Vec<_>>>()?
             .into_iter()
@@ -248,19 +288,21 @@ impl Searcher<'_> {
             .collect())
     }
 
-    /// The rows whose fingers deserve a full comparison. A row chosen by
-    /// screening comes with the order to compare its fingers in (indices
-    /// into `prepared.fingers`, best-screened first) for the cascade of
-    /// [`Self::score`].
+    /// The rows whose fingers deserve a full comparison, and the probe's
+    /// screening vectors when they were chosen by screening (the cascade of
+    /// [`Self::score`] then orders every candidate's fingers by them).
     fn finger_candidates(
         &self,
         rows: &Rows<'_>,
         in_scope: &[Row],
         probe: &Probe,
         prepared: &PreparedSearch,
-    ) -> Vec<(Row, Option<Vec<usize>>)> {
+    ) -> FingerCandidates {
         if prepared.fingers.is_empty() {
-            return Vec::new();
+            return FingerCandidates {
+                rows: Vec::new(),
+                screens: None,
+            };
         }
         let screens: Vec<(FingerPosition, ScreenProbe)> = probe
             .fingers
@@ -278,54 +320,62 @@ impl Searcher<'_> {
         // Searches with fewer (a partial or latent set) are exhaustive.
         let screen = in_scope.len() >= self.plan.screen_min_identities && screens.len() >= 4;
         if !screen {
-            return in_scope.iter().map(|&row| (row, None)).collect();
+            return FingerCandidates {
+                rows: in_scope.to_vec(),
+                screens: None,
+            };
         }
         let keep = (self.plan.screened_comparisons / prepared.fingers.len()).max(1);
+        // The probe's screening weights by slot of the store's screening
+        // column, which this pass streams through row after row.
+        let slots: Vec<(usize, &ScreenProbe)> = screens
+            .iter()
+            .filter_map(|(position, sp)| Some((screen_slot(*position)?, sp)))
+            .collect();
+        let row_codes = |row: Row| -> (u16, Option<&[u8]>) {
+            let block = rows.block(row);
+            let at = row.index * SCREEN_ROW_BYTES;
+            (
+                block.screen_masks().get(row.index).copied().unwrap_or(0),
+                block.screen_codes().get(at..at + SCREEN_ROW_BYTES),
+            )
+        };
+        let slots = &slots;
         let mut scored: Vec<(f32, Row)> = in_scope
-            .par_iter()
-            .map(|&row| {
-                let blobs = rows.block(row).finger_blobs(row.index);
-                let total: f32 = screens
-                    .iter()
-                    .filter_map(|(position, sp)| {
-                        let blob = blobs[usize::from(position.code())]?;
-                        let code: &ScreenCode = split_finger_blob(blob).ok()?.screen?;
-                        Some(sp.score(code))
-                    })
-                    .sum();
-                (total, row)
+            .par_chunks(SCREEN_CHUNK_ROWS)
+            .flat_map_iter(|chunk| {
+                chunk.iter().enumerate().map(move |(k, &row)| {
+                    // The hardware prefetchers stop at page boundaries, which
+                    // rows of the column cross every few rows.
+                    if let Some((_, Some(ahead))) =
+                        chunk.get(k + SCREEN_PREFETCH_ROWS).map(|&r| row_codes(r))
+                    {
+                        prefetch(ahead);
+                    }
+                    let (mask, Some(codes)) = row_codes(row) else {
+                        return (0.0, row);
+                    };
+                    let total: f32 = slots
+                        .iter()
+                        .filter(|(slot, _)| mask & (1 << slot) != 0)
+                        .filter_map(|&(slot, sp)| {
+                            let code = codes
+                                .get(slot * SCREEN_CODE_BYTES..(slot + 1) * SCREEN_CODE_BYTES)?;
+                            Some(sp.score(code.try_into().ok()?))
+                        })
+                        .sum();
+                    (total, row)
+                })
             })
             .collect();
         if scored.len() > keep {
             scored.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0));
             scored.truncate(keep);
         }
-        // The kept rows' fingers, best-screened first (a finger without a
-        // screening vector last).
-        scored
-            .into_iter()
-            .map(|(_, row)| {
-                let block = rows.block(row);
-                let mut order: Vec<(f32, usize)> = prepared
-                    .fingers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (position, _))| {
-                        let s = screens
-                            .iter()
-                            .find(|(p, _)| p == position)
-                            .and_then(|(_, sp)| {
-                                let blob = block.finger_blob(row.index, *position)?;
-                                Some(sp.score(split_finger_blob(blob).ok()?.screen?))
-                            })
-                            .unwrap_or(f32::MIN);
-                        (s, i)
-                    })
-                    .collect();
-                order.sort_by(|a, b| b.0.total_cmp(&a.0));
-                (row, Some(order.into_iter().map(|(_, i)| i).collect()))
-            })
-            .collect()
+        FingerCandidates {
+            rows: scored.into_iter().map(|(_, row)| row).collect(),
+            screens: Some(screens),
+        }
     }
 
     /// Scores one candidate; `None` when nothing could be compared.
@@ -365,7 +415,7 @@ impl Searcher<'_> {
                         continue;
                     };
                     tried += 1;
-                    let score = probe.score(split_finger_blob(blob)?.form)?;
+                    let score = probe.score(blob_form(blob)?)?;
                     if best.is_none_or(|b| score.raw > b.raw) {
                         best = Some(FingerScore {
                             position: p,
@@ -383,7 +433,7 @@ impl Searcher<'_> {
             let Some(blob) = block.finger_blob(row.index, *position) else {
                 continue;
             };
-            let score = probe.score(split_finger_blob(blob)?.form)?;
+            let score = probe.score(blob_form(blob)?)?;
             scores[i] = Some(FingerScore {
                 position: *position,
                 raw: score.raw,
@@ -481,8 +531,8 @@ fn fused(reference_id: String, fingers: Vec<FingerScore>, face: Option<FaceScore
 
 /// The stored face (f16 in the record) of a row, as f32.
 fn stored_face(block: &Block<'_>, index: usize, out: &mut [f32]) -> bool {
-    match decode_record(block.record_bytes(index)) {
-        Ok(record) => match record.face {
+    match decode_face(block.record_bytes(index)) {
+        Ok(face) => match face {
             Some(face) if face.values.len() == out.len() => {
                 out.copy_from_slice(&face.values);
                 true
@@ -539,11 +589,7 @@ pub(crate) fn screen_means(rows: &Rows<'_>) -> Vec<ScreenMean> {
             let mut means = vec![ScreenMean::default(); 11];
             for i in (0..b.len()).filter(|&i| b.is_live(i)) {
                 for p in FingerPosition::TEN {
-                    if let Some(code) = b
-                        .finger_blob(i, p)
-                        .and_then(|blob| split_finger_blob(blob).ok())
-                        .and_then(|parts| parts.screen)
-                    {
+                    if let Some(code) = b.screen_code(i, p) {
                         means[usize::from(p.code())].add(code);
                     }
                 }

@@ -286,22 +286,7 @@ impl ProbeTile {
     }
 }
 
-/// Asks the CPU to start loading `data` into the caches. A hint only: it
-/// never faults and has no effect on any result.
-pub(crate) fn prefetch<T>(data: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let start = data.as_ptr().cast::<i8>();
-        for offset in (0..std::mem::size_of_val(data)).step_by(64) {
-            // SAFETY: SSE is part of the x86_64 baseline, and a prefetch
-            // does not dereference its address (it cannot fault).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = data;
-}
+pub(crate) use crate::kernels::prefetch;
 
 /// `c + 128` as u8 (flips the sign bit).
 fn shift_u8(c: i8) -> u8 {

@@ -9,7 +9,12 @@ use std::path::{Path, PathBuf};
 use crate::{EngineError, GalleryFileKind, Result};
 
 /// Format version written into every gallery file (manifest, segment, log).
-pub const GALLERY_FORMAT_VERSION: u32 = 1;
+/// Version 2 added the screening column (segments) and screening codes of
+/// inserted rows (log).
+pub const GALLERY_FORMAT_VERSION: u32 = 2;
+/// Oldest format version still read. A version-1 gallery opens; opening it
+/// for writing seals its log first, so new writes go to version-2 files.
+pub(crate) const OLDEST_READ_VERSION: u32 = 1;
 
 pub(crate) const MANIFEST_MAGIC: [u8; 8] = *b"HVYMANI\0";
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"HVYSEGM\0";
@@ -58,13 +63,14 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError 
     }
 }
 
-/// Checks the 8-byte magic and the version that follow it at the start of a file.
+/// Checks the 8-byte magic and the version that follow it at the start of a
+/// file; returns the version (one this release reads).
 pub(crate) fn check_magic_version(
     bytes: &[u8],
     magic: &[u8; 8],
     path: &Path,
     kind: GalleryFileKind,
-) -> Result<()> {
+) -> Result<u32> {
     let mut c = Cursor::new(bytes, path, kind);
     let found = c.take(8, "magic")?;
     if found != magic {
@@ -75,7 +81,7 @@ pub(crate) fn check_magic_version(
         });
     }
     let version = c.u32("format version")?;
-    if version != GALLERY_FORMAT_VERSION {
+    if !(OLDEST_READ_VERSION..=GALLERY_FORMAT_VERSION).contains(&version) {
         return Err(EngineError::UnsupportedFormatVersion {
             path: path.to_path_buf(),
             kind,
@@ -83,7 +89,7 @@ pub(crate) fn check_magic_version(
             supported: GALLERY_FORMAT_VERSION,
         });
     }
-    Ok(())
+    Ok(version)
 }
 
 /// Writes `bytes` to `dir/name` durably and atomically: a temporary file is

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use hoviyat_models::{FingerPosition, MAX_FACE_DIM, binary::decode_record, validate_reference_id};
@@ -22,6 +23,7 @@ use crate::store::snapshot::{
 use crate::store::wal::{Op, WalWriter, encode_entry, read_wal};
 use crate::store::{
     DEFAULT_AUTO_SEAL_ROWS, GalleryConfig, MAX_FINGER_BLOB_BYTES, MAX_STATE_BYTES, PreparedRecord,
+    SCREEN_ROW_BYTES, SCREEN_SLOTS, screen_slot,
 };
 use crate::{EngineError, GalleryFileKind, Result};
 
@@ -67,6 +69,8 @@ pub struct Gallery {
     dir: PathBuf,
     current: RwLock<Arc<Version>>,
     writer: Option<Mutex<Writer>>,
+    /// Version of the manifest as last read or written.
+    format_version: AtomicU32,
     _lock: Option<File>,
 }
 
@@ -90,6 +94,7 @@ impl Gallery {
             wal_id: 1,
             segments: Vec::new(),
             states: HashMap::new(),
+            format_version: GALLERY_FORMAT_VERSION,
         }
         .write(dir)?;
         drop(wal);
@@ -187,12 +192,19 @@ impl Gallery {
             }
             None => None,
         };
-        Ok(Self {
+        let gallery = Self {
             dir: dir.to_path_buf(),
             current: RwLock::new(Arc::new(v)),
             writer,
+            format_version: AtomicU32::new(manifest.format_version),
             _lock: lock,
-        })
+        };
+        if gallery.writer.is_some() && manifest.format_version < GALLERY_FORMAT_VERSION {
+            // Rows logged in an older format move into a segment of the
+            // current one, and a current-format log takes the new writes.
+            gallery.seal()?;
+        }
+        Ok(gallery)
     }
 
     /// The gallery directory.
@@ -317,7 +329,9 @@ impl Gallery {
     }
 
     fn seal_locked(&self, w: &mut Writer) -> Result<()> {
-        if w.wal.entry_bytes() == 0 {
+        if w.wal.entry_bytes() == 0
+            && self.format_version.load(Ordering::Relaxed) == GALLERY_FORMAT_VERSION
+        {
             return Ok(());
         }
         let v = self.version();
@@ -352,12 +366,15 @@ impl Gallery {
                 .map(|sb| (sb.seg.id(), sb.flags.to_vec()))
                 .collect(),
             states,
+            format_version: GALLERY_FORMAT_VERSION,
         };
         if let Err(e) = manifest.write(dir) {
             // The rename may or may not have happened: stop writing.
             w.poisoned = true;
             return Err(e);
         }
+        self.format_version
+            .store(GALLERY_FORMAT_VERSION, Ordering::Relaxed);
         let old_wal = dir.join(wal_file(w.wal.id()));
         w.wal = wal;
         self.publish(Version {
@@ -399,6 +416,7 @@ impl Gallery {
             wal_id: w.wal.id(),
             segments: vec![(id, flags.clone())],
             states: HashMap::new(),
+            format_version: GALLERY_FORMAT_VERSION,
         };
         if let Err(e) = manifest.write(dir) {
             w.poisoned = true;
@@ -457,7 +475,7 @@ impl Gallery {
             } else {
                 bytes_on_disk as f64 / c.identities as f64
             },
-            format_version: GALLERY_FORMAT_VERSION,
+            format_version: self.format_version.load(Ordering::Relaxed),
             face_dim: v.config.face_dim,
             segments: v.sealed.len(),
             unsealed_rows: v.tail_rows(),
@@ -590,6 +608,17 @@ fn check_prepared(p: &PreparedRecord, config: &GalleryConfig, check_record: bool
         }
         *slot = true;
     }
+    let mut seen = [false; SCREEN_SLOTS];
+    for (position, _) in &p.screens {
+        match screen_slot(*position).map(|s| &mut seen[s]) {
+            Some(slot) if !*slot => *slot = true,
+            _ => {
+                return Err(EngineError::ScreenSlot {
+                    position: *position,
+                });
+            }
+        }
+    }
     if p.state.len() > MAX_STATE_BYTES {
         return Err(EngineError::StateTooLarge {
             len: p.state.len(),
@@ -633,6 +662,7 @@ fn apply(v: &mut Version, op: Op, check_record: bool) -> Result<()> {
                 record_bytes,
                 face,
                 fingers: blobs,
+                screens,
                 state,
                 ..
             } = p;
@@ -644,7 +674,12 @@ fn apply(v: &mut Version, op: Op, check_record: bool) -> Result<()> {
                 state,
             };
             if let Some(block) = v.tail.last_mut() {
-                Arc::make_mut(block).push(row, face.as_ref().map(|f| (&f.codes[..], f.aux)), flags);
+                Arc::make_mut(block).push(
+                    row,
+                    face.as_ref().map(|f| (&f.codes[..], f.aux)),
+                    &screens,
+                    flags,
+                );
             }
             v.count(flags, fingers);
         }
@@ -772,6 +807,20 @@ impl RowSource for BlockSource<'_> {
         b.finger_blob(r, FingerPosition::from_code(slot as u8).ok()?)
     }
 
+    fn screens(&self, i: usize) -> (u16, &[u8]) {
+        if self.stub(i) {
+            return (0, &[]);
+        }
+        let (b, r) = self.row(i);
+        let codes = b
+            .screen_codes()
+            .get(r * SCREEN_ROW_BYTES..(r + 1) * SCREEN_ROW_BYTES);
+        match (b.screen_masks().get(r), codes) {
+            (Some(&mask), Some(codes)) => (mask, codes),
+            _ => (0, &[]),
+        }
+    }
+
     fn state(&self, i: usize) -> &[u8] {
         let (b, r) = self.row(i);
         let id = b.reference_id(r);
@@ -808,7 +857,10 @@ mod tests {
                 .map(|(_, b)| b.as_slice());
             assert_eq!(r.finger_blob(pos), want);
             assert_eq!(r.finger_blobs()[usize::from(pos.code())], want);
+            let screen = p.screens.iter().find(|(q, _)| *q == pos).map(|(_, c)| c);
+            assert_eq!(r.screen_code(pos), screen, "{} at {pos:?}", p.reference_id);
         }
+        assert_eq!(r.screen_code(FingerPosition::Unknown), None);
         assert_eq!(r.finger_blobs()[0], None);
         assert_eq!(r.is_live(), p.searchable);
         assert_eq!(r.record().unwrap().reference_id, p.reference_id);
@@ -1128,13 +1180,13 @@ mod tests {
         let rows = damaged_fixture(dir.path());
         let seg = file_of(dir.path(), "seg-");
         let good = std::fs::read(&seg).unwrap();
-        for cut in [0, 7, 12, 100, 347, 383, 500, good.len() / 2, good.len() - 1] {
+        for cut in [0, 7, 12, 100, 395, 447, 500, good.len() / 2, good.len() - 1] {
             std::fs::write(&seg, &good[..cut]).unwrap();
             let e = open_checked(dir.path(), &rows).expect("a truncated segment must not open");
             assert_eq!(named_file(&e), Some(seg.as_path()), "cut at {cut}: {e}");
         }
         let step = (good.len() / 300).max(1);
-        for at in (0..good.len()).step_by(step).chain(0..400) {
+        for at in (0..good.len()).step_by(step).chain(0..450) {
             let mut bad = good.clone();
             bad[at] ^= 0x04;
             std::fs::write(&seg, &bad).unwrap();
@@ -1142,13 +1194,13 @@ mod tests {
                 assert_eq!(named_file(&e), Some(seg.as_path()), "flip at {at}: {e}");
             }
         }
-        let mut v2 = good.clone();
-        v2[8] = 2;
-        std::fs::write(&seg, &v2).unwrap();
+        let mut future = good.clone();
+        future[8] = GALLERY_FORMAT_VERSION as u8 + 1;
+        std::fs::write(&seg, &future).unwrap();
         assert!(matches!(
             open_checked(dir.path(), &rows),
             Some(EngineError::UnsupportedFormatVersion {
-                found: 2,
+                found: 3,
                 kind: GalleryFileKind::Segment,
                 ..
             })
@@ -1331,6 +1383,8 @@ mod tests {
         }
         let g = Gallery::open(tmp.path()).unwrap();
         check(&g, 16);
+        // Opening for writing moved the version-1 log into a current segment.
+        assert_eq!(g.stats().unwrap().format_version, GALLERY_FORMAT_VERSION);
         g.insert(row(17)).unwrap();
         g.compact().unwrap();
         check(&g, 17);

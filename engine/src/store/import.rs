@@ -148,6 +148,7 @@ fn is_row_error(e: &EngineError) -> bool {
             | EngineError::NonFiniteFaceAux
             | EngineError::FingerBlobSize { .. }
             | EngineError::DuplicateFingerBlob { .. }
+            | EngineError::ScreenSlot { .. }
             | EngineError::StateTooLarge { .. }
             | EngineError::FaceEqualsMean
     )

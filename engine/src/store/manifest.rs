@@ -37,6 +37,9 @@ pub(crate) struct Manifest {
     /// (segment id, flags of its rows)
     pub(crate) segments: Vec<(u64, Vec<u8>)>,
     pub(crate) states: HashMap<String, Vec<u8>>,
+    /// The version the manifest was read with ([`GALLERY_FORMAT_VERSION`]
+    /// for one made by this release; always written as that).
+    pub(crate) format_version: u32,
 }
 
 impl Manifest {
@@ -98,7 +101,7 @@ impl Manifest {
     }
 
     pub(crate) fn decode(bytes: &[u8], path: &Path) -> Result<Self> {
-        check_magic_version(bytes, &MANIFEST_MAGIC, path, KIND)?;
+        let format_version = check_magic_version(bytes, &MANIFEST_MAGIC, path, KIND)?;
         let mut c = Cursor::new(bytes, path, KIND);
         c.take(12, "header")?;
         if c.u32("reserved")? != 0 {
@@ -178,6 +181,7 @@ impl Manifest {
             wal_id,
             segments,
             states,
+            format_version,
         })
     }
 
@@ -220,6 +224,7 @@ mod tests {
             next_file_id: 9,
             wal_id: 8,
             segments: vec![(3, vec![2, 3, 6]), (5, vec![])],
+            format_version: GALLERY_FORMAT_VERSION,
             states: [("a".to_string(), b"{}".to_vec())].into(),
         };
         let path = Path::new("manifest.hvm");

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use hoviyat_models::FingerPosition;
 
+use crate::store::{SCREEN_CODE_BYTES, SCREEN_ROW_BYTES, screen_slot};
+
 /// Rows per tail block. Small, because a writer that changes a block a
 /// snapshot still holds copies the block's face codes and row pointers.
 pub(crate) const MEM_BLOCK_ROWS: usize = 128;
@@ -21,7 +23,8 @@ pub(crate) struct MemRow {
 }
 
 /// Up to [`MEM_BLOCK_ROWS`] logged rows in the same column layout as a
-/// segment: face codes contiguous, one aux pair and one flag byte per row.
+/// segment: face codes and screening codes contiguous, one aux pair, one
+/// screening mask and one flag byte per row.
 #[derive(Debug, Clone)]
 pub(crate) struct MemBlock {
     pub(crate) face_dim: usize,
@@ -31,6 +34,10 @@ pub(crate) struct MemBlock {
     hashes: Vec<u64>,
     pub(crate) codes: Vec<i8>,
     pub(crate) aux: Vec<[f32; 2]>,
+    /// [`SCREEN_ROW_BYTES`] per row (zeros in absent slots).
+    pub(crate) screen_codes: Vec<u8>,
+    /// Bit `s` set: slot `s` of the row holds a screening code.
+    pub(crate) screen_masks: Vec<u16>,
     pub(crate) flags: Vec<u8>,
 }
 
@@ -42,6 +49,8 @@ impl MemBlock {
             hashes: Vec::with_capacity(MEM_BLOCK_ROWS),
             codes: Vec::with_capacity(MEM_BLOCK_ROWS * face_dim),
             aux: Vec::with_capacity(MEM_BLOCK_ROWS),
+            screen_codes: Vec::with_capacity(MEM_BLOCK_ROWS * SCREEN_ROW_BYTES),
+            screen_masks: Vec::with_capacity(MEM_BLOCK_ROWS),
             flags: Vec::with_capacity(MEM_BLOCK_ROWS),
         }
     }
@@ -61,8 +70,15 @@ impl MemBlock {
             .find(|&i| self.rows[i].id == id)
     }
 
-    /// Appends a row; `codes` must be `face_dim` long when given.
-    pub(crate) fn push(&mut self, row: MemRow, face: Option<(&[i8], [f32; 2])>, flags: u8) {
+    /// Appends a row; `codes` must be `face_dim` long when given, the
+    /// screens' positions known and distinct (checked by the caller).
+    pub(crate) fn push(
+        &mut self,
+        row: MemRow,
+        face: Option<(&[i8], [f32; 2])>,
+        screens: &[(FingerPosition, [u8; SCREEN_CODE_BYTES])],
+        flags: u8,
+    ) {
         match face {
             Some((codes, aux)) => {
                 self.codes.extend_from_slice(codes);
@@ -73,6 +89,17 @@ impl MemBlock {
                 self.aux.push([0.0; 2]);
             }
         }
+        let start = self.screen_codes.len();
+        self.screen_codes.resize(start + SCREEN_ROW_BYTES, 0);
+        let mut mask = 0u16;
+        for (position, code) in screens {
+            if let Some(slot) = screen_slot(*position) {
+                let at = start + slot * SCREEN_CODE_BYTES;
+                self.screen_codes[at..at + SCREEN_CODE_BYTES].copy_from_slice(code);
+                mask |= 1 << slot;
+            }
+        }
+        self.screen_masks.push(mask);
         self.hashes.push(row.hash);
         self.rows.push(Arc::new(row));
         self.flags.push(flags);

@@ -9,6 +9,10 @@
 //!   pair whose meaning the face module owns (e.g. scale and norm),
 //! - up to 11 finger blobs keyed by [`FingerPosition`] (opaque bytes in the
 //!   fingerprint matcher's packed form),
+//! - up to 10 screening codes, one per known finger position, each
+//!   [`SCREEN_CODE_BYTES`] opaque bytes, kept in a fixed-width column (a
+//!   row's ten slots side by side, a bit mask of the present ones) so that a
+//!   screening pass over every row streams through memory,
 //! - a `searchable` flag (held enrollments are stored but not searched),
 //! - an opaque `state` blob the dedup layer updates (latest write wins; kept
 //!   after deletion so that "deleted" can still be reported).
@@ -17,8 +21,9 @@
 //! - `manifest.hvm`: configuration, segment list with one flag byte per row,
 //!   state overrides, the current log. Replaced atomically.
 //! - `seg-NNNNNNNNNN.hvs`: immutable segments, memory-mapped: face codes
-//!   contiguous and 64-byte aligned, offset tables for ids, records, blobs and
-//!   states, and a sorted hash index from id to row. See `segment.rs`.
+//!   and screening codes contiguous and 64-byte aligned, offset tables for
+//!   ids, records, blobs and states, and a sorted hash index from id to row.
+//!   See `segment.rs`.
 //! - `wal-NNNNNNNNNN.hvl`: the write-ahead log. Every write is appended and
 //!   fdatasynced before it is acknowledged; opening replays it and drops a
 //!   torn tail. See `wal.rs`.
@@ -46,6 +51,7 @@
 //!     record_bytes: encode_record(&record).unwrap(),
 //!     face: Some(FaceCode { codes: vec![127, 0, 0, 0], aux: [1.0 / 127.0, 1.0] }),
 //!     fingers: vec![],
+//!     screens: vec![],
 //!     searchable: true,
 //!     state: b"{\"status\":\"enrolled\"}".to_vec(),
 //! }).unwrap();
@@ -90,6 +96,22 @@ use serde::{Deserialize, Serialize};
 pub const MAX_FINGER_BLOB_BYTES: usize = u16::MAX as usize;
 /// Largest state blob, in bytes.
 pub const MAX_STATE_BYTES: usize = 1 << 20;
+/// Bytes of one finger's screening code (what [`crate::screen`] encodes).
+pub const SCREEN_CODE_BYTES: usize = crate::screen::SCREEN_BYTES;
+/// Screening slots of a row: finger position codes 1..=10 (a finger of
+/// unknown position has no slot).
+pub const SCREEN_SLOTS: usize = 10;
+/// Bytes of a row in the screening column.
+pub const SCREEN_ROW_BYTES: usize = SCREEN_SLOTS * SCREEN_CODE_BYTES;
+
+/// The screening slot of `position` (`None` for an unknown position).
+pub fn screen_slot(position: FingerPosition) -> Option<usize> {
+    match position.code() {
+        0 => None,
+        code => Some(usize::from(code) - 1).filter(|&s| s < SCREEN_SLOTS),
+    }
+}
+
 /// Logged rows after which an insert seals them into a segment.
 pub const DEFAULT_AUTO_SEAL_ROWS: usize = 16_384;
 
@@ -124,6 +146,9 @@ pub struct PreparedRecord {
     pub face: Option<FaceCode>,
     /// At most one blob per position, each 1..=[`MAX_FINGER_BLOB_BYTES`] bytes.
     pub fingers: Vec<(FingerPosition, Vec<u8>)>,
+    /// At most one screening code per known position (not
+    /// [`FingerPosition::Unknown`]).
+    pub screens: Vec<(FingerPosition, [u8; SCREEN_CODE_BYTES])>,
     /// Whether the row takes part in searches.
     pub searchable: bool,
     /// Initial state blob, at most [`MAX_STATE_BYTES`].

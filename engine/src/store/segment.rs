@@ -1,13 +1,13 @@
 //! Immutable segment files: sealed rows in a column layout that matchers scan
 //! straight from the memory map.
 //!
-//! # Layout (format version 1, little-endian)
+//! # Layout (format version 2, little-endian)
 //! ```text
-//! 0    magic "HVYSEGM\0"  version:u32  section_count:u32 (13)
+//! 0    magic "HVYSEGM\0"  version:u32  section_count:u32 (15)
 //! 16   rows:u64  face_dim:u32  reserved:u32
-//! 32   13 x { offset:u64 len:u64 crc32:u32 reserved:u32 }
-//! 344  header_crc32:u32 (over bytes 0..344)
-//! 384  sections, each starting on a 64-byte boundary:
+//! 32   15 x { offset:u64 len:u64 crc32:u32 reserved:u32 }
+//! 392  header_crc32:u32 (over bytes 0..392)
+//! 448  sections, each starting on a 64-byte boundary:
 //!  0 face codes      rows x face_dim i8, row-major (zeros for rows without a face)
 //!  1 face aux        rows x [f32; 2]
 //!  2 id offsets      (rows + 1) x u64 into section 3
@@ -21,9 +21,14 @@
 //! 10 state bytes     per-reference state blobs as of sealing
 //! 11 index hashes    rows x u64: FNV-1a of the ids, ascending
 //! 12 index rows      rows x u32: the row of each hash
+//! 13 screen codes    rows x SCREEN_ROW_BYTES: ten screening slots per row (zeros when absent)
+//! 14 screen masks    rows x u16: bit s set when slot s holds a code
 //! ```
+//! Version 1 has sections 0-12 only (header checksum at 344, sections from
+//! 384); it is still read, its rows have no screening codes.
+//!
 //! Opening checks the header checksum, every section's bounds and size, the
-//! checksums of the small sections (all but 0, 5, 8 and 10) and that every
+//! checksums of the small sections (all but 0, 5, 8, 10 and 13) and that every
 //! offset table is monotone and ends at its section's end, so no accessor can
 //! read out of bounds. The checksums of the four bulk sections are checked by
 //! [`Segment::verify`], which reads every byte.
@@ -39,12 +44,15 @@ use crate::store::format::{
     segment_file, sync_dir,
 };
 use crate::store::mmap::Mapped;
+use crate::store::{SCREEN_ROW_BYTES, SCREEN_SLOTS};
 use crate::{EngineError, GalleryFileKind, Result};
 
 const KIND: GalleryFileKind = GalleryFileKind::Segment;
-const SECTIONS: usize = 13;
-const HEADER_CRC_AT: usize = 32 + SECTIONS * 24;
-const DATA_START: u64 = 384;
+const SECTIONS: usize = 15;
+/// Sections of a format-version-1 segment.
+const SECTIONS_V1: usize = 13;
+const DATA_START: u64 = 448;
+const DATA_START_V1: u64 = 384;
 const ALIGN: u64 = 64;
 /// Finger position codes 0..=10: the blob slots of a row.
 pub(crate) const BLOB_SLOTS: usize = 11;
@@ -62,7 +70,15 @@ const STATE_OFFSETS: usize = 9;
 const STATE_BYTES: usize = 10;
 const INDEX_HASHES: usize = 11;
 const INDEX_ROWS: usize = 12;
-const BULK: [usize; 4] = [FACE_CODES, RECORD_BYTES, BLOB_BYTES, STATE_BYTES];
+const SCREEN_CODES: usize = 13;
+const SCREEN_MASKS: usize = 14;
+const BULK: [usize; 5] = [
+    FACE_CODES,
+    RECORD_BYTES,
+    BLOB_BYTES,
+    STATE_BYTES,
+    SCREEN_CODES,
+];
 
 const SECTION_NAMES: [&str; SECTIONS] = [
     "face codes section",
@@ -78,6 +94,8 @@ const SECTION_NAMES: [&str; SECTIONS] = [
     "state bytes section",
     "index hashes section",
     "index rows section",
+    "screen codes section",
+    "screen masks section",
 ];
 
 /// What a segment writer reads its rows from.
@@ -88,6 +106,9 @@ pub(crate) trait RowSource {
     fn face(&self, i: usize) -> Option<(&[i8], [f32; 2])>;
     /// The blob at finger position code `slot` (0..=10).
     fn blob(&self, i: usize, slot: usize) -> Option<&[u8]>;
+    /// The screening mask and the [`SCREEN_ROW_BYTES`] screening bytes of
+    /// the row (`(0, &[])` when it has none).
+    fn screens(&self, i: usize) -> (u16, &[u8]);
     fn state(&self, i: usize) -> &[u8];
 }
 
@@ -124,23 +145,29 @@ impl Segment {
             needed: needed as u64,
             available: bytes.len() as u64,
         };
-        check_magic_version(bytes, &SEGMENT_MAGIC, &path, KIND)?;
-        if bytes.len() < HEADER_CRC_AT + 4 {
-            return Err(truncated("header", 0, HEADER_CRC_AT + 4));
+        let version = check_magic_version(bytes, &SEGMENT_MAGIC, &path, KIND)?;
+        let (count, data_start) = if version == 1 {
+            (SECTIONS_V1, DATA_START_V1)
+        } else {
+            (SECTIONS, DATA_START)
+        };
+        let header_crc_at = 32 + count * 24;
+        if bytes.len() < header_crc_at + 4 {
+            return Err(truncated("header", 0, header_crc_at + 4));
         }
-        let header_crc = read_u32(bytes, HEADER_CRC_AT);
-        if crc32fast::hash(&bytes[..HEADER_CRC_AT]) != header_crc {
+        let header_crc = read_u32(bytes, header_crc_at);
+        if crc32fast::hash(&bytes[..header_crc_at]) != header_crc {
             return Err(corrupt(
                 &path,
                 KIND,
                 "header checksum",
-                HEADER_CRC_AT as u64,
+                header_crc_at as u64,
             ));
         }
         let section_count = read_u32(bytes, 12) as usize;
         let rows = read_u64(bytes, 16);
         let dim = read_u32(bytes, 24) as usize;
-        if section_count != SECTIONS {
+        if section_count != count {
             return Err(corrupt(&path, KIND, "section count", 12));
         }
         if usize::try_from(rows).ok() != Some(expected_rows) {
@@ -160,8 +187,9 @@ impl Segment {
             ));
         }
         let rows = expected_rows;
+        // A version-1 segment's screening sections stay empty.
         let mut sections = [Section::default(); SECTIONS];
-        for (s, section) in sections.iter_mut().enumerate() {
+        for (s, section) in sections.iter_mut().enumerate().take(count) {
             let at = 32 + s * 24;
             let offset = read_u64(bytes, at);
             let len = read_u64(bytes, at + 8);
@@ -172,7 +200,7 @@ impl Segment {
                     return Err(truncated(SECTION_NAMES[s], offset as usize, len as usize));
                 }
             }
-            if !offset.is_multiple_of(ALIGN) || offset < DATA_START {
+            if !offset.is_multiple_of(ALIGN) || offset < data_start {
                 return Err(corrupt(&path, KIND, "section alignment", at as u64));
             }
             *section = Section {
@@ -190,10 +218,12 @@ impl Segment {
                 BLOB_LENS => rows.checked_mul(2 * BLOB_SLOTS),
                 INDEX_HASHES => rows.checked_mul(8),
                 INDEX_ROWS => rows.checked_mul(4),
+                SCREEN_CODES => rows.checked_mul(SCREEN_ROW_BYTES),
+                SCREEN_MASKS => rows.checked_mul(2),
                 _ => None,
             }
         };
-        for (s, section) in sections.iter().enumerate() {
+        for (s, section) in sections.iter().enumerate().take(count) {
             if let Some(want) = expected_len(s)
                 && section.len != want
             {
@@ -281,6 +311,10 @@ impl Segment {
         if let Some(i) = index_rows.iter().position(|&r| r as usize >= self.rows) {
             return Err(self.corrupt_in(INDEX_ROWS, i * 4));
         }
+        let masks = self.u16s(SCREEN_MASKS)?;
+        if let Some(i) = masks.iter().position(|&m| m >> SCREEN_SLOTS != 0) {
+            return Err(self.corrupt_in(SCREEN_MASKS, i * 2));
+        }
         Ok(())
     }
 
@@ -363,6 +397,16 @@ impl Segment {
 
     pub(crate) fn face_aux(&self) -> &[[f32; 2]] {
         bytemuck::try_cast_slice(self.section(FACE_AUX)).unwrap_or(&[])
+    }
+
+    /// The screening column (empty in a version-1 segment).
+    pub(crate) fn screen_codes(&self) -> &[u8] {
+        self.section(SCREEN_CODES)
+    }
+
+    /// The rows' screening masks (empty in a version-1 segment).
+    pub(crate) fn screen_masks(&self) -> &[u16] {
+        bytemuck::try_cast_slice(self.section(SCREEN_MASKS)).unwrap_or(&[])
     }
 
     pub(crate) fn reference_id(&self, i: usize) -> &str {
@@ -583,6 +627,30 @@ pub(crate) fn write_segment(
     sections[BLOB_BYTES] = w.end();
 
     (sections[STATE_OFFSETS], sections[STATE_BYTES]) = write_var(&mut w, rows, |i| src.state(i))?;
+
+    w.begin()?;
+    let no_screens = [0u8; SCREEN_ROW_BYTES];
+    for i in 0..rows {
+        let (mask, codes) = src.screens(i);
+        let codes = if mask != 0 && codes.len() == SCREEN_ROW_BYTES {
+            codes
+        } else {
+            &no_screens
+        };
+        w.write(codes)?;
+    }
+    sections[SCREEN_CODES] = w.end();
+    w.begin()?;
+    for i in 0..rows {
+        let (mask, codes) = src.screens(i);
+        let mask = if codes.len() == SCREEN_ROW_BYTES {
+            mask
+        } else {
+            0
+        };
+        w.write(&mask.to_le_bytes())?;
+    }
+    sections[SCREEN_MASKS] = w.end();
 
     let mut index: Vec<(u64, u32)> = (0..rows).map(|i| (id_hash(src.id(i)), i as u32)).collect();
     index.sort_unstable();

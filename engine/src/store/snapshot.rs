@@ -8,9 +8,9 @@ use hoviyat_models::{EnrollmentRecord, FingerPosition};
 use serde::Serialize;
 
 use crate::Result;
-use crate::store::GalleryConfig;
 use crate::store::memblock::MemBlock;
 use crate::store::segment::Segment;
+use crate::store::{GalleryConfig, SCREEN_CODE_BYTES, SCREEN_ROW_BYTES, screen_slot};
 
 /// Row flag: the reference was deleted (a tombstone).
 pub(crate) const FLAG_DELETED: u8 = 1;
@@ -274,6 +274,42 @@ impl<'a> Block<'a> {
         }
     }
 
+    /// The screening column: [`SCREEN_ROW_BYTES`] bytes per row, row-major
+    /// (slot `s` of a row at `s * SCREEN_CODE_BYTES`), zeros in absent
+    /// slots. Empty for a segment of format version 1, which has none.
+    pub fn screen_codes(&self) -> &'a [u8] {
+        match self.inner {
+            Inner::Sealed(s, _) => s.screen_codes(),
+            Inner::Mem(m) => &m.screen_codes,
+        }
+    }
+
+    /// One mask per row: bit `s` set when slot `s` holds a code. Empty for
+    /// a segment of format version 1.
+    pub fn screen_masks(&self) -> &'a [u16] {
+        match self.inner {
+            Inner::Sealed(s, _) => s.screen_masks(),
+            Inner::Mem(m) => &m.screen_masks,
+        }
+    }
+
+    /// The screening code of row `i` at `position`, if it has one.
+    pub fn screen_code(
+        &self,
+        i: usize,
+        position: FingerPosition,
+    ) -> Option<&'a [u8; SCREEN_CODE_BYTES]> {
+        let slot = screen_slot(position)?;
+        if self.screen_masks().get(i)? & (1 << slot) == 0 {
+            return None;
+        }
+        let at = i * SCREEN_ROW_BYTES + slot * SCREEN_CODE_BYTES;
+        self.screen_codes()
+            .get(at..at + SCREEN_CODE_BYTES)?
+            .try_into()
+            .ok()
+    }
+
     /// The face code and aux of row `i`, if it has a face.
     pub fn face_code(&self, i: usize) -> Option<(&'a [i8], [f32; 2])> {
         if !self.has_face(i) {
@@ -415,5 +451,10 @@ impl<'a> RowRef<'a> {
     /// Every finger blob, indexed by finger position code.
     pub fn finger_blobs(&self) -> [Option<&'a [u8]>; 11] {
         self.block.finger_blobs(self.row)
+    }
+
+    /// The screening code at `position`, if the row has one.
+    pub fn screen_code(&self, position: FingerPosition) -> Option<&'a [u8; SCREEN_CODE_BYTES]> {
+        self.block.screen_code(self.row, position)
     }
 }

@@ -1,13 +1,15 @@
 //! The write-ahead log: every acknowledged operation, appended and fsynced
 //! before the caller hears "done".
 //!
-//! # Layout (format version 1, little-endian)
+//! # Layout (format version 2, little-endian)
 //! ```text
 //! header  magic "HVYWLOG\0" version:u32 reserved:u32 wal_id:u64 crc32:u32 reserved:u32  (32 bytes)
 //! entry   len:u32 payload_crc32:u32 head_crc32:u32 (over len and payload_crc)  payload:[u8; len]
 //! payload op_count:u32 { op }
 //! op      1 insert  id:str8 searchable:u8 record:bytes32 face:u8 [dim:u16 codes:[i8; dim] aux:[f32; 2]]
-//!                   blob_count:u8 { position:u8 len:u16 blob } state:bytes32
+//!                   blob_count:u8 { position:u8 len:u16 blob }
+//!                   screen_count:u8 { position:u8 code:[u8; SCREEN_CODE_BYTES] }  (not in version 1)
+//!                   state:bytes32
 //!         2 set_searchable id:str8 searchable:u8
 //!         3 set_state id:str8 state:bytes32
 //!         4 delete id:str8
@@ -33,7 +35,7 @@ use crate::store::format::{
     Cursor, GALLERY_FORMAT_VERSION, WAL_MAGIC, check_magic_version, corrupt, io_err, put_str_u8,
     put_u16, put_u32, put_u64, wal_file,
 };
-use crate::store::{FaceCode, PreparedRecord};
+use crate::store::{FaceCode, PreparedRecord, SCREEN_CODE_BYTES, SCREEN_SLOTS};
 use crate::{EngineError, GalleryFileKind, Result};
 
 const KIND: GalleryFileKind = GalleryFileKind::Wal;
@@ -84,6 +86,11 @@ pub(crate) fn encode_entry(ops: &[Op]) -> Vec<u8> {
                     put_u16(&mut p, blob.len() as u16);
                     p.extend_from_slice(blob);
                 }
+                p.push(r.screens.len() as u8);
+                for (pos, code) in &r.screens {
+                    p.push(pos.code());
+                    p.extend_from_slice(code);
+                }
                 put_u32(&mut p, r.state.len() as u32);
                 p.extend_from_slice(&r.state);
             }
@@ -114,7 +121,8 @@ pub(crate) fn encode_entry(ops: &[Op]) -> Vec<u8> {
     out
 }
 
-fn decode_payload(bytes: &[u8], path: &Path, base: usize) -> Result<Vec<Op>> {
+/// Decodes one entry's payload, written in log format `version`.
+fn decode_payload(bytes: &[u8], path: &Path, base: usize, version: u32) -> Result<Vec<Op>> {
     let mut c = Cursor::new(bytes, path, KIND);
     let bad = |what, at: usize| corrupt(path, KIND, what, (base + at) as u64);
     let n = c.u32("op count")? as usize;
@@ -151,6 +159,22 @@ fn decode_payload(bytes: &[u8], path: &Path, base: usize) -> Result<Vec<Op>> {
                     let len = usize::from(c.u16("blob length")?);
                     fingers.push((position, c.take(len, "finger blob")?.to_vec()));
                 }
+                let screen_count = if version >= 2 {
+                    usize::from(c.u8("screen count")?)
+                } else {
+                    0
+                };
+                let mut screens = Vec::with_capacity(screen_count.min(SCREEN_SLOTS));
+                for _ in 0..screen_count {
+                    let code_at = c.at;
+                    let position = FingerPosition::from_code(c.u8("screen position")?)
+                        .map_err(|_| bad("screen position", code_at))?;
+                    let code: [u8; SCREEN_CODE_BYTES] = c
+                        .take(SCREEN_CODE_BYTES, "screening code")?
+                        .try_into()
+                        .map_err(|_| bad("screening code", code_at))?;
+                    screens.push((position, code));
+                }
                 let len = c.u32("state length")? as usize;
                 let state = c.take(len, "state")?.to_vec();
                 Op::Insert(PreparedRecord {
@@ -158,6 +182,7 @@ fn decode_payload(bytes: &[u8], path: &Path, base: usize) -> Result<Vec<Op>> {
                     record_bytes,
                     face,
                     fingers,
+                    screens,
                     searchable,
                     state,
                 })
@@ -226,7 +251,7 @@ pub(crate) fn read_wal(dir: &Path, wal_id: u64) -> Result<Replay> {
             }
         }
     })?;
-    check_magic_version(&bytes, &WAL_MAGIC, &path, KIND)?;
+    let version = check_magic_version(&bytes, &WAL_MAGIC, &path, KIND)?;
     let mut c = Cursor::new(&bytes, &path, KIND);
     let head = c.take(WAL_HEADER_LEN as usize, "header")?;
     let mut hc = Cursor::new(head, &path, KIND);
@@ -282,7 +307,12 @@ pub(crate) fn read_wal(dir: &Path, wal_id: u64) -> Result<Replay> {
         if crc32fast::hash(payload) != payload_crc {
             return tail(batches, end);
         }
-        batches.push(decode_payload(payload, &path, at + ENTRY_HEAD_LEN)?);
+        batches.push(decode_payload(
+            payload,
+            &path,
+            at + ENTRY_HEAD_LEN,
+            version,
+        )?);
         at = end;
     }
     Ok(Replay {
@@ -384,6 +414,7 @@ mod tests {
                     aux: [0.5, 1.0],
                 }),
                 fingers: vec![(FingerPosition::LeftIndex, vec![9; 12])],
+                screens: vec![(FingerPosition::LeftIndex, [7; SCREEN_CODE_BYTES])],
                 searchable: true,
                 state: b"{}".to_vec(),
             }),
@@ -402,7 +433,13 @@ mod tests {
     #[test]
     fn entries_round_trip() {
         let e = encode_entry(&ops());
-        let back = decode_payload(&e[ENTRY_HEAD_LEN..], Path::new("w"), 0).unwrap();
+        let back = decode_payload(
+            &e[ENTRY_HEAD_LEN..],
+            Path::new("w"),
+            0,
+            GALLERY_FORMAT_VERSION,
+        )
+        .unwrap();
         assert_eq!(back, ops());
     }
 
