@@ -1301,7 +1301,10 @@ mod tests {
         ));
     }
 
-    const COMPAT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/gallery-v1");
+    /// The committed sample gallery of format `version`.
+    fn compat_dir(version: u32) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/gallery-v{version}"))
+    }
 
     /// Writes the committed sample gallery of the current format version.
     /// Run by hand when the format version changes (into a new directory):
@@ -1309,7 +1312,8 @@ mod tests {
     #[test]
     #[ignore = "writes the committed sample gallery"]
     fn write_compat_gallery() {
-        let dir = Path::new(COMPAT_DIR);
+        let dir = compat_dir(GALLERY_FORMAT_VERSION);
+        let dir = dir.as_path();
         let _ = std::fs::remove_dir_all(dir);
         {
             let g = Gallery::create(dir, config()).unwrap();
@@ -1325,10 +1329,20 @@ mod tests {
         std::fs::remove_file(dir.join(LOCK_FILE)).unwrap();
     }
 
-    fn assert_within_v1_precision(
+    /// `got` is `want` within the precision of the record format a sample
+    /// of gallery format `version` holds (record format 1 before gallery
+    /// format 2: quarter pixels, 1/65536 turn; then half pixels, 1/512 turn).
+    fn assert_within_record_precision(
         got: &hoviyat_models::EnrollmentRecord,
         want: &hoviyat_models::EnrollmentRecord,
+        version: u32,
     ) {
+        let tau = std::f32::consts::TAU;
+        let (px, angle) = if version == 1 {
+            (0.125, 1e-4)
+        } else {
+            (0.25, tau / 1024.0 + 1e-5)
+        };
         assert_eq!(got.reference_id, want.reference_id);
         assert_eq!(got.fingers.len(), want.fingers.len());
         for (a, b) in got.fingers.iter().zip(&want.fingers) {
@@ -1337,57 +1351,81 @@ mod tests {
                 (b.position, b.minutiae.len())
             );
             for (m, n) in a.minutiae.iter().zip(&b.minutiae) {
-                assert!((m.x_px - n.x_px).abs() <= 0.125 && (m.y_px - n.y_px).abs() <= 0.125);
-                let d = (m.angle_rad - n.angle_rad).rem_euclid(std::f32::consts::TAU);
-                assert!(d.min(std::f32::consts::TAU - d) <= 1e-4);
+                assert!((m.x_px - n.x_px).abs() <= px && (m.y_px - n.y_px).abs() <= px);
+                let d = (m.angle_rad - n.angle_rad).rem_euclid(tau);
+                assert!(d.min(tau - d) <= angle);
                 assert_eq!((m.kind, m.quality), (n.kind, n.quality));
             }
         }
         assert_eq!(got.face.is_some(), want.face.is_some());
     }
 
-    #[test]
-    fn the_committed_version_1_gallery_still_opens() {
-        let check = |g: &Gallery, identities: u64| {
-            let s = g.snapshot();
-            let c = s.counts();
-            assert_eq!((c.identities, c.deleted), (identities, 1));
-            for i in (0..17).filter(|&i| i != 2) {
-                let want = row(i);
-                let r = s.get(&want.reference_id).unwrap();
-                // Written with record format 1: decodes to the record within
-                // that format's precision.
-                let stored = hoviyat_models::binary::decode_record(r.record_bytes()).unwrap();
-                assert_within_v1_precision(&stored, &crate::store::test_support::record(i));
-                assert_eq!(r.face_code().is_some(), want.face.is_some());
-                let blobs = FingerPosition::TEN
-                    .iter()
-                    .filter(|&&p| r.finger_blob(p).is_some())
-                    .count();
-                assert_eq!(blobs, want.fingers.len());
-                assert_eq!(r.is_live(), want.searchable && i != 13, "row {i}");
-            }
-            assert!(s.get(&row(2).reference_id).unwrap().is_deleted());
-            assert_eq!(s.state(&row(5).reference_id), Some(&b"adjudicated"[..]));
-            assert_eq!(s.state(&row(6).reference_id), Some(&b"{\"n\":6}"[..]));
-        };
-        let g = Gallery::open_read_only(COMPAT_DIR).unwrap();
+    /// Checks the rows of a committed sample gallery (or a copy that took
+    /// `identities - 16` more rows). Rows of a version-1 gallery have no
+    /// screening codes; those of a later one have them.
+    fn check_sample(g: &Gallery, identities: u64, sample_version: u32) {
+        let s = g.snapshot();
+        let c = s.counts();
+        assert_eq!((c.identities, c.deleted), (identities, 1));
+        for i in (0..17).filter(|&i| i != 2) {
+            let want = row(i);
+            let r = s.get(&want.reference_id).unwrap();
+            let stored = hoviyat_models::binary::decode_record(r.record_bytes()).unwrap();
+            let original = crate::store::test_support::record(i);
+            assert_within_record_precision(&stored, &original, sample_version);
+            assert_eq!(r.face_code().is_some(), want.face.is_some());
+            let blobs = FingerPosition::TEN
+                .iter()
+                .filter(|&&p| r.finger_blob(p).is_some())
+                .count();
+            assert_eq!(blobs, want.fingers.len());
+            let screens = FingerPosition::TEN
+                .iter()
+                .filter(|&&p| r.screen_code(p).is_some())
+                .count();
+            let want_screens = if sample_version == 1 {
+                0
+            } else {
+                want.screens.len()
+            };
+            assert_eq!(screens, want_screens, "row {i}");
+            assert_eq!(r.is_live(), want.searchable && i != 13, "row {i}");
+        }
+        assert!(s.get(&row(2).reference_id).unwrap().is_deleted());
+        assert_eq!(s.state(&row(5).reference_id), Some(&b"adjudicated"[..]));
+        assert_eq!(s.state(&row(6).reference_id), Some(&b"{\"n\":6}"[..]));
+    }
+
+    /// Opens the committed sample of `version` read-only, then a copy for
+    /// writing that takes a new row and compacts.
+    fn sample_opens_and_takes_writes(version: u32) {
+        let dir = compat_dir(version);
+        let g = Gallery::open_read_only(&dir).unwrap();
         g.verify().unwrap();
-        check(&g, 16);
-        assert_eq!(g.stats().unwrap().format_version, 1);
-        // A copy opens for writing and takes new rows.
+        check_sample(&g, 16, version);
+        assert_eq!(g.stats().unwrap().format_version, version);
         let tmp = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(COMPAT_DIR).unwrap() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
             let p = entry.unwrap().path();
             std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
         }
         let g = Gallery::open(tmp.path()).unwrap();
-        check(&g, 16);
-        // Opening for writing moved the version-1 log into a current segment.
+        check_sample(&g, 16, version);
+        // Opening for writing moved an older log into a current segment.
         assert_eq!(g.stats().unwrap().format_version, GALLERY_FORMAT_VERSION);
         g.insert(row(17)).unwrap();
         g.compact().unwrap();
-        check(&g, 17);
+        check_sample(&g, 17, version);
         assert_row(&g.snapshot(), &row(17));
+    }
+
+    #[test]
+    fn the_committed_version_1_gallery_still_opens() {
+        sample_opens_and_takes_writes(1);
+    }
+
+    #[test]
+    fn the_committed_version_2_gallery_opens() {
+        sample_opens_and_takes_writes(2);
     }
 }
