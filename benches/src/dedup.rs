@@ -78,6 +78,8 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
     }
     abis.gallery().seal()?;
     let import_s = started.elapsed().as_secs_f64();
+    // As the service does before it takes requests.
+    abis.warm_up();
 
     let mut latencies_ms = Vec::with_capacity(config.enrollments);
     let (mut mated, mut non_mated, mut missed, mut false_holds, mut not_rank1) = (0, 0, 0, 0, 0);

@@ -62,6 +62,8 @@ impl AppState {
             source,
         })?;
         let abis = Abis::open(data_dir.join(GALLERY_DIR), abis)?;
+        // The first request should not pay for the search caches.
+        abis.warm_up();
         Ok(Self {
             abis: Arc::new(abis),
             keys: KeyRing::open(data_dir)?,

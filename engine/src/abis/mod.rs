@@ -169,6 +169,15 @@ impl Abis {
         })
     }
 
+    /// Computes the caches searches need (the screening means, the face
+    /// score calibration) now instead of on the first search: a service
+    /// calls it before it takes requests. Later writes keep them current.
+    pub fn warm_up(&self) {
+        let snapshot = self.gallery.snapshot();
+        let rows = Rows::new(&snapshot);
+        self.refresh_derived(&snapshot, &rows, true);
+    }
+
     /// The gallery underneath.
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
@@ -187,6 +196,18 @@ impl Abis {
         record.validate(self.face_dim())?;
         let canonical = canonicalize(&record)?;
         let bytes = encode_record(&canonical)?;
+        // The row is prepared before the decision lock (the gallery's
+        // configuration never changes); the decision sets its flag and state.
+        let mut row = {
+            let snapshot = self.gallery.snapshot();
+            prepare_record(
+                &canonical,
+                snapshot.config(),
+                self.codec.as_ref(),
+                false,
+                Vec::new(),
+            )?
+        };
         self.pending.fetch_add(1, Ordering::Relaxed);
         let _pending = PendingGuard(&self.pending);
         let _decide = self.lock_decisions();
@@ -239,13 +260,8 @@ impl Abis {
             adjudication: None,
             deleted_at: None,
         };
-        let row = prepare_record(
-            &canonical,
-            snapshot.config(),
-            self.codec.as_ref(),
-            status == Status::Cleared,
-            state_bytes(&enrollment)?,
-        )?;
+        row.searchable = status == Status::Cleared;
+        row.state = state_bytes(&enrollment)?;
         let added = searchable_screens(&row.screens);
         self.gallery.insert(row)?;
         if status == Status::Cleared {
