@@ -9,11 +9,6 @@ use std::f32::consts::PI;
 /// Side of the square blocks the fields are computed on, in pixels.
 pub const BLOCK_PX: usize = 8;
 
-/// Where the coherence of the broad (5 x 5 block) window falls below this
-/// share of the local (3 x 3 block) one, the ridges curve inside the broad
-/// window and the local orientation is used.
-const CURVATURE_COHERENCE_RATIO: f32 = 0.8;
-
 /// Per-block statistics and the smoothed orientation field.
 #[derive(Debug, Clone)]
 pub struct BlockField {
@@ -78,29 +73,24 @@ impl BlockField {
         let raw: Vec<(f32, f32, f32)> = (0..n)
             .map(|b| (-(gxx[b] - gyy[b]), -2.0 * gxy[b], gxx[b] + gyy[b]))
             .collect();
-        let broad = smooth(&raw, bw, bh, 2);
-        let local = smooth(&raw, bw, bh, 1);
-        let coherence_of = |&(u, v, e): &(f32, f32, f32)| {
-            if e > 1e-6 {
-                ((u * u + v * v).sqrt() / e).min(1.0)
-            } else {
-                0.0
-            }
-        };
-        let local_coherence: Vec<f32> = local.iter().map(coherence_of).collect();
+        let vec2_smooth = smooth(&raw, bw, bh, 2);
+        let local_coherence = smooth(&raw, bw, bh, 1)
+            .iter()
+            .map(|&(u, v, e)| {
+                if e > 1e-6 {
+                    ((u * u + v * v).sqrt() / e).min(1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let mut theta = vec![0f32; n];
         let mut coherence = vec![0f32; n];
         let mut vec2 = vec![(0f32, 0f32); n];
         for b in 0..n {
-            coherence[b] = coherence_of(&broad[b]);
-            // The broad window averages noise away but, where the ridges
-            // turn within it (around cores and deltas), it averages the
-            // turn away too. Noise lowers the coherence of both windows
-            // alike; curvature lowers the broad one much more than the
-            // local one: there the local orientation is the truer one.
-            let curved = coherence[b] < CURVATURE_COHERENCE_RATIO * local_coherence[b];
-            let (u, v, _) = if curved { local[b] } else { broad[b] };
+            let (u, v, e) = vec2_smooth[b];
             let mag = (u * u + v * v).sqrt();
+            coherence[b] = if e > 1e-6 { (mag / e).min(1.0) } else { 0.0 };
             let mut t = 0.5 * v.atan2(u);
             if t < 0.0 {
                 t += PI;
