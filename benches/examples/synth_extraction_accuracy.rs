@@ -23,15 +23,17 @@ fn main() {
     );
     for c in &report.per_class {
         eprintln!(
-            "{:?}: {} images, {} FTE, truth {}, extracted {}, matched {}: recall {:.3} precision {:.3} kind {:.3}",
+            "{:?}: {} images, {} FTE, truth {}, extracted {} (+{} don't-care), matched {}: recall {:.3} precision {:.3} (don't-care as false {:.3}) kind {:.3}",
             c.class,
             c.images,
             c.failures,
             c.counts.truth,
             c.counts.extracted,
+            c.counts.dont_care,
             c.counts.matched,
             c.recall,
             c.precision,
+            c.precision_dont_care_as_false,
             c.kind_agreement
         );
     }

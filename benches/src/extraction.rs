@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use hoviyat_datasets::synth::{FingerClass, FingerprintConfig, SyntheticFinger};
-use hoviyat_engine::extract::accuracy::{MatchCounts, Tolerance, compare};
+use hoviyat_engine::extract::accuracy::{MatchCounts, Tolerance, compare_masked};
 use hoviyat_engine::extract::{self, DecodeLimits, ExtractConfig};
 use image::GrayImage;
 use serde::Serialize;
@@ -206,7 +206,11 @@ pub struct ClassAccuracy {
     pub failures: usize,
     pub counts: MatchCounts,
     pub recall: f64,
+    /// Extracted minutiae on don't-care minutiae left out.
     pub precision: f64,
+    /// Precision counting those as false too (the protocol before
+    /// don't-care minutiae, kept for comparison).
+    pub precision_dont_care_as_false: f64,
     /// Share of matched minutiae whose kind also agrees.
     pub kind_agreement: f64,
 }
@@ -235,6 +239,11 @@ fn summarise(
         counts,
         recall: counts.recall(),
         precision: counts.precision(),
+        precision_dont_care_as_false: if counts.extracted + counts.dont_care == 0 {
+            1.0
+        } else {
+            counts.matched as f64 / (counts.extracted + counts.dont_care) as f64
+        },
         kind_agreement: if counts.matched == 0 {
             0.0
         } else {
@@ -277,7 +286,12 @@ pub fn synth_accuracy(
                         Vec::new()
                     }
                 };
-                counts.add(compare(&extracted, &imp.minutiae, tol));
+                counts.add(compare_masked(
+                    &extracted,
+                    &imp.minutiae,
+                    &imp.uncertain_minutiae,
+                    tol,
+                ));
             }
             (class, impressions_per_finger as usize, failures, counts)
         })

@@ -37,6 +37,12 @@ pub struct SyntheticImpression {
     /// of [`hoviyat_models::Minutia`] (y down, angle counter-clockwise as
     /// seen, ending directions pointing into the ridge).
     pub minutiae: Vec<Minutia>,
+    /// The finger's other minutiae on the inked area: near the image
+    /// border, the contact edge or in a dry patch, where they may be drawn
+    /// faintly or cut off. The truth does not vouch for them either way: an
+    /// evaluation counts an extracted minutia that matches one of these as
+    /// neither true nor false (a don't-care region).
+    pub uncertain_minutiae: Vec<Minutia>,
     pub class: FingerClass,
     /// FVC-style finger number (1-based).
     pub finger: u32,
@@ -56,6 +62,9 @@ pub struct GroundTruth {
     pub height_px: u32,
     pub dpi: u16,
     pub minutiae: Vec<Minutia>,
+    /// See [`SyntheticImpression::uncertain_minutiae`].
+    #[serde(default)]
+    pub uncertain_minutiae: Vec<Minutia>,
 }
 
 impl SyntheticImpression {
@@ -71,6 +80,7 @@ impl SyntheticImpression {
             height_px: self.image.height(),
             dpi: FingerprintConfig::DPI,
             minutiae: self.minutiae.clone(),
+            uncertain_minutiae: self.uncertain_minutiae.clone(),
         }
     }
 }
@@ -154,27 +164,29 @@ impl SyntheticFinger {
         );
         let placement = Placement::random(&self.master, &cfg.impression, &mut rng);
         let image = impression::render(&self.master, &placement, &cfg.impression, &mut rng);
-        let minutiae = impression::transform_minutiae(
+        let seen = impression::transform_minutiae(
             &self.master,
             &placement,
             &cfg.impression,
             &self.minutiae,
-        )
-        .into_iter()
-        .map(|(x, y, dir, bifurcation)| {
-            let kind = if bifurcation {
+        );
+        let to_record = |m: &impression::SeenMinutia| {
+            let kind = if m.bifurcation {
                 MinutiaKind::Bifurcation
             } else {
                 MinutiaKind::Ending
             };
             // Pixel-frame angles run clockwise as seen (y down); the record
             // convention runs counter-clockwise.
-            Minutia::new(x, y, -dir, kind, 100)
-        })
-        .collect();
+            Minutia::new(m.x, m.y, -m.dir, kind, 100)
+        };
+        let (certain, uncertain): (Vec<_>, Vec<_>) = seen.iter().partition(|m| m.certain);
+        let minutiae = certain.into_iter().map(to_record).collect();
+        let uncertain_minutiae = uncertain.into_iter().map(to_record).collect();
         SyntheticImpression {
             image,
             minutiae,
+            uncertain_minutiae,
             class: self.class(),
             finger: self.finger,
             impression,
@@ -228,6 +240,19 @@ mod tests {
         let c = finger.impression(2, &cfg);
         assert_ne!(a.image.as_raw(), c.image.as_raw());
         assert_eq!(a.class, c.class);
+    }
+
+    #[test]
+    fn dont_care_minutiae_are_the_finger_s_other_minutiae_inside_the_image() {
+        let cfg = FingerprintConfig::default();
+        let finger = SyntheticFinger::new(5, 1, &cfg);
+        let imp = finger.impression(1, &cfg);
+        assert!(!imp.uncertain_minutiae.is_empty());
+        assert!(imp.minutiae.len() + imp.uncertain_minutiae.len() <= finger.minutiae.len());
+        for m in &imp.uncertain_minutiae {
+            assert!(m.x_px >= 0.0 && m.y_px >= 0.0 && m.x_px < 300.0 && m.y_px < 400.0);
+            assert!(!imp.minutiae.contains(m), "a minutia both certain and not");
+        }
     }
 
     #[test]

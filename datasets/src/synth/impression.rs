@@ -292,39 +292,67 @@ pub(crate) fn render<R: Rng + ?Sized>(
     img
 }
 
-/// Ground-truth minutiae of the impression, in image coordinates, with the
-/// pixel-frame direction; only those visibly inked and away from borders.
+/// A master minutia as seen in one impression: image coordinates, the
+/// pixel-frame direction, whether it is a bifurcation, and whether the
+/// ground truth vouches for it.
+pub(crate) struct SeenMinutia {
+    pub x: f32,
+    pub y: f32,
+    pub dir: f32,
+    pub bifurcation: bool,
+    /// Visibly inked and away from the borders, the contact edge and dry
+    /// patches. Otherwise the minutia is inked somewhere in the image but
+    /// may be drawn faintly or cut off: neither a detection there nor a
+    /// miss says much about an extractor.
+    pub certain: bool,
+}
+
+/// The master minutiae that fall on the impression's inked area, in image
+/// coordinates; those away from borders, the contact edge and dry patches
+/// are certain (the ground truth).
 pub(crate) fn transform_minutiae(
     master: &Master,
     placement: &Placement,
     cfg: &ImpressionConfig,
     minutiae: &[MasterMinutia],
-) -> Vec<(f32, f32, f32, bool)> {
+) -> Vec<SeenMinutia> {
     let margin = cfg.gt_margin_px;
     let (w, h) = (cfg.width_px as f32, cfg.height_px as f32);
     minutiae
         .iter()
         .filter_map(|m| {
             let (x, y) = placement.to_image(m.x_px, m.y_px);
-            if x < margin || y < margin || x > w - 1.0 - margin || y > h - 1.0 - margin {
+            let inked = x >= 0.0
+                && y >= 0.0
+                && x < w
+                && y < h
+                && placement.contact(m.x_px, m.y_px) > 0.0
+                && master.silhouette.inside(m.x_px, m.y_px) > 0.0;
+            if !inked {
                 return None;
             }
+            let inside =
+                !(x < margin || y < margin || x > w - 1.0 - margin || y > h - 1.0 - margin);
             // Contact must reach `margin` pixels around the point.
-            let ok = (0..8).all(|k| {
+            let contact = (0..8).all(|k| {
                 let a = k as f32 * PI / 4.0;
                 let (mx, my) = (m.x_px + margin * a.cos(), m.y_px + margin * a.sin());
                 placement.contact(mx, my) >= 0.5 && master.silhouette.inside(mx, my) > 4.0
             });
-            if !ok || placement.wetness(x, y) < 0.5 {
-                return None;
-            }
+            let certain = inside && contact && placement.wetness(x, y) >= 0.5;
             let step = 4.0;
             let (x2, y2) = placement.to_image(
                 m.x_px + step * m.dir_rad.cos(),
                 m.y_px + step * m.dir_rad.sin(),
             );
             let dir = (y2 - y).atan2(x2 - x);
-            Some((x, y, dir, m.bifurcation))
+            Some(SeenMinutia {
+                x,
+                y,
+                dir,
+                bifurcation: m.bifurcation,
+                certain,
+            })
         })
         .collect()
 }

@@ -1,6 +1,9 @@
 //! Minutiae recall and precision against ground truth: an extracted minutia
 //! matches a true one when they lie within a distance and an angle of each
-//! other; pairs are matched one-to-one, closest first.
+//! other; pairs are matched one-to-one, closest first. Ground truth may also
+//! name *don't-care* minutiae (real ones it cannot vouch for, e.g. at the
+//! edge of the inked area): an extracted minutia left unmatched that lies
+//! within tolerance of one is counted neither true nor false.
 
 use hoviyat_models::Minutia;
 use serde::Serialize;
@@ -26,7 +29,10 @@ impl Default for Tolerance {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct MatchCounts {
     pub truth: usize,
+    /// Extracted minutiae judged (don't-care ones left out).
     pub extracted: usize,
+    /// Extracted minutiae that matched only a don't-care minutia.
+    pub dont_care: usize,
     /// One-to-one matches within tolerance.
     pub matched: usize,
     /// Matches whose kinds (ending, bifurcation) also agree.
@@ -46,6 +52,7 @@ impl MatchCounts {
     pub fn add(&mut self, other: MatchCounts) {
         self.truth += other.truth;
         self.extracted += other.extracted;
+        self.dont_care += other.dont_care;
         self.matched += other.matched;
         self.same_kind += other.same_kind;
     }
@@ -63,11 +70,27 @@ pub fn angle_between(a: f32, b: f32) -> f32 {
 
 /// Matches `extracted` against `truth` one-to-one within `tol`.
 pub fn compare(extracted: &[Minutia], truth: &[Minutia], tol: &Tolerance) -> MatchCounts {
+    compare_masked(extracted, truth, &[], tol)
+}
+
+/// [`compare`], then the extracted minutiae left unmatched that lie within
+/// `tol` of a `dont_care` minutia are left out of the count of extracted
+/// ones (and counted in `dont_care`).
+pub fn compare_masked(
+    extracted: &[Minutia],
+    truth: &[Minutia],
+    dont_care: &[Minutia],
+    tol: &Tolerance,
+) -> MatchCounts {
+    let near = |e: &Minutia, t: &Minutia| -> Option<f32> {
+        let d = (e.x_px - t.x_px).hypot(e.y_px - t.y_px);
+        (d <= tol.distance_px && angle_between(e.angle_rad, t.angle_rad) <= tol.angle_rad)
+            .then_some(d)
+    };
     let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
     for (i, e) in extracted.iter().enumerate() {
         for (j, t) in truth.iter().enumerate() {
-            let d = (e.x_px - t.x_px).hypot(e.y_px - t.y_px);
-            if d <= tol.distance_px && angle_between(e.angle_rad, t.angle_rad) <= tol.angle_rad {
+            if let Some(d) = near(e, t) {
                 pairs.push((d, i, j));
             }
         }
@@ -91,6 +114,12 @@ pub fn compare(extracted: &[Minutia], truth: &[Minutia], tol: &Tolerance) -> Mat
             counts.same_kind += 1;
         }
     }
+    counts.dont_care = extracted
+        .iter()
+        .zip(&used_e)
+        .filter(|&(e, &used)| !used && dont_care.iter().any(|t| near(e, t).is_some()))
+        .count();
+    counts.extracted -= counts.dont_care;
     counts
 }
 
@@ -114,5 +143,24 @@ mod tests {
         assert_eq!((c.truth, c.extracted), (3, 4));
         assert!((c.recall() - 1.0 / 3.0).abs() < 1e-9);
         assert!((c.precision() - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn unmatched_minutiae_on_dont_care_ones_count_neither_way() {
+        let t = |x, y, a| Minutia::new(x, y, a, MinutiaKind::Ending, 50);
+        let truth = [t(10.0, 10.0, 0.0)];
+        let dont_care = [t(10.0, 12.0, 0.0), t(80.0, 80.0, 2.0)];
+        let extracted = [
+            t(10.0, 11.0, 0.0), // the true one
+            t(81.0, 80.0, 2.1), // on a don't-care minutia: left out
+            t(80.0, 80.0, 3.0), // near it but 57° off: false
+            t(40.0, 40.0, 1.0), // nothing near: false
+        ];
+        let c = compare_masked(&extracted, &truth, &dont_care, &Tolerance::default());
+        assert_eq!((c.matched, c.dont_care, c.extracted), (1, 1, 3));
+        assert!((c.precision() - 1.0 / 3.0).abs() < 1e-9);
+        // A don't-care minutia never takes a match from the truth.
+        let same = compare_masked(&extracted[..1], &truth, &dont_care, &Tolerance::default());
+        assert_eq!((same.matched, same.dont_care), (1, 0));
     }
 }
