@@ -215,7 +215,7 @@ pub(crate) fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::face::kernels::dot_i8_scalar;
+    use crate::kernels::dot_i8_scalar;
     use proptest::prelude::*;
 
     #[test]

@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
+use crate::kernels::{dot_i8, dot_i8_scalar};
+
 /// Probes handled by one tile (the last of the 32 lanes carries the row sum).
 pub const TILE_PROBES: usize = 31;
 /// i32 lanes of one tile row: [`TILE_PROBES`] dots plus the row's code sum.
@@ -293,14 +295,6 @@ fn shift_u8(c: i8) -> u8 {
     (c as u8) ^ 0x80
 }
 
-/// The reference dot product.
-pub fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| i32::from(x) * i32::from(y))
-        .sum()
-}
-
 /// Scalar twin of [`Kernel::dots_rows`].
 pub fn dots_rows_scalar(probe: &[i8], rows: &[i8], out: &mut [i32]) {
     for (o, row) in out.iter_mut().zip(rows.chunks_exact(probe.len())) {
@@ -308,21 +302,9 @@ pub fn dots_rows_scalar(probe: &[i8], rows: &[i8], out: &mut [i32]) {
     }
 }
 
-/// simsimd's int8 inner product for one pair. simsimd accumulates in i32 and
-/// returns the integer as f64, exactly (|dot| < 2^31 for codes in
-/// -127..=127 and dimensions up to 4096).
-pub fn dot_i8_simsimd(a: &[i8], b: &[i8]) -> i32 {
-    use simsimd::SpatialSimilarity;
-    match i8::dot(a, b) {
-        Some(d) => d as i32,
-        // Unequal lengths: callers pass equal lengths; stay exact anyway.
-        None => dot_i8_scalar(a, b),
-    }
-}
-
 fn dots_rows_simsimd(probe: &[i8], rows: &[i8], out: &mut [i32]) {
     for (o, row) in out.iter_mut().zip(rows.chunks_exact(probe.len())) {
-        *o = dot_i8_simsimd(probe, row);
+        *o = dot_i8(probe, row);
     }
 }
 
@@ -338,7 +320,7 @@ pub fn dots_tile_scalar(tile: &ProbeTile, rows: &[i8], out: &mut [i32]) {
 fn dots_tile_simsimd(tile: &ProbeTile, rows: &[i8], out: &mut [i32]) {
     for (r, row) in rows.chunks_exact(tile.dim).enumerate() {
         for (p, probe) in tile.probes.iter().enumerate() {
-            out[r * TILE_LANES + p] = dot_i8_simsimd(&probe.codes, row);
+            out[r * TILE_LANES + p] = dot_i8(&probe.codes, row);
         }
     }
 }
@@ -623,11 +605,6 @@ mod tests {
                 kernel.dots_rows(&probe, &rows, &mut got);
                 prop_assert_eq!(&got, &want, "kernel {}", kernel.name());
             }
-        }
-
-        #[test]
-        fn simsimd_pair_dot_is_exact(a in codes(512), b in codes(512)) {
-            prop_assert_eq!(dot_i8_simsimd(&a, &b), dot_i8_scalar(&a, &b));
         }
     }
 
