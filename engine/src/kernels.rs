@@ -73,6 +73,7 @@ unsafe fn dot_u4_i8_avx2(even: &[i8], odd: &[i8], codes: &[u8]) -> i32 {
     total
 }
 
+#[cfg(target_arch = "x86_64")]
 /// The 16-byte windows that cover `body..n` after the 32-byte steps: each
 /// ends at most at `n` and starts at `end - 16 >= 0`, which needs `n >= 16`;
 /// weights of bytes an earlier step or window already counted are zero.

@@ -135,9 +135,11 @@ pub fn decode_record(bytes: &[u8]) -> Result<EnrollmentRecord> {
 }
 
 /// The face of an encoded record, without decoding its minutiae (what a
-/// face rescoring pass over stored records wants): the fingers' bytes are
-/// skipped, not checked, so a record damaged only there still gives its
-/// face. Everything else is checked as [`decode_record`] does.
+/// face rescoring pass over stored records wants): each finger's header
+/// (position, size, resolution, quality, count) is read and checked as
+/// [`decode_record`] does, its minutiae only skipped, so a record damaged
+/// only inside minutiae still gives its face. Everything else is checked
+/// as [`decode_record`] does.
 pub fn decode_face(bytes: &[u8]) -> Result<Option<FaceTemplate>> {
     Ok(decode(bytes, false)?.face)
 }
@@ -675,6 +677,21 @@ mod tests {
         for n in 0..cut.len() {
             assert!(decode_record(&cut[..n]).is_err());
         }
+        // The face reader skips version-1 minutiae at their own size.
+        let mut with_face = v1_bytes();
+        with_face[7] = FLAG_FACE; // the flags byte after "HVR", version, "p1"
+        with_face.extend_from_slice(&1u16.to_le_bytes());
+        with_face.push(b'm');
+        with_face.extend_from_slice(&2u16.to_le_bytes());
+        for v in [0.5f32, -1.0] {
+            with_face.extend_from_slice(&f16::from_f32(v).to_bits().to_le_bytes());
+        }
+        let face = decode_face(&with_face).unwrap().unwrap();
+        assert_eq!(
+            (face.model.as_str(), face.values.as_slice()),
+            ("m", &[0.5, -1.0][..])
+        );
+        assert_eq!(decode_record(&with_face).unwrap().face, Some(face));
     }
 
     #[test]

@@ -327,7 +327,8 @@ pub(crate) fn transform_minutiae(
                 && x < w
                 && y < h
                 && placement.contact(m.x_px, m.y_px) > 0.0
-                && master.silhouette.inside(m.x_px, m.y_px) > 0.0;
+                && master.silhouette.inside(m.x_px, m.y_px) > 0.0
+                && placement.wetness(x, y) > 0.0;
             if !inked {
                 return None;
             }

@@ -626,11 +626,21 @@ mod tests {
             let p = entry.unwrap().path();
             std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
         }
+        let before: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().is_some_and(|n| n != "LOCK"))
+            .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+            .collect();
         let err = Abis::open(tmp.path(), &AbisConfig::default()).err();
         assert!(
             matches!(err, Some(EngineError::BadFingerBlob { what }) if what.contains("another release")),
             "{err:?}"
         );
+        // The refused gallery is left as it was, for the release that wrote it.
+        for (path, bytes) in &before {
+            assert_eq!(&std::fs::read(path).unwrap(), bytes, "{}", path.display());
+        }
     }
 
     /// A tiny deterministic generator: `next()` in [0, 1).

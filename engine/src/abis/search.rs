@@ -9,9 +9,10 @@
 //! 2. **Scoring.** Each candidate's fingers are compared with the full
 //!    minutiae matcher at the same positions (a probe finger of unknown
 //!    position against all of them), the face scored exactly, and the
-//!    calibrated evidence fused ([`crate::fusion::fuse_evidence`]). After
-//!    screening, a candidate's best-screened fingers are compared first and
-//!    the rest only if one of them shows evidence of a mate.
+//!    calibrated evidence fused ([`crate::fusion::fuse_evidence`]). A
+//!    candidate that screening kept has its best-screened fingers compared
+//!    first and the rest only if one of them shows evidence of a mate; one
+//!    found by its face alone is compared in full.
 
 use std::collections::{HashMap, HashSet};
 
@@ -218,6 +219,13 @@ impl Searcher<'_> {
         }
         let mut candidates: HashSet<Row> = face_scores.keys().copied().collect();
         let screened = self.finger_candidates(rows, &in_scope, probe, &prepared);
+        // Rows that screening kept; a row found by its face alone screened
+        // poorly, so its best-screened fingers say little about the rest:
+        // it is compared in full.
+        let kept: HashSet<Row> = match screened.screens {
+            Some(_) => screened.rows.iter().copied().collect(),
+            None => HashSet::new(),
+        };
         candidates.extend(screened.rows);
 
         let candidates: Vec<Row> = candidates.into_iter().collect();
@@ -225,11 +233,12 @@ impl Searcher<'_> {
             .par_iter()
             .map(|&row| {
                 let face = face_scores.get(&row).copied();
-                // After screening, every candidate (face ones too) compares
-                // its best-screened fingers first.
+                // A row screening kept compares its best-screened fingers
+                // first (whether or not the face found it too).
                 let cascade = screened
                     .screens
                     .as_deref()
+                    .filter(|_| kept.contains(&row))
                     .map(|screens| cascade_order(rows.block(row), row.index, screens, &prepared));
                 self.score(rows, row, &prepared, face, cascade.as_deref())
             })

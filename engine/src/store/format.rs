@@ -16,6 +16,10 @@ pub const GALLERY_FORMAT_VERSION: u32 = 2;
 /// for writing seals its log first, so new writes go to version-2 files.
 pub(crate) const OLDEST_READ_VERSION: u32 = 1;
 
+// The screening column's width is part of format 2: an encoder of another
+// size needs a new format version, not files that read as corrupt.
+const _: () = assert!(crate::store::SCREEN_CODE_BYTES == 108);
+
 pub(crate) const MANIFEST_MAGIC: [u8; 8] = *b"HVYMANI\0";
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"HVYSEGM\0";
 pub(crate) const WAL_MAGIC: [u8; 8] = *b"HVYWLOG\0";
