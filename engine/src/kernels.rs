@@ -26,19 +26,8 @@ pub fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {
 }
 
 /// Dot product of packed unsigned 4-bit values with int8 weights, exact:
-/// `Σ even[k]·(codes[k] & 15) + odd[k]·(codes[k] >> 4)`. The three slices
-/// have equal lengths. Runs on AVX2 where the CPU has it (checked once).
-pub fn dot_u4_i8(even: &[i8], odd: &[i8], codes: &[u8]) -> i32 {
-    debug_assert!(even.len() == codes.len() && odd.len() == codes.len());
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked at run time).
-        return unsafe { dot_u4_i8_avx2(even, odd, codes) };
-    }
-    dot_u4_i8_scalar(even, odd, codes)
-}
-
-/// Scalar twin of [`dot_u4_i8`].
+/// `Σ even[k]·(codes[k] & 15) + odd[k]·(codes[k] >> 4)` over the common
+/// length; the scalar twin of [`U4Weights::dot`].
 pub fn dot_u4_i8_scalar(even: &[i8], odd: &[i8], codes: &[u8]) -> i32 {
     even.iter()
         .zip(odd)
@@ -53,111 +42,7 @@ fn has_avx2() -> bool {
     *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2"))
 }
 
-/// AVX2 form of [`dot_u4_i8`]: 32 packed bytes (64 values) a step (see
-/// [`u4_steps_avx2`]), the rest as 16-byte windows whose weights are built
-/// here; a slice shorter than 16 bytes runs scalar.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_u4_i8_avx2(even: &[i8], odd: &[i8], codes: &[u8]) -> i32 {
-    let n = codes.len().min(even.len()).min(odd.len());
-    if n < 16 {
-        return dot_u4_i8_scalar(&even[..n], &odd[..n], &codes[..n]);
-    }
-    let body = n / 32 * 32;
-    // SAFETY: AVX2 is enabled in this function; `body <= n` for all three slices.
-    let mut total = unsafe { u4_steps_avx2(even, odd, codes, body) };
-    for (from, e16, o16) in u4_windows(&even[..n], &odd[..n], body) {
-        // SAFETY: `from + 16 <= n` (see `u4_windows`).
-        total += unsafe { u4_window_avx2(codes, from, &e16, &o16) };
-    }
-    total
-}
-
-#[cfg(target_arch = "x86_64")]
-/// The 16-byte windows that cover `body..n` after the 32-byte steps: each
-/// ends at most at `n` and starts at `end - 16 >= 0`, which needs `n >= 16`;
-/// weights of bytes an earlier step or window already counted are zero.
-fn u4_windows(even: &[i8], odd: &[i8], body: usize) -> Vec<(usize, [i8; 16], [i8; 16])> {
-    let n = even.len().min(odd.len());
-    let mut out = Vec::new();
-    let mut start = body;
-    while start < n {
-        let len = (n - start).min(16);
-        let (mut e16, mut o16) = ([0i8; 16], [0i8; 16]);
-        e16[16 - len..].copy_from_slice(&even[start..start + len]);
-        o16[16 - len..].copy_from_slice(&odd[start..start + len]);
-        out.push((start + len - 16, e16, o16));
-        start += len;
-    }
-    out
-}
-
-/// `Σ` over the first `body` bytes (a multiple of 32), as 32-byte steps:
-/// nibbles split with a mask and a shift, multiplied by `vpmaddubsw`
-/// (unsigned levels times signed weights; two products of at most 15·128
-/// each fit an i16) and widened by `vpmaddwd`.
-///
-/// # Safety
-/// The CPU must support AVX2 and `body` must not exceed any slice's length.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn u4_steps_avx2(even: &[i8], odd: &[i8], codes: &[u8], body: usize) -> i32 {
-    use std::arch::x86_64::*;
-    let mask = _mm256_set1_epi8(0x0f);
-    let ones = _mm256_set1_epi16(1);
-    let mut acc = _mm256_setzero_si256();
-    let mut k = 0;
-    while k + 32 <= body {
-        // SAFETY: k + 32 <= body <= each slice's length (the caller's
-        // contract), so each 32-byte unaligned load stays inside its slice.
-        let (c, e, o) = unsafe {
-            (
-                _mm256_loadu_si256(codes.as_ptr().add(k).cast()),
-                _mm256_loadu_si256(even.as_ptr().add(k).cast()),
-                _mm256_loadu_si256(odd.as_ptr().add(k).cast()),
-            )
-        };
-        let lo = _mm256_and_si256(c, mask);
-        let hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), mask);
-        let pairs = _mm256_add_epi16(_mm256_maddubs_epi16(lo, e), _mm256_maddubs_epi16(hi, o));
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones));
-        k += 32;
-    }
-    let mut lanes = [0i32; 8];
-    // SAFETY: `lanes` is 32 bytes, the size of the store.
-    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
-    lanes.iter().sum()
-}
-
-/// One 16-byte window of codes starting at `from`, with its weights.
-///
-/// # Safety
-/// The CPU must support AVX2 and `from + 16 <= codes.len()`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn u4_window_avx2(codes: &[u8], from: usize, e16: &[i8; 16], o16: &[i8; 16]) -> i32 {
-    use std::arch::x86_64::*;
-    // SAFETY: `from + 16 <= codes.len()` (the caller's contract); the weight
-    // arrays are 16 bytes each.
-    let (c, e, o) = unsafe {
-        (
-            _mm_loadu_si128(codes.as_ptr().add(from).cast()),
-            _mm_loadu_si128(e16.as_ptr().cast()),
-            _mm_loadu_si128(o16.as_ptr().cast()),
-        )
-    };
-    let mask = _mm_set1_epi8(0x0f);
-    let lo = _mm_and_si128(c, mask);
-    let hi = _mm_and_si128(_mm_srli_epi16(c, 4), mask);
-    let pairs = _mm_add_epi16(_mm_maddubs_epi16(lo, e), _mm_maddubs_epi16(hi, o));
-    let wide = _mm_madd_epi16(pairs, _mm_set1_epi16(1));
-    let mut four = [0i32; 4];
-    // SAFETY: `four` is 16 bytes, the size of the store.
-    unsafe { _mm_storeu_si128(four.as_mut_ptr().cast(), wide) };
-    four.iter().sum()
-}
-
-/// Weights of [`dot_u4_i8`] prepared once for many codes of their length
+/// Weights of [`dot_u4_i8_scalar`] prepared once for many codes of their length
 /// (a probe screened against a whole gallery): laid out as 32-byte windows
 /// (the last one ending at the codes' end, its weights zero where an
 /// earlier window already counted a byte), so a dot product is whole-vector
@@ -204,8 +89,9 @@ impl U4Weights {
         self.even.is_empty()
     }
 
-    /// [`dot_u4_i8`] of these weights with `codes` (of [`Self::len`] bytes;
-    /// other lengths take the scalar path over the common prefix).
+    /// [`dot_u4_i8_scalar`] of these weights with `codes`, on AVX2 where the
+    /// CPU has it (checked once) and the codes are [`Self::len`] bytes long;
+    /// other lengths take the scalar path over the common prefix.
     pub fn dot(&self, codes: &[u8]) -> i32 {
         #[cfg(target_arch = "x86_64")]
         if codes.len() == self.len() && !self.windows.is_empty() && has_avx2() {
@@ -321,18 +207,6 @@ mod tests {
 
     proptest! {
         #[test]
-        fn simd_dot_u4_i8_agrees_with_scalar(
-            rows in proptest::collection::vec((any::<i8>(), any::<i8>(), any::<u8>()), 0..300),
-        ) {
-            let even: Vec<i8> = rows.iter().map(|r| r.0).collect();
-            let odd: Vec<i8> = rows.iter().map(|r| r.1).collect();
-            let codes: Vec<u8> = rows.iter().map(|r| r.2).collect();
-            prop_assert_eq!(dot_u4_i8(&even, &odd, &codes), dot_u4_i8_scalar(&even, &odd, &codes));
-        }
-    }
-
-    proptest! {
-        #[test]
         fn prepared_u4_weights_agree_with_scalar(
             rows in proptest::collection::vec((any::<i8>(), any::<i8>(), any::<u8>()), 0..300),
         ) {
@@ -350,7 +224,6 @@ mod tests {
         for w in [-128i8, 127] {
             let weights = vec![w; 108];
             let want = i32::from(w) * 15 * 216;
-            assert_eq!(dot_u4_i8(&weights, &weights, &codes), want);
             assert_eq!(dot_u4_i8_scalar(&weights, &weights, &codes), want);
             assert_eq!(U4Weights::new(&weights, &weights).dot(&codes), want);
         }

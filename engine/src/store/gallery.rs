@@ -860,12 +860,11 @@ mod tests {
                 .find(|(q, _)| *q == pos)
                 .map(|(_, b)| b.as_slice());
             assert_eq!(r.finger_blob(pos), want);
-            assert_eq!(r.finger_blobs()[usize::from(pos.code())], want);
             let screen = p.screens.iter().find(|(q, _)| *q == pos).map(|(_, c)| c);
             assert_eq!(r.screen_code(pos), screen, "{} at {pos:?}", p.reference_id);
         }
         assert_eq!(r.screen_code(FingerPosition::Unknown), None);
-        assert_eq!(r.finger_blobs()[0], None);
+        assert_eq!(r.finger_blob(FingerPosition::Unknown), None);
         assert_eq!(r.is_live(), p.searchable);
         assert_eq!(r.record().unwrap().reference_id, p.reference_id);
     }

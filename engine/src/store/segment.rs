@@ -443,26 +443,6 @@ impl Segment {
         self.blob_slot(i, usize::from(position.code()))
     }
 
-    /// Every blob of row `i` by position code, found with one walk of the
-    /// row's length table (what a scan over all fingers of a row wants).
-    pub(crate) fn finger_blobs(&self, i: usize) -> [Option<&[u8]>; BLOB_SLOTS] {
-        let mut out = [None; BLOB_SLOTS];
-        let lens = self.blob_lens(i);
-        let (Some(&start), bytes) = (self.table(BLOB_STARTS).get(i), self.section(BLOB_BYTES))
-        else {
-            return out;
-        };
-        let mut at = start as usize;
-        for (slot, &len) in out.iter_mut().zip(lens) {
-            let len = usize::from(len);
-            if len > 0 {
-                *slot = bytes.get(at..at + len);
-            }
-            at += len;
-        }
-        out
-    }
-
     /// Number of finger blobs of row `i`.
     pub(crate) fn finger_count(&self, i: usize) -> usize {
         self.blob_lens(i).iter().filter(|&&l| l > 0).count()

@@ -372,21 +372,6 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// Every finger blob of row `i`, indexed by finger position code
-    /// (0 = unknown, 1-10 = ISO positions).
-    pub fn finger_blobs(&self, i: usize) -> [Option<&'a [u8]>; 11] {
-        match self.inner {
-            Inner::Sealed(s, _) => s.finger_blobs(i),
-            Inner::Mem(m) => {
-                let mut out = [None; 11];
-                for p in FingerPosition::TEN {
-                    out[usize::from(p.code())] = m.blob(i, p);
-                }
-                out
-            }
-        }
-    }
-
     /// Number of finger blobs of row `i`.
     pub fn finger_count(&self, i: usize) -> usize {
         match self.inner {
@@ -446,11 +431,6 @@ impl<'a> RowRef<'a> {
 
     pub fn finger_blob(&self, position: FingerPosition) -> Option<&'a [u8]> {
         self.block.finger_blob(self.row, position)
-    }
-
-    /// Every finger blob, indexed by finger position code.
-    pub fn finger_blobs(&self) -> [Option<&'a [u8]>; 11] {
-        self.block.finger_blobs(self.row)
     }
 
     /// The screening code at `position`, if the row has one.
