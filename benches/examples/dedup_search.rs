@@ -9,7 +9,6 @@ use std::time::Instant;
 use anyhow::Context;
 use hoviyat_datasets::synth::{Population, PopulationConfig};
 use hoviyat_engine::abis::{Abis, AbisConfig, IdentifyOptions, Mode, Probe};
-use rayon::prelude::*;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -28,17 +27,7 @@ fn main() -> anyhow::Result<()> {
     )?;
     if fresh {
         let started = Instant::now();
-        let mut next = 0;
-        while next < n {
-            let end = (next + 4096).min(n);
-            let records: Vec<_> = (next..end)
-                .into_par_iter()
-                .map(|i| population.identity(i))
-                .collect();
-            abis.import_batch(&records)?;
-            next = end;
-        }
-        abis.gallery().seal()?;
+        hoviyat_benches::dedup::import_population(&abis, &population, 0, |_| {})?;
         eprintln!("imported {n} in {:.1} s", started.elapsed().as_secs_f64());
     }
     let stride = (n / (searches as u64 / 2 + 1)).max(1);

@@ -18,13 +18,7 @@ fn main() -> anyhow::Result<()> {
         .collect::<Result<_, _>>()?;
     let conds = [
         ("default", d.clone()),
-        (
-            "partial300x200",
-            Perturbation {
-                window_px: (300, 200),
-                ..d.clone()
-            },
-        ),
+        ("partial300x200", Perturbation::partial()),
         (
             "partial200x200",
             Perturbation {
@@ -32,13 +26,7 @@ fn main() -> anyhow::Result<()> {
                 ..d.clone()
             },
         ),
-        (
-            "distort8",
-            Perturbation {
-                distortion_px: 8.0,
-                ..d.clone()
-            },
-        ),
+        ("distort8", Perturbation::distorted()),
         (
             "distort12",
             Perturbation {

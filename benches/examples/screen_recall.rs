@@ -25,6 +25,18 @@ struct Layout {
 }
 
 impl Layout {
+    /// 6 x 6 x 6 bins, no projection, `bits` per value under ceiling `cap`.
+    const fn six_cubed(bits: u32, cap: f32) -> Self {
+        Self {
+            d: 6,
+            a: 6,
+            b: 6,
+            bits,
+            project: 0,
+            cap,
+        }
+    }
+
     fn dim(&self) -> usize {
         if self.project > 0 {
             self.project
@@ -156,46 +168,11 @@ fn main() {
         .map(|&i| pop.reenrollment(i, 1))
         .collect();
     let layouts = [
-        Layout {
-            d: 6,
-            a: 6,
-            b: 6,
-            bits: 8,
-            project: 0,
-            cap: 0.0,
-        },
-        Layout {
-            d: 6,
-            a: 6,
-            b: 6,
-            bits: 4,
-            project: 0,
-            cap: 0.25,
-        },
-        Layout {
-            d: 6,
-            a: 6,
-            b: 6,
-            bits: 4,
-            project: 0,
-            cap: 0.18,
-        },
-        Layout {
-            d: 6,
-            a: 6,
-            b: 6,
-            bits: 2,
-            project: 0,
-            cap: 0.0,
-        },
-        Layout {
-            d: 6,
-            a: 6,
-            b: 6,
-            bits: 2,
-            project: 0,
-            cap: 0.15,
-        },
+        Layout::six_cubed(8, 0.0),
+        Layout::six_cubed(4, 0.25),
+        Layout::six_cubed(4, 0.18),
+        Layout::six_cubed(2, 0.0),
+        Layout::six_cubed(2, 0.15),
     ];
     {
         let l = layouts[0];

@@ -24,16 +24,9 @@ use image::Rgb;
 /// Singular points of a block orientation field by the Poincaré index over
 /// the 8-block ring around each block: (x_px, y_px, +1 core / -1 delta).
 fn singular_points(field: &BlockField, mask: &[bool]) -> Vec<(f32, f32, i32)> {
-    let ring: [(isize, isize); 8] = [
-        (-1, -1),
-        (0, -1),
-        (1, -1),
-        (1, 0),
-        (1, 1),
-        (0, 1),
-        (-1, 1),
-        (-1, 0),
-    ];
+    // The 8-block ring, clockwise (the thinning's neighbour order): the
+    // index sums orientation turns around it, whatever block it starts at.
+    let ring = extract::thin::RING;
     let mut out = Vec::new();
     for by in 1..field.bh.saturating_sub(1) {
         for bx in 1..field.bw.saturating_sub(1) {
@@ -42,7 +35,8 @@ fn singular_points(field: &BlockField, mask: &[bool]) -> Vec<(f32, f32, i32)> {
             }
             let t = |k: usize| {
                 let (dx, dy) = ring[k % 8];
-                let b = (by as isize + dy) as usize * field.bw + (bx as isize + dx) as usize;
+                let b = by.wrapping_add_signed(dy as isize) * field.bw
+                    + bx.wrapping_add_signed(dx as isize);
                 field.theta[b]
             };
             let mut sum = 0.0f32;

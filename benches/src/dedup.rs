@@ -52,6 +52,32 @@ pub struct DedupBenchReport {
     pub simsimd_target: &'static str,
 }
 
+/// Imports identities `from..population.len()` into `abis` as cleared (group
+/// commit, records generated in parallel, 4,096 a batch), then seals;
+/// `progress` hears the size of each batch.
+pub fn import_population(
+    abis: &Abis,
+    population: &Population,
+    from: u64,
+    mut progress: impl FnMut(u64),
+) -> anyhow::Result<()> {
+    const BATCH: u64 = 4096;
+    let n = population.len();
+    let mut next = from;
+    while next < n {
+        let end = (next + BATCH).min(n);
+        let records: Vec<_> = (next..end)
+            .into_par_iter()
+            .map(|i| population.identity(i))
+            .collect();
+        abis.import_batch(&records)?;
+        progress(end - next);
+        next = end;
+    }
+    abis.gallery().seal()?;
+    Ok(())
+}
+
 /// Builds the gallery in `dir` (which must be empty) and runs the stream.
 pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchReport> {
     let population = Population::new(PopulationConfig::new(config.seed, config.identities))?;
@@ -65,18 +91,7 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
     )?;
 
     let started = Instant::now();
-    const BATCH: u64 = 4096;
-    let mut next = 0;
-    while next < config.identities {
-        let end = (next + BATCH).min(config.identities);
-        let records: Vec<_> = (next..end)
-            .into_par_iter()
-            .map(|i| population.identity(i))
-            .collect();
-        abis.import_batch(&records)?;
-        next = end;
-    }
-    abis.gallery().seal()?;
+    import_population(&abis, &population, 0, |_| {})?;
     let import_s = started.elapsed().as_secs_f64();
     // As the service does before it takes requests.
     abis.warm_up();

@@ -179,18 +179,6 @@ fn fresh(dir: &Path) -> anyhow::Result<Gallery> {
     Ok(Gallery::create(dir, config())?)
 }
 
-fn time_opens(dir: &Path, n: usize) -> anyhow::Result<Vec<f64>> {
-    (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            let g = Gallery::open(dir)?;
-            let s = t.elapsed().as_secs_f64();
-            drop(g);
-            Ok(s)
-        })
-        .collect()
-}
-
 /// Asks the kernel to drop the cached pages of every file in `dir` (they are
 /// clean: the store syncs what it writes), so the next read goes to disk.
 fn evict_page_cache(dir: &Path) -> anyhow::Result<()> {
@@ -201,10 +189,14 @@ fn evict_page_cache(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn time_cold_opens(dir: &Path, n: usize) -> anyhow::Result<Vec<f64>> {
+/// Seconds of `n` opens of the gallery in `dir`; with `cold`, its files
+/// are evicted from the page cache before each.
+fn time_opens(dir: &Path, n: usize, cold: bool) -> anyhow::Result<Vec<f64>> {
     (0..n)
         .map(|_| {
-            evict_page_cache(dir)?;
+            if cold {
+                evict_page_cache(dir)?;
+            }
             let t = Instant::now();
             let g = Gallery::open(dir)?;
             let s = t.elapsed().as_secs_f64();
@@ -292,11 +284,11 @@ pub fn run_scale(opts: &ScaleOptions) -> anyhow::Result<ScaleReport> {
     let stats = g.stats()?;
     let (scan_pass_s, scan_pass_bytes) = scan_pass(&g);
     drop(g);
-    let open_s = time_opens(&dir, opts.opens)?;
-    let open_cold_s = time_cold_opens(&dir, opts.opens)?;
+    let open_s = time_opens(&dir, opts.opens, false)?;
+    let open_cold_s = time_opens(&dir, opts.opens, true)?;
     let open_compacted_s = if opts.compact {
         Gallery::open(&dir)?.compact()?;
-        time_opens(&dir, opts.opens)?
+        time_opens(&dir, opts.opens, false)?
     } else {
         Vec::new()
     };

@@ -72,6 +72,25 @@ impl Default for Perturbation {
     }
 }
 
+impl Perturbation {
+    /// A partial print: the default impression through a window of half
+    /// the height (300 x 200 px).
+    pub fn partial() -> Self {
+        Self {
+            window_px: (300, 200),
+            ..Self::default()
+        }
+    }
+
+    /// The default impression with twice the elastic distortion (8 px).
+    pub fn distorted() -> Self {
+        Self {
+            distortion_px: 8.0,
+            ..Self::default()
+        }
+    }
+}
+
 /// The ridge-flow model of one master: direction of the ridges at a point.
 #[derive(Debug, Clone)]
 struct Flow {

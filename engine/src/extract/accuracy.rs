@@ -83,33 +83,12 @@ pub fn compare_masked(
     dont_care: &[Minutia],
     tol: &Tolerance,
 ) -> MatchCounts {
-    let near = |e: &Minutia, t: &Minutia| -> Option<f32> {
-        let d = (e.x_px - t.x_px).hypot(e.y_px - t.y_px);
-        (d <= tol.distance_px && angle_between(e.angle_rad, t.angle_rad) <= tol.angle_rad)
-            .then_some(d)
-    };
-    let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
-    for (i, e) in extracted.iter().enumerate() {
-        for (j, t) in truth.iter().enumerate() {
-            if let Some(d) = near(e, t) {
-                pairs.push((d, i, j));
-            }
-        }
-    }
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut used_e = vec![false; extracted.len()];
-    let mut used_t = vec![false; truth.len()];
+    let mut used = vec![false; extracted.len()];
     let mut counts = MatchCounts {
         truth: truth.len(),
-        extracted: extracted.len(),
         ..MatchCounts::default()
     };
-    for (_, i, j) in pairs {
-        if used_e[i] || used_t[j] {
-            continue;
-        }
-        used_e[i] = true;
-        used_t[j] = true;
+    for (i, j) in pair_closest(extracted, truth, &mut used, tol) {
         counts.matched += 1;
         if extracted[i].kind == truth[j].kind {
             counts.same_kind += 1;
@@ -117,26 +96,40 @@ pub fn compare_masked(
     }
     // Unmatched extractions against don't-care minutiae, also one-to-one:
     // a cluster of spurious detections near one such minutia excuses one.
-    let mut spare: Vec<(f32, usize, usize)> = Vec::new();
-    for (i, e) in extracted.iter().enumerate().filter(|&(i, _)| !used_e[i]) {
-        for (k, t) in dont_care.iter().enumerate() {
-            if let Some(d) = near(e, t) {
-                spare.push((d, i, k));
+    counts.dont_care = pair_closest(extracted, dont_care, &mut used, tol).len();
+    counts.extracted = extracted.len() - counts.dont_care;
+    counts
+}
+
+/// Pairs the `extracted` minutiae not yet `used` with `reference` minutiae
+/// within `tol`, one-to-one, closest pairs first; marks the paired
+/// extracted ones used and returns the (extracted, reference) index pairs.
+fn pair_closest(
+    extracted: &[Minutia],
+    reference: &[Minutia],
+    used: &mut [bool],
+    tol: &Tolerance,
+) -> Vec<(usize, usize)> {
+    let mut candidates: Vec<(f32, usize, usize)> = Vec::new();
+    for (i, e) in extracted.iter().enumerate().filter(|&(i, _)| !used[i]) {
+        for (j, t) in reference.iter().enumerate() {
+            let d = (e.x_px - t.x_px).hypot(e.y_px - t.y_px);
+            if d <= tol.distance_px && angle_between(e.angle_rad, t.angle_rad) <= tol.angle_rad {
+                candidates.push((d, i, j));
             }
         }
     }
-    spare.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut used_k = vec![false; dont_care.len()];
-    for (_, i, k) in spare {
-        if used_e[i] || used_k[k] {
-            continue;
+    candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut taken = vec![false; reference.len()];
+    let mut pairs = Vec::new();
+    for (_, i, j) in candidates {
+        if !used[i] && !taken[j] {
+            used[i] = true;
+            taken[j] = true;
+            pairs.push((i, j));
         }
-        used_e[i] = true;
-        used_k[k] = true;
-        counts.dont_care += 1;
     }
-    counts.extracted -= counts.dont_care;
-    counts
+    pairs
 }
 
 #[cfg(test)]

@@ -557,18 +557,23 @@ mod tests {
         })
     }
 
+    /// Every available row kernel gives the scalar twin's dot products.
+    fn row_kernels_agree(probe: &ProbeCode, rows: &[i8], dim: usize) -> Result<(), TestCaseError> {
+        let n = rows.len() / dim;
+        let mut want = vec![0; n];
+        dots_rows_scalar(&probe.codes, rows, &mut want);
+        for kernel in Kernel::available() {
+            let mut got = vec![0; n];
+            kernel.dots_rows(probe, rows, &mut got);
+            prop_assert_eq!(&got, &want, "kernel {}", kernel.name());
+        }
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn row_kernels_agree_with_the_scalar_twin((dim, rows, probes) in rows_and_probes()) {
-            let probe = ProbeCode::new(probes[0].clone());
-            let n = rows.len() / dim;
-            let mut want = vec![0; n];
-            dots_rows_scalar(&probe.codes, &rows, &mut want);
-            for kernel in Kernel::available() {
-                let mut got = vec![0; n];
-                kernel.dots_rows(&probe, &rows, &mut got);
-                prop_assert_eq!(&got, &want, "kernel {}", kernel.name());
-            }
+            row_kernels_agree(&ProbeCode::new(probes[0].clone()), &rows, dim)?;
         }
 
         #[test]
@@ -596,15 +601,7 @@ mod tests {
                 (Just(dim), codes(dim * n), codes(dim))
             })
         ) {
-            let probe = ProbeCode::new(probe);
-            let n = rows.len() / dim;
-            let mut want = vec![0; n];
-            dots_rows_scalar(&probe.codes, &rows, &mut want);
-            for kernel in Kernel::available() {
-                let mut got = vec![0; n];
-                kernel.dots_rows(&probe, &rows, &mut got);
-                prop_assert_eq!(&got, &want, "kernel {}", kernel.name());
-            }
+            row_kernels_agree(&ProbeCode::new(probe), &rows, dim)?;
         }
     }
 

@@ -148,15 +148,8 @@ mod tests {
         let masters: Vec<Master> = (0..12).map(|_| Master::generate(&mut rng)).collect();
         let impostor = impostor_max(&masters, &mut rng);
         let full = Perturbation::default();
-        // A window of half the height: a partial print.
-        let partial = Perturbation {
-            window_px: (300, 200),
-            ..Perturbation::default()
-        };
-        let distorted = Perturbation {
-            distortion_px: 8.0,
-            ..Perturbation::default()
-        };
+        let partial = Perturbation::partial();
+        let distorted = Perturbation::distorted();
         for (name, p) in [("partial", &partial), ("distorted", &distorted)] {
             let mut beaten = 0;
             for master in &masters {

@@ -336,14 +336,8 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(21);
         let masters: Vec<Master> = (0..40).map(|_| Master::generate(&mut rng)).collect();
         let full = Perturbation::default();
-        let partial = Perturbation {
-            window_px: (300, 200),
-            ..Perturbation::default()
-        };
-        let distorted = Perturbation {
-            distortion_px: 8.0,
-            ..Perturbation::default()
-        };
+        let partial = Perturbation::partial();
+        let distorted = Perturbation::distorted();
         let probes: Vec<PreparedProbe> = masters
             .iter()
             .map(|m| PreparedProbe::new(&m.impression(&full, &mut rng)).unwrap())

@@ -55,19 +55,7 @@ fn seed_gallery(
     let started = Instant::now();
     if have < n {
         let bar = indicatif::ProgressBar::new(n - have).with_message("seeding gallery");
-        const BATCH: u64 = 4096;
-        let mut next = have;
-        while next < n {
-            let end = (next + BATCH).min(n);
-            let records: Vec<_> = (next..end)
-                .into_par_iter()
-                .map(|i| population.identity(i))
-                .collect();
-            abis.import_batch(&records)?;
-            bar.inc(end - next);
-            next = end;
-        }
-        abis.gallery().seal()?;
+        hoviyat_benches::dedup::import_population(&abis, population, have, |k| bar.inc(k))?;
         bar.finish_and_clear();
     }
     let s = abis.stats()?;
