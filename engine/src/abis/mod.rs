@@ -40,7 +40,7 @@ use self::calibration::FaceCalibration;
 use self::search::{Rows, Scope, SearchPlan, Searcher};
 use crate::face::FaceCodec;
 use crate::prepare::{blob_form, prepare_record};
-use crate::screen::ScreenMean;
+use crate::screen::{ScreenCode, ScreenMean};
 use crate::store::{Gallery, GalleryConfig, Snapshot};
 use crate::{EngineError, Result, fusion};
 
@@ -262,7 +262,7 @@ impl Abis {
         };
         row.searchable = status == Status::Cleared;
         row.state = state_bytes(&enrollment)?;
-        let added = searchable_screens(&row.screens);
+        let added = row.screens.clone();
         self.gallery.insert(row)?;
         if status == Status::Cleared {
             self.adjust_screen_means(&added, true);
@@ -295,7 +295,7 @@ impl Abis {
             .collect::<Result<Vec<_>>>()?;
         let added: Vec<_> = rows
             .iter()
-            .flat_map(|r| searchable_screens(&r.screens))
+            .flat_map(|r| r.screens.iter().copied())
             .collect();
         let count = rows.len();
         self.gallery.insert_batch(rows)?;
@@ -525,11 +525,11 @@ impl Abis {
         }
     }
 
-    fn adjust_screen_means(&self, codes: &[(usize, crate::screen::ScreenCode)], add: bool) {
+    fn adjust_screen_means(&self, codes: &[(FingerPosition, ScreenCode)], add: bool) {
         let mut d = self.derived.write().unwrap_or_else(|p| p.into_inner());
         if let Some(means) = d.screen_means.as_mut() {
-            for (slot, code) in codes {
-                if let Some(mean) = means.get_mut(*slot) {
+            for (position, code) in codes {
+                if let Some(mean) = means.get_mut(usize::from(position.code())) {
                     if add {
                         mean.add(code)
                     } else {
@@ -565,21 +565,11 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
-/// The screening codes of a prepared row, by position code.
-fn searchable_screens(
-    screens: &[(crate::store::FingerPosition, crate::screen::ScreenCode)],
-) -> Vec<(usize, crate::screen::ScreenCode)> {
-    screens
+/// The screening codes of a stored row.
+fn row_screens(row: &crate::store::RowRef<'_>) -> Vec<(FingerPosition, ScreenCode)> {
+    FingerPosition::TEN
         .iter()
-        .map(|(p, code)| (usize::from(p.code()), *code))
-        .collect()
-}
-
-/// The screening codes of a stored row, by position code.
-fn row_screens(row: &crate::store::RowRef<'_>) -> Vec<(usize, crate::screen::ScreenCode)> {
-    crate::store::FingerPosition::TEN
-        .iter()
-        .filter_map(|&p| Some((usize::from(p.code()), *row.screen_code(p)?)))
+        .filter_map(|&p| Some((p, *row.screen_code(p)?)))
         .collect()
 }
 

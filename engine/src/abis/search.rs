@@ -217,29 +217,26 @@ impl Searcher<'_> {
                 face_scores.insert(row, cosine);
             }
         }
-        let mut candidates: HashSet<Row> = face_scores.keys().copied().collect();
+        // Each candidate, and whether screening kept it. A row found by its
+        // face alone screened poorly, so its best-screened fingers say
+        // little about the rest: it is compared in full.
+        let mut candidates: HashMap<Row, bool> =
+            face_scores.keys().map(|&row| (row, false)).collect();
         let screened = self.finger_candidates(rows, &in_scope, probe, &prepared);
-        // Rows that screening kept; a row found by its face alone screened
-        // poorly, so its best-screened fingers say little about the rest:
-        // it is compared in full.
-        let kept: HashSet<Row> = match screened.screens {
-            Some(_) => screened.rows.iter().copied().collect(),
-            None => HashSet::new(),
-        };
-        candidates.extend(screened.rows);
+        let by_screening = screened.screens.is_some();
+        candidates.extend(screened.rows.into_iter().map(|row| (row, by_screening)));
 
-        let candidates: Vec<Row> = candidates.into_iter().collect();
+        let candidates: Vec<(Row, bool)> = candidates.into_iter().collect();
         let mut scored: Vec<Candidate> = candidates
             .par_iter()
-            .map(|&row| {
+            .map(|&(row, kept)| {
                 let face = face_scores.get(&row).copied();
                 // A row screening kept compares its best-screened fingers
                 // first (whether or not the face found it too).
-                let cascade = screened
-                    .screens
-                    .as_deref()
-                    .filter(|_| kept.contains(&row))
-                    .map(|screens| cascade_order(rows.block(row), row.index, screens, &prepared));
+                let cascade =
+                    screened.screens.as_deref().filter(|_| kept).map(|screens| {
+                        cascade_order(rows.block(row), row.index, screens, &prepared)
+                    });
                 self.score(rows, row, &prepared, face, cascade.as_deref())
             })
             .collect::<Result<Vec<_>>>()?
