@@ -33,11 +33,13 @@
 //! Genuine pairs score about 0.5 on full prints, unrelated ones about
 //! 0 ± 0.2, and the scores of several fingers add.
 //!
-//! The encoder is pure `f32` arithmetic (its arctangent is a polynomial, not
-//! the platform's libm), so every machine derives the same stored bytes.
+//! The encoder is pure `f32` arithmetic (its arctangent is the matcher's
+//! polynomial, not the platform's libm), so every machine derives the same
+//! stored bytes.
 
 use hoviyat_models::FingerTemplate;
 
+use crate::finger::atan2_fast;
 use crate::kernels;
 
 const D_BINS: usize = 6;
@@ -97,7 +99,7 @@ fn histogram(template: &FingerTemplate) -> Option<[f32; SCREEN_DIM]> {
             let d_bin = (d2.sqrt() - d_min) * d_scale - 0.5;
             // The segment's direction seen from a, and (reversed, which
             // modulo π is the same line) from b.
-            let theta = atan2(dy, dx);
+            let theta = atan2_fast(dy, dx);
             let turn = wrap_pi(b.angle_rad - a.angle_rad);
             add_soft(
                 &mut hist,
@@ -150,30 +152,6 @@ fn wrap_pi(x: f32) -> f32 {
 fn floor(x: f32) -> f32 {
     let t = x as i32 as f32;
     if t > x { t - 1.0 } else { t }
-}
-
-/// Four-quadrant arctangent, max error ~1e-5 rad: an odd minimax polynomial
-/// for atan on [0, 1] and the usual octant reduction. Pure arithmetic, so
-/// the result is the same on every platform.
-fn atan2(y: f32, x: f32) -> f32 {
-    use std::f32::consts::{FRAC_PI_2, PI};
-    let (ax, ay) = (x.abs(), y.abs());
-    let (num, den) = if ay > ax { (ax, ay) } else { (ay, ax) };
-    if den == 0.0 {
-        return 0.0;
-    }
-    let z = num / den;
-    let z2 = z * z;
-    let mut a = z
-        * (0.999_866_f32
-            + z2 * (-0.330_299_5 + z2 * (0.180_141 + z2 * (-0.085_133 + z2 * 0.020_835_1))));
-    if ay > ax {
-        a = FRAC_PI_2 - a;
-    }
-    if x < 0.0 {
-        a = PI - a;
-    }
-    if y < 0.0 { -a } else { a }
 }
 
 /// Spreads one pair over the 8 surrounding bins; distance bins are clamped
@@ -400,18 +378,7 @@ mod tests {
     }
 
     #[test]
-    fn the_polynomial_arctangent_matches_libm() {
-        let mut worst = 0.0f32;
-        for i in -60..=60 {
-            for j in -60..=60 {
-                let (y, x) = (i as f32 * 3.7, j as f32 * 2.9);
-                if x == 0.0 && y == 0.0 {
-                    continue;
-                }
-                worst = worst.max((atan2(y, x) - y.atan2(x)).abs());
-            }
-        }
-        assert!(worst < 2e-5, "worst error {worst} rad");
+    fn angles_wrap_into_a_half_turn() {
         for x in [-7.0f32, -3.2, -0.0, 0.0, 1.0, std::f32::consts::PI, 9.9] {
             let w = wrap_pi(x);
             assert!((0.0..std::f32::consts::PI).contains(&w), "{x} -> {w}");

@@ -32,6 +32,8 @@ mod edges;
 mod fusion;
 mod gallery;
 mod geometry;
+
+pub(crate) use geometry::atan2_fast;
 pub mod kernels;
 pub mod pairing;
 mod probe;
