@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use hoviyat_models::FingerPosition;
 
+use crate::store::format::id_hash;
 use crate::store::{SCREEN_CODE_BYTES, SCREEN_ROW_BYTES, screen_slot};
 
 /// Rows per tail block. Small, because a writer that changes a block a
@@ -16,7 +17,6 @@ pub(crate) const MEM_BLOCK_ROWS: usize = 128;
 #[derive(Debug, Clone)]
 pub(crate) struct MemRow {
     pub(crate) id: String,
-    pub(crate) hash: u64,
     pub(crate) record: Vec<u8>,
     pub(crate) blobs: Vec<(FingerPosition, Vec<u8>)>,
     pub(crate) state: Vec<u8>,
@@ -100,7 +100,7 @@ impl MemBlock {
             }
         }
         self.screen_masks.push(mask);
-        self.hashes.push(row.hash);
+        self.hashes.push(id_hash(&row.id));
         self.rows.push(Arc::new(row));
         self.flags.push(flags);
     }
