@@ -610,25 +610,21 @@ pub(crate) fn write_segment(
 
     w.begin()?;
     let no_screens = [0u8; SCREEN_ROW_BYTES];
+    // A row's screening slots as written: a mask without a whole row of
+    // codes behind it means none.
+    let screens = |i: usize| -> (u16, &[u8]) {
+        match src.screens(i) {
+            (mask, codes) if mask != 0 && codes.len() == SCREEN_ROW_BYTES => (mask, codes),
+            _ => (0, &no_screens),
+        }
+    };
     for i in 0..rows {
-        let (mask, codes) = src.screens(i);
-        let codes = if mask != 0 && codes.len() == SCREEN_ROW_BYTES {
-            codes
-        } else {
-            &no_screens
-        };
-        w.write(codes)?;
+        w.write(screens(i).1)?;
     }
     sections[SCREEN_CODES] = w.end();
     w.begin()?;
     for i in 0..rows {
-        let (mask, codes) = src.screens(i);
-        let mask = if codes.len() == SCREEN_ROW_BYTES {
-            mask
-        } else {
-            0
-        };
-        w.write(&mask.to_le_bytes())?;
+        w.write(&screens(i).0.to_le_bytes())?;
     }
     sections[SCREEN_MASKS] = w.end();
 
