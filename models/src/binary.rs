@@ -144,10 +144,9 @@ pub fn decode_face(bytes: &[u8]) -> Result<Option<FaceTemplate>> {
     Ok(decode(bytes, false)?.face)
 }
 
-/// Decodes a record; without `fingers` its fingers are skipped and the
-/// result has none.
-fn decode(bytes: &[u8], fingers: bool) -> Result<EnrollmentRecord> {
-    let want_fingers = fingers;
+/// Decodes a record; without `want_fingers` its fingers are skipped and
+/// the result has none.
+fn decode(bytes: &[u8], want_fingers: bool) -> Result<EnrollmentRecord> {
     let mut r = Reader { bytes, at: 0 };
     let magic = r.take(3)?;
     if magic != MAGIC {

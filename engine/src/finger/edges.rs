@@ -31,7 +31,7 @@ pub(crate) const LENGTH_UNITS_PER_PX: f32 = 16.0;
 pub(crate) const DIRECTION_TOLERANCE: u8 = 14;
 
 /// The features of one edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct EdgeFeatures {
     /// Length in 1/16 px.
     pub length_q: u16,

@@ -75,6 +75,12 @@ pub(crate) fn wrap_tau(a: f32) -> f32 {
     if w >= TAU { 0.0 } else { w }
 }
 
+/// Coefficients of the odd minimax polynomial for atan on [0, 1] (terms
+/// t, t³, ... t⁹; error about 1e-5 rad), shared by [`atan2_fast`] and the
+/// edge kernel's SIMD form.
+pub(crate) const ATAN_COEFFS: [f32; 5] =
+    [0.999_866, -0.330_299_5, 0.180_141, -0.085_133, 0.020_835_1];
+
 /// `atan2(y, x)` in `[0, 2π)`, within 1e-4 rad of the exact value; finite
 /// for every finite input (0 for the origin).
 #[inline]
@@ -87,9 +93,8 @@ pub(crate) fn atan2_fast(y: f32, x: f32) -> f32 {
     }
     let t = ax.min(ay) / max;
     let s = t * t;
-    // Odd minimax polynomial for atan on [0, 1] (error about 1e-5 rad).
-    let r =
-        t * (0.999_866 + s * (-0.330_299_5 + s * (0.180_141 + s * (-0.085_133 + s * 0.020_835_1))));
+    let [c1, c3, c5, c7, c9] = ATAN_COEFFS;
+    let r = t * (c1 + s * (c3 + s * (c5 + s * (c7 + s * c9))));
     // Octant folds without branches (edge directions are random, so
     // branches on their signs would be mispredicted half the time).
     let r = fold(ay > ax, PI / 2.0, r);

@@ -16,7 +16,7 @@
 //! fused multiply-add, so they agree exactly (a property test checks it).
 
 use super::edges::{ANGLE_STEPS, EdgeFeatures, LENGTH_UNITS_PER_PX};
-use super::geometry::{MIN_EDGE_PX, Point};
+use super::geometry::{ATAN_COEFFS, MIN_EDGE_PX, Point};
 
 /// A rigid motion: `x' = cos x - sin y + tx`, `y' = sin x + cos y + ty`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -200,10 +200,11 @@ unsafe fn measure_edges8_avx2(e: &Edges8, max_px: f32) -> Measured8 {
     );
     let s = _mm256_mul_ps(t, t);
     let c = |v: f32| _mm256_set1_ps(v);
-    let mut p = _mm256_add_ps(c(-0.085_133), _mm256_mul_ps(s, c(0.020_835_1)));
-    p = _mm256_add_ps(c(0.180_141), _mm256_mul_ps(s, p));
-    p = _mm256_add_ps(c(-0.330_299_5), _mm256_mul_ps(s, p));
-    p = _mm256_add_ps(c(0.999_866), _mm256_mul_ps(s, p));
+    let [c1, c3, c5, c7, c9] = ATAN_COEFFS;
+    let mut p = _mm256_add_ps(c(c7), _mm256_mul_ps(s, c(c9)));
+    p = _mm256_add_ps(c(c5), _mm256_mul_ps(s, p));
+    p = _mm256_add_ps(c(c3), _mm256_mul_ps(s, p));
+    p = _mm256_add_ps(c(c1), _mm256_mul_ps(s, p));
     let mut r = _mm256_mul_ps(t, p);
     let fold = |flip: __m256, k: f32, r: __m256| {
         let signed = _mm256_xor_ps(r, _mm256_and_ps(flip, sign));

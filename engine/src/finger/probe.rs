@@ -54,7 +54,7 @@ enum Cascade {
 }
 
 /// A gallery neighbour edge with its features and table bucket.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct GalleryEdge {
     features: EdgeFeatures,
     bucket: u32,
@@ -63,22 +63,6 @@ struct GalleryEdge {
     /// Votes each hit of the edge casts: 2 for an edge that is a neighbour
     /// edge from both ends.
     weight: u8,
-}
-
-impl Default for GalleryEdge {
-    fn default() -> Self {
-        Self {
-            features: EdgeFeatures {
-                length_q: 0,
-                beta_i: 0,
-                beta_j: 0,
-            },
-            bucket: 0,
-            a: 0,
-            b: 0,
-            weight: 0,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
