@@ -288,8 +288,6 @@ impl ProbeTile {
     }
 }
 
-pub(crate) use crate::kernels::prefetch;
-
 /// `c + 128` as u8 (flips the sign bit).
 fn shift_u8(c: i8) -> u8 {
     (c as u8) ^ 0x80

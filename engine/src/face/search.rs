@@ -13,7 +13,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{FaceAux, FaceCodec, FaceProbe, dot_f32};
-use super::kernels::{Kernel, ProbeTile, TILE_LANES, TILE_PROBES, prefetch};
+use super::kernels::{Kernel, ProbeTile, TILE_LANES, TILE_PROBES};
+use crate::kernels::prefetch;
 use crate::models::ModelError;
 use crate::{EngineError, Result};
 
