@@ -156,13 +156,7 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
         }
     }
     latencies_ms.sort_by(f64::total_cmp);
-    let pick = |q: f64| -> f64 {
-        if latencies_ms.is_empty() {
-            return 0.0;
-        }
-        let i = ((latencies_ms.len() - 1) as f64 * q).round() as usize;
-        latencies_ms[i]
-    };
+    let pick = |q: f64| crate::quantile(&latencies_ms, q).unwrap_or(0.0);
     let mean_ms = latencies_ms.iter().sum::<f64>() / latencies_ms.len().max(1) as f64;
     let stats = abis.gallery().stats()?;
     Ok(DedupBenchReport {

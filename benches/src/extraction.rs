@@ -169,17 +169,10 @@ pub fn time_extraction(
         .map(|t| t.median_ms)
         .collect();
     times.sort_by(f64::total_cmp);
-    let pick = |q: f64| {
-        if times.is_empty() {
-            0.0
-        } else {
-            times[((times.len() - 1) as f64 * q).round() as usize]
-        }
-    };
+    let pick = |q: f64| crate::quantile(&times, q).unwrap_or(0.0);
     let mut cpu: Vec<f64> = per_image.iter().filter_map(|t| t.cpu_median_ms).collect();
     cpu.sort_by(f64::total_cmp);
-    let pick_cpu =
-        |q: f64| (!cpu.is_empty()).then(|| cpu[((cpu.len() - 1) as f64 * q).round() as usize]);
+    let pick_cpu = |q: f64| crate::quantile(&cpu, q);
     let mut counts: Vec<usize> = per_image.iter().map(|t| t.minutiae).collect();
     counts.sort_unstable();
     ExtractionReport {

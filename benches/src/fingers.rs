@@ -86,7 +86,7 @@ impl ScoreSummary {
         }
         let mut v = scores.to_vec();
         v.sort_by(f64::total_cmp);
-        let q = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
+        let q = |f: f64| crate::quantile(&v, f).unwrap_or(0.0);
         Self {
             count: v.len(),
             mean: v.iter().sum::<f64>() / v.len() as f64,

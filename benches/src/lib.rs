@@ -17,3 +17,10 @@ pub mod fingers;
 pub mod gallery;
 
 pub use error::{BenchError, Result};
+
+/// The `q` quantile (0 to 1) of values sorted ascending, by nearest rank
+/// (rounded); `None` for no values.
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    sorted.get((last as f64 * q).round() as usize).copied()
+}
