@@ -35,9 +35,6 @@ pub fn parse_fvc_name(path: &Path) -> Option<(u32, u32)> {
     Some((finger.parse().ok()?, impression.parse().ok()?))
 }
 
-/// Fewest minutiae a template needs to count as enrolled.
-pub const MIN_ENROL_MINUTIAE: usize = 8;
-
 /// The figures `hoviyat eval fingerprints` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct FingerEvalReport {
@@ -79,6 +76,21 @@ pub struct ScoreSummary {
     pub max: f64,
 }
 
+impl FingerEvalReport {
+    /// The verification figures alone.
+    pub fn verification(&self) -> VerificationReport {
+        VerificationReport {
+            n_genuine: self.n_genuine,
+            n_impostor: self.n_impostor,
+            eer: self.eer,
+            fmr100: self.fmr100,
+            fmr1000: self.fmr1000,
+            fmr10000: self.fmr10000,
+            zero_fmr: self.zero_fmr,
+        }
+    }
+}
+
 impl ScoreSummary {
     pub fn of(scores: &[f64]) -> Self {
         if scores.is_empty() {
@@ -113,32 +125,10 @@ impl EvalScores {
     }
 }
 
-/// Runs the protocol over `samples`. Comparisons with a failed template score
-/// zero (they stay in the counts, as FVC does). The score is the calibrated
-/// `-log10 FMR`, ties broken by the raw score.
-pub fn evaluate(
-    samples: &[Sample],
-    protocol: Protocol,
-) -> anyhow::Result<(FingerEvalReport, EvalScores)> {
-    let mut probes = Vec::with_capacity(samples.len());
-    let mut blobs = Vec::with_capacity(samples.len());
-    for s in samples {
-        match usable(s) {
-            Some(t) => {
-                probes.push(Some(PreparedProbe::new(t)?));
-                blobs.push(Some(encode_gallery(t)?));
-            }
-            None => {
-                probes.push(None);
-                blobs.push(None);
-            }
-        }
-    }
+/// The pairs a protocol compares, as `(a, b, genuine)` with `a < b`.
+pub fn protocol_pairs(samples: &[Sample], protocol: Protocol) -> Vec<(usize, usize, bool)> {
     let first_impression = samples.iter().map(|s| s.impression).min().unwrap_or(1);
-    let mut genuine = Vec::new();
-    let mut impostor = Vec::new();
-    let mut match_us = Vec::new();
-    let mut score_us = Vec::new();
+    let mut pairs = Vec::new();
     for a in 0..samples.len() {
         for b in a + 1..samples.len() {
             let same = samples[a].finger == samples[b].finger;
@@ -150,34 +140,65 @@ pub fn evaluate(
                             && samples[b].impression == first_impression
                     }
                 };
-            if !wanted {
-                continue;
-            }
-            let score = match (&probes[a], &blobs[b], usable(&samples[a])) {
-                (Some(probe), Some(blob), Some(template)) => {
-                    let started = Instant::now();
-                    let s = probe.score(blob)?;
-                    score_us.push(started.elapsed().as_secs_f64() * 1e6);
-                    let started = Instant::now();
-                    let fresh = PreparedProbe::new(template)?;
-                    let again = fresh.score(blob)?;
-                    match_us.push(started.elapsed().as_secs_f64() * 1e6);
-                    debug_assert_eq!(s, again);
-                    // Calibrated evidence, with the raw score as a tiny tie
-                    // breaker where the calibration saturates at 0.
-                    f64::from(s.log10_fmr) + 1e-6 * f64::from(s.raw)
-                }
-                _ => 0.0,
-            };
-            if same {
-                genuine.push(score);
-            } else {
-                impostor.push(score);
+            if wanted {
+                pairs.push((a, b, same));
             }
         }
     }
+    pairs
+}
+
+/// Runs the protocol over `samples`. Comparisons with a failed template score
+/// zero (they stay in the counts, as FVC does). The score is the calibrated
+/// `-log10 FMR`, ties broken by the raw score.
+pub fn evaluate(
+    samples: &[Sample],
+    protocol: Protocol,
+) -> anyhow::Result<(FingerEvalReport, EvalScores)> {
+    let mut probes = Vec::with_capacity(samples.len());
+    let mut blobs = Vec::with_capacity(samples.len());
+    for s in samples {
+        match &s.template {
+            Some(t) => {
+                probes.push(Some(PreparedProbe::new(t)?));
+                blobs.push(Some(encode_gallery(t)?));
+            }
+            None => {
+                probes.push(None);
+                blobs.push(None);
+            }
+        }
+    }
+    let mut genuine = Vec::new();
+    let mut impostor = Vec::new();
+    let mut match_us = Vec::new();
+    let mut score_us = Vec::new();
+    for (a, b, same) in protocol_pairs(samples, protocol) {
+        let score = match (&probes[a], &blobs[b], &samples[a].template) {
+            (Some(probe), Some(blob), Some(template)) => {
+                let started = Instant::now();
+                let s = probe.score(blob)?;
+                score_us.push(started.elapsed().as_secs_f64() * 1e6);
+                let started = Instant::now();
+                let fresh = PreparedProbe::new(template)?;
+                let again = fresh.score(blob)?;
+                match_us.push(started.elapsed().as_secs_f64() * 1e6);
+                debug_assert_eq!(s, again);
+                // Calibrated evidence, with the raw score as a tiny tie
+                // breaker where the calibration saturates at 0.
+                f64::from(s.log10_fmr) + 1e-6 * f64::from(s.raw)
+            }
+            _ => 0.0,
+        };
+        if same {
+            genuine.push(score);
+        } else {
+            impostor.push(score);
+        }
+    }
     let v = VerificationReport::new(&genuine, &impostor);
-    let enrolled: Vec<&FingerTemplate> = samples.iter().filter_map(usable).collect();
+    let enrolled: Vec<&FingerTemplate> =
+        samples.iter().filter_map(|s| s.template.as_ref()).collect();
     let report = FingerEvalReport {
         protocol,
         n_samples: samples.len(),
@@ -188,11 +209,7 @@ pub fn evaluate(
         fmr1000: v.fmr1000,
         fmr10000: v.fmr10000,
         zero_fmr: v.zero_fmr,
-        fte: if samples.is_empty() {
-            0.0
-        } else {
-            1.0 - enrolled.len() as f64 / samples.len() as f64
-        },
+        fte: fte_share(samples),
         match_us_median: median(&mut match_us),
         score_us_median: median(&mut score_us),
         mean_minutiae: mean(enrolled.iter().map(|t| t.minutiae.len() as f64)),
@@ -203,13 +220,16 @@ pub fn evaluate(
     Ok((report, EvalScores { genuine, impostor }))
 }
 
-fn usable(s: &Sample) -> Option<&FingerTemplate> {
-    s.template
-        .as_ref()
-        .filter(|t| t.minutiae.len() >= MIN_ENROL_MINUTIAE)
+/// Share of samples without a template: the extractor's failures to
+/// extract, counted exactly as `hoviyat extract` reports them.
+pub fn fte_share(samples: &[Sample]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.iter().filter(|s| s.template.is_none()).count() as f64 / samples.len() as f64
 }
 
-fn median(v: &mut [f64]) -> f64 {
+pub fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }

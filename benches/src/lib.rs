@@ -7,6 +7,7 @@
 //!   figures on a labelled face template file.
 #![forbid(unsafe_code)]
 
+pub mod agreement;
 pub mod dedup;
 mod error;
 pub mod extraction;
@@ -14,7 +15,12 @@ pub mod face;
 pub mod face_eval;
 pub mod finger_bench;
 pub mod fingers;
+pub mod fvc;
 pub mod gallery;
+#[cfg(feature = "bozorth3")]
+pub mod nbis;
+pub mod robustness;
+pub mod suite;
 
 pub use error::{BenchError, Result};
 

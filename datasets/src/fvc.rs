@@ -1,5 +1,6 @@
 //! Loader for FVC-style fingerprint folders: images named
-//! `{finger}_{impression}.{png,tif,tiff,bmp}`, decoded to 8-bit luma.
+//! `{finger}_{impression}.{png,tif,tiff,bmp}`, decoded to 8-bit luma, with
+//! the scan resolution in an optional `dataset.json` (`{"dpi": N}`).
 
 use std::path::{Path, PathBuf};
 
@@ -70,6 +71,53 @@ pub fn list(dir: &Path) -> Result<Vec<FvcEntry>> {
     Ok(entries)
 }
 
+/// The resolution a folder's `dataset.json` states (`{"dpi": N}`); `None`
+/// without the file or without the field. A file that does not parse is an
+/// error, never a silent default.
+pub fn dataset_dpi(dir: &Path) -> Result<Option<u16>> {
+    let path = dir.join("dataset.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(DatasetError::Io { path, source }),
+    };
+    #[derive(serde::Deserialize)]
+    struct DatasetJson {
+        dpi: Option<u16>,
+    }
+    let parsed: DatasetJson = serde_json::from_str(&text).map_err(|source| DatasetError::Json {
+        path: path.clone(),
+        line: source.line(),
+        source,
+    })?;
+    Ok(parsed.dpi)
+}
+
+/// The dataset folders under `root`, sorted by name: each subfolder that
+/// holds FVC-named images, or `root` itself when none does and it holds them.
+pub fn find_datasets(root: &Path) -> Result<Vec<PathBuf>> {
+    let holds_images = |dir: &Path| list(dir).is_ok();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .map_err(|source| DatasetError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && holds_images(p))
+        .collect();
+    dirs.sort();
+    if dirs.is_empty() && holds_images(root) {
+        dirs.push(root.to_path_buf());
+    }
+    if dirs.is_empty() {
+        return Err(DatasetError::EmptyFolder {
+            path: root.to_path_buf(),
+        });
+    }
+    Ok(dirs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +149,25 @@ mod tests {
         assert_eq!(img.dimensions(), (4, 3));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(list(&dir), Err(DatasetError::Io { .. })));
+    }
+
+    #[test]
+    fn dataset_json_and_dataset_folders_are_found() {
+        let root = std::env::temp_dir().join(format!("hoviyat-fvc-root-{}", std::process::id()));
+        let db = root.join("DB9_B");
+        std::fs::create_dir_all(&db).unwrap();
+        image::GrayImage::new(4, 4)
+            .save(db.join("1_1.png"))
+            .unwrap();
+        assert_eq!(dataset_dpi(&db).unwrap(), None);
+        std::fs::write(db.join("dataset.json"), r#"{"dpi": 569}"#).unwrap();
+        assert_eq!(dataset_dpi(&db).unwrap(), Some(569));
+        std::fs::write(db.join("dataset.json"), "{dpi: 569").unwrap();
+        assert!(matches!(dataset_dpi(&db), Err(DatasetError::Json { .. })));
+        std::fs::create_dir_all(root.join("empty")).unwrap();
+        assert_eq!(find_datasets(&root).unwrap(), vec![db.clone()]);
+        assert_eq!(find_datasets(&db).unwrap(), vec![db.clone()]);
+        assert!(find_datasets(&root.join("empty")).is_err());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -10,6 +10,9 @@
 //! - [`PopulationWriter`] / [`PopulationReader`]: the streaming population
 //!   file that `hoviyat gallery import` reads.
 //! - [`fvc`]: folders of `{finger}_{impression}.png` images.
+//! - [`robustness`]: seeded changes of real impressions by family
+//!   (rotation, scale, shift, partial, distortion, noise), for images and
+//!   minutiae alike.
 //!
 //! ```
 //! use hoviyat_datasets::synth::{Population, PopulationConfig};
@@ -28,6 +31,7 @@ pub mod faces;
 pub mod fvc;
 pub mod minutiae_impressions;
 pub mod popfile;
+pub mod robustness;
 pub mod synth;
 
 pub use error::{DatasetError, Result};
