@@ -178,7 +178,11 @@ impl Distortion {
 }
 
 /// Noise of a capture: pixel noise and lost contrast for images; position
-/// and direction jitter, missed and spurious minutiae for templates.
+/// and direction jitter, missed and spurious minutiae for templates. The
+/// ranges are those of a worse capture on the same sensor (Gaussian noise
+/// of 5-12 grey levels, 60-100 % of the contrast; 1-2 px and 4-8° jitter,
+/// 5-15 % of the minutiae missed and as many spurious ones), on top of
+/// whatever the original capture already has.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Noise {
     /// Standard deviation of Gaussian pixel noise, grey levels.
@@ -200,12 +204,12 @@ pub struct Noise {
 impl Noise {
     fn draw(rng: &mut impl Rng) -> Self {
         Self {
-            pixel_sigma: rng.random_range(8.0..=20.0),
-            contrast: rng.random_range(0.5..=0.9),
-            position_sigma_px: rng.random_range(1.0..=3.0),
-            angle_sigma_rad: rng.random_range(5f32..=12.0).to_radians(),
-            missing: rng.random_range(0.05..=0.2),
-            spurious: rng.random_range(0.05..=0.2),
+            pixel_sigma: rng.random_range(5.0..=12.0),
+            contrast: rng.random_range(0.6..=1.0),
+            position_sigma_px: rng.random_range(1.0..=2.0),
+            angle_sigma_rad: rng.random_range(4f32..=8.0).to_radians(),
+            missing: rng.random_range(0.05..=0.15),
+            spurious: rng.random_range(0.05..=0.15),
             seed: rng.random(),
         }
     }
