@@ -34,6 +34,8 @@ pub struct FvcDataset {
     pub name: String,
     /// Scan resolution: an explicit override, else `dataset.json`, else 500.
     pub dpi: u16,
+    /// The resolution the override or `dataset.json` stated, if either did.
+    pub stated_dpi: Option<u16>,
     /// Images sorted by finger, then impression.
     pub images: Vec<FvcImage>,
 }
@@ -59,10 +61,11 @@ impl FvcDataset {
                 impression: e.impression,
             })
             .collect();
-        let dpi = match dpi {
-            Some(dpi) => dpi,
-            None => fvc::dataset_dpi(dir)?.unwrap_or(DEFAULT_DPI),
+        let stated_dpi = match dpi {
+            Some(dpi) => Some(dpi),
+            None => fvc::dataset_dpi(dir)?,
         };
+        let dpi = stated_dpi.unwrap_or(DEFAULT_DPI);
         let name = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -71,6 +74,7 @@ impl FvcDataset {
             dir: dir.to_path_buf(),
             name,
             dpi,
+            stated_dpi,
             images,
         })
     }
@@ -143,6 +147,10 @@ impl FvcDataset {
 
     /// The first finger of each image's record in `iso/{stem}.iso`. Every
     /// image needs its record; a record that does not decode is an error.
+    /// Where the folder states its scan resolution (`dataset.json` or an
+    /// override) it replaces the records' own: extractors commonly write
+    /// 500 dpi whatever the scanner (FVC2002 DB2's records do, for 569 dpi
+    /// images), while the minutiae are in the image's pixels.
     pub fn iso_samples(&self) -> anyhow::Result<Vec<Sample>> {
         (0..self.images.len())
             .map(|i| {
@@ -157,11 +165,13 @@ impl FvcDataset {
                     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
                 let decoded = hoviyat_models::codec::decode(&bytes)
                     .with_context(|| format!("decoding {}", path.display()))?;
-                let template = decoded.fingers.into_iter().next();
-                if template.is_none() {
+                let Some(mut template) = decoded.fingers.into_iter().next() else {
                     bail!("{} holds no finger view", path.display());
+                };
+                if let Some(dpi) = self.stated_dpi {
+                    template.dpi = dpi;
                 }
-                Ok(self.sample(i, template))
+                Ok(self.sample(i, Some(template)))
             })
             .collect()
     }
@@ -244,5 +254,9 @@ mod tests {
         let read = samples[0].template.as_ref().expect("template");
         assert_eq!(read.minutiae.len(), 1);
         assert_eq!((read.minutiae[0].x_px, read.minutiae[0].y_px), (10.0, 20.0));
+        assert_eq!(read.dpi, 500, "the record's own resolution without a stated one");
+        let stated = FvcDataset::open(dir.path(), Some(569)).expect("opens");
+        let read = stated.iso_samples().expect("reads");
+        assert_eq!(read[0].template.as_ref().map(|t| t.dpi), Some(569));
     }
 }
