@@ -90,7 +90,15 @@ fn main() -> anyhow::Result<()> {
                     im.push(v);
                 }
                 if let Some(o) = out.as_mut() {
-                    writeln!(o, "{db} {} {} {}", u8::from(genuine), ab.raw, ba.raw)?;
+                    writeln!(
+                        o,
+                        "{db} {} {} {} {} {}",
+                        u8::from(genuine),
+                        ab.raw,
+                        ba.raw,
+                        ab.paired,
+                        ba.paired
+                    )?;
                 }
             }
         }
