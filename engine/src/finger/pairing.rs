@@ -299,10 +299,13 @@ pub(crate) fn pair_local(
     }
     // Residuals of the first pairing: probe minus moved gallery minutia.
     let mut residual = [(0.0f32, 0.0f32, 0u8); MAX_GALLERY_MINUTIAE];
-    for t in 0..first.len {
-        let k = usize::from(first.gallery[t]);
-        let p = &prints.probe[usize::from(first.probe[t])];
-        residual[t] = (p.x - moved[k].0, p.y - moved[k].1, first.gallery[t]);
+    let firsts = first.gallery[..first.len]
+        .iter()
+        .zip(&first.probe[..first.len]);
+    for (slot, (&k, &m)) in residual.iter_mut().zip(firsts) {
+        let p = &prints.probe[usize::from(m)];
+        let (x, y) = moved[usize::from(k)];
+        *slot = (p.x - x, p.y - y, k);
     }
     let mut corrected = [(0.0f32, 0.0f32); MAX_GALLERY_MINUTIAE];
     let inv = 1.0 / (4.0 * LOCAL_SIGMA_PX * LOCAL_SIGMA_PX);
