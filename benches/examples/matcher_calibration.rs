@@ -12,7 +12,8 @@
 //!
 //! For each database in turn the map is learnt from the others and checked
 //! on it: the observed FMR on the held-out impostors at the thresholds where
-//! the map predicts 1e-2 and 1e-3. Then the map learnt from all of them is
+//! the map predicts 1e-2 and 1e-3 (in brackets: with the engine's built-in
+//! map, which may have been learnt with the held-out set). Then the map learnt from all of them is
 //! printed as the table `engine/src/finger/calibration.rs` embeds.
 use std::path::{Path, PathBuf};
 

@@ -49,9 +49,9 @@ pub struct Calibration {
 /// ../shared/data/fingerprints`, which also prints the held-out check).
 const DEFAULT_POINTS: &[(f32, f32)] = &[
     (0.0000, 0.0000),
-    (0.5062, 0.2500),
-    (0.6564, 0.5000),
-    (0.8559, 0.7500),
+    (0.5647, 0.2500),
+    (0.7117, 0.5000),
+    (0.9128, 0.7500),
     (1.0948, 1.0000),
     (1.3165, 1.2501),
     (1.5492, 1.5001),

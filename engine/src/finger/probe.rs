@@ -38,11 +38,11 @@ pub struct PreparedProbe {
 /// Root alignments tried before the screen decides (see [`SCREEN_RAW`]).
 const SCREEN_ROOTS: usize = 6;
 /// Raw score the first [`SCREEN_ROOTS`] roots must reach for the rest to be
-/// consolidated and the winner refined. Most impostors stay below it, and a
-/// comparison that stops there keeps the score of its best root so far
-/// (after the local pass, which never raises a score), which is below the
-/// threshold, so every score at or above it is exactly the exhaustive
-/// score. Fewer roots screen
+/// consolidated, the winner refined and paired again locally. Most
+/// impostors stay below it, and a comparison that stops there keeps the
+/// rigid score of its best root so far, which is below the threshold, so
+/// every score at or above it is exactly the exhaustive score. Fewer roots
+/// screen
 /// out more hard mates (strongly distorted or noisy seeded synthetic
 /// impressions); more cost time on every impostor.
 const SCREEN_RAW: f32 = 1.0;
@@ -312,9 +312,11 @@ impl PreparedProbe {
                 }
             }
         }
+        if screened_out {
+            return best;
+        }
         // The local pass keeps the pairs that follow the print's own
-        // distortion. Its score never exceeds the rigid one, so a screened
-        // comparison stays below the screen.
+        // distortion. The lower of the two scores is kept.
         let local = pair_local(&prints, &alignment, &best_pairs, &best, &mut pairs);
         if raw_score(&local) < raw_score(&best) {
             local
