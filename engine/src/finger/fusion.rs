@@ -10,7 +10,7 @@ use hoviyat_models::{EnrollmentRecord, FingerPosition};
 use serde::{Deserialize, Serialize};
 
 use super::calibration::MAX_LOG10_FMR;
-use super::{PreparedProbe, Score, encode_gallery};
+use super::{Score, compare};
 use crate::Result;
 
 /// One finger's comparison within a record comparison.
@@ -44,8 +44,9 @@ pub fn fuse_fingers(evidence: &[FingerEvidence]) -> FusedScore {
     }
 }
 
-/// Compares two records finger by finger (same positions only; fingers
-/// missing on either side are skipped) and fuses the evidence.
+/// Compares two records finger by finger with the symmetric [`compare`]
+/// (same positions only; fingers missing on either side are skipped) and
+/// fuses the evidence.
 pub fn compare_records(probe: &EnrollmentRecord, gallery: &EnrollmentRecord) -> Result<FusedScore> {
     let mut evidence = Vec::new();
     for p in &probe.fingers {
@@ -55,8 +56,7 @@ pub fn compare_records(probe: &EnrollmentRecord, gallery: &EnrollmentRecord) -> 
         let Some(g) = gallery.fingers.iter().find(|g| g.position == p.position) else {
             continue;
         };
-        let prepared = PreparedProbe::new(p)?;
-        let score = prepared.score(&encode_gallery(g)?)?;
+        let score = compare(p, g)?;
         evidence.push(FingerEvidence {
             position: p.position,
             score,

@@ -1,5 +1,7 @@
 //! Consolidation: from one root correspondence to a one-to-one pairing of
-//! minutiae under a rigid alignment with distortion-tolerant thresholds.
+//! minutiae under a similarity alignment (rotation, translation and a scale
+//! close to 1) with distortion-tolerant thresholds, then a local pass that
+//! follows the print's own distortion ([`pair_local`]).
 
 use super::gallery::MAX_GALLERY_MINUTIAE;
 use super::geometry::{Point, angle_diff, atan2_fast};
@@ -14,6 +16,20 @@ const DISTANCE_TOLERANCE_PX: f32 = 12.0;
 const DISTANCE_TOLERANCE_SLOPE: f32 = 0.07;
 /// Largest direction difference of a pair, in radians (30 degrees).
 const DIRECTION_TOLERANCE_RAD: f32 = 0.52;
+/// Largest scale between two impressions an alignment accepts (and its
+/// inverse the smallest): resolution mismatches and pressure stay within it.
+const MAX_SCALE: f32 = 1.15;
+/// Shortest root edge whose length ratio is taken as the scale: the ratio of
+/// shorter edges is mostly position noise.
+const MIN_SCALE_EDGE_PX: f32 = 30.0;
+/// Width of the neighbourhood whose residual displacement predicts a
+/// minutia's own in the local pass, pixels.
+const LOCAL_SIGMA_PX: f32 = 40.0;
+/// Weight of "no displacement" in the local prediction (a minutia with few
+/// paired neighbours keeps the global alignment).
+const LOCAL_PRIOR: f32 = 0.3;
+/// Pairing distance of the local pass, pixels.
+const LOCAL_TOLERANCE_PX: f32 = 14.0;
 /// Margin around a print's minutiae that still counts as its area, pixels.
 const AREA_MARGIN_PX: f32 = 10.0;
 /// Most candidate minutia pairs considered per comparison.
@@ -30,11 +46,16 @@ pub(crate) fn bounds(points: &[Point]) -> (f32, f32, f32, f32) {
     )
 }
 
-/// A rigid motion taking gallery coordinates into the probe's frame.
+/// A similarity (rotation, scale near 1, translation) taking gallery
+/// coordinates into the probe's frame.
 #[derive(Debug, Clone, Copy)]
 pub struct Alignment {
     pub rotation_rad: f32,
+    /// Probe length per gallery length, within `[1 / MAX_SCALE, MAX_SCALE]`.
+    pub scale: f32,
+    /// `scale * cos(rotation)`.
     cos: f32,
+    /// `scale * sin(rotation)`.
     sin: f32,
     /// Gallery point that maps onto `probe_anchor`.
     gallery_anchor: (f32, f32),
@@ -45,26 +66,38 @@ pub struct Alignment {
 impl Alignment {
     pub(crate) fn new(
         rotation_rad: f32,
+        scale: f32,
         gallery_anchor: (f32, f32),
         probe_anchor: (f32, f32),
     ) -> Self {
         let (sin, cos) = rotation_rad.sin_cos();
+        let scale = scale.clamp(1.0 / MAX_SCALE, MAX_SCALE);
         Self {
             rotation_rad,
-            cos,
-            sin,
+            scale,
+            cos: cos * scale,
+            sin: sin * scale,
             gallery_anchor,
             probe_anchor,
         }
     }
 
     /// The alignment that maps gallery edge `(ga, gb)` onto probe edge
-    /// `(pi, pj)`, midpoint onto midpoint.
+    /// `(pi, pj)`, midpoint onto midpoint, with the edges' length ratio as
+    /// the scale when both are long enough to measure it.
     pub(crate) fn from_edges(pi: &Point, pj: &Point, ga: &Point, gb: &Point) -> Self {
         let phi_p = atan2_fast(pj.y - pi.y, pj.x - pi.x);
         let phi_g = atan2_fast(gb.y - ga.y, gb.x - ga.x);
+        let length_p = (pj.x - pi.x).hypot(pj.y - pi.y);
+        let length_g = (gb.x - ga.x).hypot(gb.y - ga.y);
+        let scale = if length_p.min(length_g) >= MIN_SCALE_EDGE_PX {
+            length_p / length_g
+        } else {
+            1.0
+        };
         Self::new(
             angle_diff(phi_p, phi_g),
+            scale,
             ((ga.x + gb.x) * 0.5, (ga.y + gb.y) * 0.5),
             ((pi.x + pj.x) * 0.5, (pi.y + pj.y) * 0.5),
         )
@@ -90,14 +123,16 @@ impl Alignment {
         }
     }
 
-    /// Probe to gallery coordinates.
+    /// Probe to gallery coordinates (the inverse similarity).
     fn backward(&self) -> Rigid {
         let (px, py) = self.probe_anchor;
+        let k = 1.0 / (self.scale * self.scale);
+        let (cos, sin) = (self.cos * k, self.sin * k);
         Rigid {
-            cos: self.cos,
-            sin: -self.sin,
-            tx: self.gallery_anchor.0 - (self.cos * px + self.sin * py),
-            ty: self.gallery_anchor.1 - (-self.sin * px + self.cos * py),
+            cos,
+            sin: -sin,
+            tx: self.gallery_anchor.0 - (cos * px + sin * py),
+            ty: self.gallery_anchor.1 - (-sin * px + cos * py),
         }
     }
 }
@@ -136,6 +171,7 @@ impl PairList {
 
 /// The two prints as the pairing sees them, and the candidate minutia
 /// pairs `(probe, gallery)` that share at least one agreeing edge.
+#[derive(Clone, Copy)]
 pub(crate) struct Prints<'a> {
     pub probe: &'a [Point],
     pub probe_xs: &'a [f32],
@@ -205,8 +241,15 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
         pairs.probe[pairs.len] = m;
         pairs.len += 1;
     }
+    (result.probe_in_overlap, result.gallery_in_overlap) = overlap(prints, alignment);
+    result
+}
+
+/// Minutiae of each print inside the other's area under `alignment`:
+/// `(probe, gallery)`.
+fn overlap(prints: &Prints<'_>, alignment: &Alignment) -> (u32, u32) {
     let (px0, py0, px1, py1) = prints.probe_bounds;
-    result.gallery_in_overlap = count_in_box(
+    let gallery_in_overlap = count_in_box(
         prints.gallery_xs,
         prints.gallery_ys,
         &alignment.forward(),
@@ -218,7 +261,7 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
         ),
     );
     let (gx0, gy0, gx1, gy1) = prints.gallery_bounds;
-    result.probe_in_overlap = count_in_box(
+    let probe_in_overlap = count_in_box(
         prints.probe_xs,
         prints.probe_ys,
         &alignment.backward(),
@@ -229,10 +272,105 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
             gy1 + AREA_MARGIN_PX,
         ),
     );
+    (probe_in_overlap, gallery_in_overlap)
+}
+
+/// Pairs again under `alignment` corrected locally, given `first`, the
+/// pairing `pair` made under the same alignment (whose overlap counts are
+/// kept). Each gallery minutia is moved by the residual displacement of the
+/// pairs of `first` around it (its own pair left out; weights fall off over
+/// [`LOCAL_SIGMA_PX`]) and paired within [`LOCAL_TOLERANCE_PX`]. Skin
+/// distortion moves neighbouring minutiae alike, so true pairs stay close
+/// after the correction wherever they lie, while chance pairs of unrelated
+/// prints have unrelated residuals and fall out: one tolerance fits the
+/// whole print instead of one that widens with the distance from the root.
+pub(crate) fn pair_local(
+    prints: &Prints<'_>,
+    alignment: &Alignment,
+    first: &PairList,
+    first_pairing: &Pairing,
+    pairs: &mut PairList,
+) -> Pairing {
+    const NONE: u8 = u8::MAX;
+    let n = prints.gallery.len();
+    let mut moved = [(0.0f32, 0.0f32); MAX_GALLERY_MINUTIAE];
+    for (slot, g) in moved[..n].iter_mut().zip(prints.gallery) {
+        *slot = alignment.apply(g.x, g.y);
+    }
+    // Residuals of the first pairing: probe minus moved gallery minutia.
+    let mut residual = [(0.0f32, 0.0f32, 0u8); MAX_GALLERY_MINUTIAE];
+    let firsts = first.gallery[..first.len]
+        .iter()
+        .zip(&first.probe[..first.len]);
+    for (slot, (&k, &m)) in residual.iter_mut().zip(firsts) {
+        let p = &prints.probe[usize::from(m)];
+        let (x, y) = moved[usize::from(k)];
+        *slot = (p.x - x, p.y - y, k);
+    }
+    let mut corrected = [(0.0f32, 0.0f32); MAX_GALLERY_MINUTIAE];
+    let inv = 1.0 / (4.0 * LOCAL_SIGMA_PX * LOCAL_SIGMA_PX);
+    for (k, slot) in corrected[..n].iter_mut().enumerate() {
+        let (x, y) = moved[k];
+        let (mut sx, mut sy, mut sw) = (0.0f32, 0.0f32, LOCAL_PRIOR);
+        for &(rx, ry, j) in &residual[..first.len] {
+            let (jx, jy) = moved[usize::from(j)];
+            let d2 = (jx - x) * (jx - x) + (jy - y) * (jy - y);
+            // A smooth bump, zero from 2 sigma out and for the minutia's
+            // own pair (cheaper than a Gaussian, same shape near 0).
+            let u = (1.0 - d2 * inv).max(0.0);
+            let w = if usize::from(j) == k { 0.0 } else { u * u };
+            sx += w * rx;
+            sy += w * ry;
+            sw += w;
+        }
+        *slot = (x + sx / sw, y + sy / sw);
+    }
+    let tolerance2 = LOCAL_TOLERANCE_PX * LOCAL_TOLERANCE_PX;
+    let mut best_for_gallery = [(f32::MAX, NONE); MAX_GALLERY_MINUTIAE];
+    let mut best_for_probe = [f32::MAX; MAX_GALLERY_MINUTIAE];
+    for &(m, k) in prints.candidates {
+        let (m, k) = (usize::from(m), usize::from(k));
+        let (x, y) = corrected[k];
+        let p = &prints.probe[m];
+        let d2 = (p.x - x) * (p.x - x) + (p.y - y) * (p.y - y);
+        if d2 > tolerance2 {
+            continue;
+        }
+        let angle = prints.gallery[k].angle_rad + alignment.rotation_rad;
+        let da = angle_diff(p.angle_rad, angle).abs();
+        if da > DIRECTION_TOLERANCE_RAD {
+            continue;
+        }
+        let cost = d2 / tolerance2 + da / DIRECTION_TOLERANCE_RAD;
+        if cost < best_for_gallery[k].0 {
+            best_for_gallery[k] = (cost, m as u8);
+        }
+        if cost < best_for_probe[m] {
+            best_for_probe[m] = cost;
+        }
+    }
+    let mut result = Pairing {
+        probe_in_overlap: first_pairing.probe_in_overlap,
+        gallery_in_overlap: first_pairing.gallery_in_overlap,
+        ..Pairing::default()
+    };
+    pairs.len = 0;
+    for (k, &(cost, m)) in best_for_gallery[..n].iter().enumerate() {
+        if m == NONE || best_for_probe[usize::from(m)] < cost {
+            continue;
+        }
+        best_for_probe[usize::from(m)] = f32::MIN;
+        result.paired += 1;
+        result.closeness += 1.0 - 0.5 * cost;
+        pairs.gallery[pairs.len] = k as u8;
+        pairs.probe[pairs.len] = m;
+        pairs.len += 1;
+    }
     result
 }
-/// The least-squares rigid alignment of the paired minutiae, anchored at
-/// their centroids; `None` with fewer than three pairs.
+/// The least-squares similarity alignment of the paired minutiae, anchored
+/// at their centroids (scale clamped near 1); `None` with fewer than three
+/// pairs.
 pub(crate) fn refit(prints: &Prints<'_>, pairs: &PairList) -> Option<Alignment> {
     if pairs.len < 3 {
         return None;
@@ -248,7 +386,7 @@ pub(crate) fn refit(prints: &Prints<'_>, pairs: &PairList) -> Option<Alignment> 
         py += p.y;
     }
     let (gx, gy, px, py) = (gx / n, gy / n, px / n, py / n);
-    let (mut dot, mut cross) = (0.0f32, 0.0f32);
+    let (mut dot, mut cross, mut norm) = (0.0f32, 0.0f32, 0.0f32);
     for t in 0..pairs.len {
         let g = &prints.gallery[usize::from(pairs.gallery[t])];
         let p = &prints.probe[usize::from(pairs.probe[t])];
@@ -256,10 +394,12 @@ pub(crate) fn refit(prints: &Prints<'_>, pairs: &PairList) -> Option<Alignment> 
         let (bx, by) = (p.x - px, p.y - py);
         dot += ax * bx + ay * by;
         cross += ax * by - ay * bx;
+        norm += ax * ax + ay * ay;
     }
-    if dot == 0.0 && cross == 0.0 {
+    if (dot == 0.0 && cross == 0.0) || norm == 0.0 {
         return None;
     }
     let rotation = atan2_fast(cross, dot);
-    Some(Alignment::new(rotation, (gx, gy), (px, py)))
+    let scale = dot.hypot(cross) / norm;
+    Some(Alignment::new(rotation, scale, (gx, gy), (px, py)))
 }

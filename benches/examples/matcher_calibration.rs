@@ -1,0 +1,144 @@
+//! Learns the finger score calibration from real impostor comparisons and
+//! checks it on a held-out database.
+//!
+//! `cargo run --release -p hoviyat-benches --example matcher_calibration -- [DATA_DIR]`
+//!
+//! `DATA_DIR` (default `../shared/data/fingerprints`) holds `fvc2002-b/DB*_B`
+//! (the ISO records in `iso/`, resolution from `dataset.json`) and
+//! `pyfnprint-16x8` (PNG images, extracted here with the engine's
+//! extractor at 500 dpi). Every ordered cross-finger pair of a database is one
+//! impostor comparison as 1:N search makes it (prepared probe against a
+//! gallery blob, with the screen): 19,200 unordered pairs, 38,400 scores.
+//!
+//! For each database in turn the map is learnt from the others and checked
+//! on it: the observed FMR on the held-out impostors at the thresholds where
+//! the map predicts 1e-2 and 1e-3 (in brackets: with the engine's built-in
+//! map, which may have been learnt with the held-out set). Then the map learnt from all of them is
+//! printed as the table `engine/src/finger/calibration.rs` embeds.
+use std::path::{Path, PathBuf};
+
+use hoviyat_benches::fingers::parse_fvc_name;
+use hoviyat_engine::finger::{Calibration, PreparedProbe, encode_gallery};
+use hoviyat_models::FingerTemplate;
+
+fn fvc_iso(db: &Path) -> anyhow::Result<Vec<(u32, FingerTemplate)>> {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(db.join("dataset.json"))?)?;
+    let dpi = meta["dpi"].as_u64().unwrap_or(500) as u16;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(db.join("iso"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "iso"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths {
+        let Some((finger, _)) = parse_fvc_name(&p) else {
+            continue;
+        };
+        let decoded = hoviyat_models::codec::decode(&std::fs::read(&p)?)?;
+        if let Some(mut t) = decoded.fingers.into_iter().next() {
+            // The records state 500 dpi whatever the scanner's resolution.
+            t.dpi = dpi;
+            out.push((finger, t));
+        }
+    }
+    Ok(out)
+}
+
+fn extracted(dir: &Path, dpi: u16) -> anyhow::Result<Vec<(u32, FingerTemplate)>> {
+    use hoviyat_engine::extract::{DecodeLimits, ExtractConfig, decode_image, extract};
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths {
+        let Some((finger, _)) = parse_fvc_name(&p) else {
+            continue;
+        };
+        let image = decode_image(&std::fs::read(&p)?, &DecodeLimits::for_dpi(dpi))?;
+        let config = ExtractConfig {
+            dpi,
+            ..Default::default()
+        };
+        if let Ok(x) = extract(&image, &config) {
+            out.push((finger, x.template));
+        }
+    }
+    Ok(out)
+}
+
+/// Raw scores of every ordered cross-finger pair.
+fn impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<f32>> {
+    let probes: Vec<PreparedProbe> = prints
+        .iter()
+        .map(|(_, t)| PreparedProbe::new(t))
+        .collect::<Result<_, _>>()?;
+    let blobs: Vec<Vec<u8>> = prints
+        .iter()
+        .map(|(_, t)| encode_gallery(t))
+        .collect::<Result<_, _>>()?;
+    let mut scores = Vec::new();
+    for (a, probe) in probes.iter().enumerate() {
+        for (b, blob) in blobs.iter().enumerate() {
+            if prints[a].0 != prints[b].0 {
+                scores.push(probe.score(blob)?.raw);
+            }
+        }
+    }
+    Ok(scores)
+}
+
+fn main() -> anyhow::Result<()> {
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "../shared/data/fingerprints".into()),
+    );
+    let mut sets: Vec<(String, Vec<f32>)> = Vec::new();
+    for db in ["DB1_B", "DB2_B", "DB3_B", "DB4_B"] {
+        let prints = fvc_iso(&dir.join("fvc2002-b").join(db))?;
+        sets.push((format!("fvc2002-{db}-iso"), impostor_scores(&prints)?));
+    }
+    let prints = extracted(&dir.join("pyfnprint-16x8"), 500)?;
+    sets.push(("pyfnprint-extracted".into(), impostor_scores(&prints)?));
+    let synthetic = Calibration::default_finger();
+    println!(
+        "held out               n      at predicted 1e-2: observed (built-in map)   at 1e-3: observed (built-in map)"
+    );
+    for (k, (name, held)) in sets.iter().enumerate() {
+        let rest: Vec<f32> = sets
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .flat_map(|(_, (_, s))| s.iter().copied())
+            .collect();
+        let cal = Calibration::from_impostor_scores(&rest)?;
+        let observed = |c: &Calibration, decades: f32| {
+            let above = held.iter().filter(|&&s| c.log10_fmr(s) >= decades).count();
+            above as f64 / held.len() as f64
+        };
+        println!(
+            "{name:22} {:6}  {:.2e} ({:.2e})                       {:.2e} ({:.2e})",
+            held.len(),
+            observed(&cal, 2.0),
+            observed(synthetic, 2.0),
+            observed(&cal, 3.0),
+            observed(synthetic, 3.0),
+        );
+    }
+    let all: Vec<f32> = sets.iter().flat_map(|(_, s)| s.iter().copied()).collect();
+    let cal = Calibration::from_impostor_scores(&all)?;
+    println!(
+        "// {} impostor scores: FVC2002 set B DB1-4 (ISO records) and pyfnprint-16x8 (own extraction)",
+        all.len()
+    );
+    println!("const DEFAULT_POINTS: &[(f32, f32)] = &[");
+    for (raw, e) in cal.points() {
+        println!("    ({raw:.4}, {e:.4}),");
+    }
+    println!("];");
+    println!("const DEFAULT_TAIL_SLOPE: f32 = {:.4};", cal.tail_slope());
+    Ok(())
+}
