@@ -34,7 +34,7 @@ impl Default for FilterRules {
             short_ridge_periods: 2.0,
             bridge_periods: 1.2,
             gap_periods: 1.8,
-            border_blocks: 3,
+            border_blocks: 2,
             min_separation_periods: 0.6,
         }
     }
