@@ -210,16 +210,16 @@ fn spectrum_of(sig: &[f32; SPAN]) -> (f32, f32) {
         return (0.0, 0.0);
     }
     let (mut best, mut best_p) = (0f32, 0f32);
-    for i in 0..SPECTRUM_BINS {
+    for ((cos, sin), &period) in t.cos.iter().zip(&t.sin).zip(&t.periods) {
         let (mut re, mut im) = (0f32, 0f32);
-        for k in 0..SPAN {
-            re += centred[k] * t.cos[i][k];
-            im += centred[k] * t.sin[i][k];
+        for ((c, ck), sk) in centred.iter().zip(cos).zip(sin) {
+            re += c * ck;
+            im += c * sk;
         }
         let power = re * re + im * im;
         if power > best {
             best = power;
-            best_p = t.periods[i];
+            best_p = period;
         }
     }
     // A sinusoid of amplitude A gives |X| = A W / 2 and energy A^2 W / 2.
@@ -304,6 +304,29 @@ fn period_of(sig: &[f32]) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ridge_spectrum_is_pure_for_ridges_and_not_for_edges_or_noise() {
+        let sine: [f32; SPAN] =
+            std::array::from_fn(|k| 300.0 + 100.0 * (std::f32::consts::TAU * k as f32 / 9.0).cos());
+        let (purity, period) = spectrum_of(&sine);
+        assert!(purity > 0.8, "purity {purity}");
+        assert!((period - 9.0).abs() < 1.0, "period {period}");
+        // A step edge peaks at the long end of the band, outside the ridge
+        // periods.
+        let step: [f32; SPAN] = std::array::from_fn(|k| if k < SPAN / 2 { 100.0 } else { 400.0 });
+        let (_, period) = spectrum_of(&step);
+        assert!(period > PERIOD_MAX_PX, "edge period {period}");
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let noise: [f32; SPAN] = std::array::from_fn(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32
+        });
+        let (purity, _) = spectrum_of(&noise);
+        assert!(purity < 0.5, "noise purity {purity}");
+    }
 
     #[test]
     fn period_of_a_sinusoid_is_recovered() {
