@@ -187,7 +187,7 @@ pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> 
     // The test is a share, so half the blocks (a checkerboard) tell it at
     // half the cost.
     let sampled: Vec<bool> = (0..seg.mask.len())
-        .map(|b| seg.mask[b] && (b % field.bw + b / field.bw) % 2 == 0)
+        .map(|b| seg.mask[b] && (b % field.bw + b / field.bw).is_multiple_of(2))
         .collect();
     let examined = sampled.iter().filter(|&&s| s).count();
     let evidence = frequency::ridge_evidence(&padded, &field, &sampled);
