@@ -60,8 +60,8 @@ const MIN_RIDGE_PURITY: f32 = 0.5;
 /// Orientation coherence a block also needs to count as showing ridges.
 const EVIDENCE_MIN_COHERENCE: f32 = 0.3;
 /// Share of the foreground that must show ridges. On FVC2002 and the
-/// pyfnprint set the lowest share of a real print is 0.30 (a noisy SFinGe
-/// print); procedural scenes with windows and textures reach 0.13.
+/// pyfnprint set the lowest share of a real print is 0.32 (a noisy SFinGe
+/// print); procedural scenes with windows and textures reach 0.16.
 const MIN_EVIDENCE_SHARE: f32 = 0.2;
 /// Longest ridge walk from a candidate when checking its neighbourhood.
 const TRACE_STEPS: usize = 40;
