@@ -29,6 +29,26 @@ pub struct ImpressionConfig {
     /// Minutiae closer than this to the image border or to the edge of the
     /// inked contact area are left out of the ground truth.
     pub gt_margin_px: f32,
+    /// Skin and capture condition imposed on every impression; `Random`
+    /// draws one per impression, as a real capture session does.
+    pub skin: Skin,
+}
+
+/// A capture condition that an impression can be forced into, for tests of
+/// the extractor on hard prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Skin {
+    /// Pressure, moisture and contrast drawn at random per impression.
+    #[default]
+    Random,
+    /// Dry skin: thin ridges broken into dots and dashes, light patches.
+    Dry,
+    /// Wet skin or heavy pressure: thick ridges, valleys partly filled.
+    Wet,
+    /// Faint print: ridges only some 30 grey levels darker than the valleys.
+    LowContrast,
+    /// Partial contact: a small pad area, pushed towards the image edge.
+    Partial,
 }
 
 impl Default for ImpressionConfig {
@@ -41,6 +61,7 @@ impl Default for ImpressionConfig {
             distortion: 1.0,
             noise_sigma: 8.0,
             gt_margin_px: 12.0,
+            skin: Skin::Random,
         }
     }
 }
@@ -185,7 +206,7 @@ impl Placement {
             x_px: cfg.width_px as f32 / 2.0 + dist * angle.cos(),
             y_px: cfg.height_px as f32 / 2.0 + dist * angle.sin(),
         };
-        Self {
+        let mut placement = Self {
             master_centre: sil.centre,
             image_centre,
             rot_rad,
@@ -196,7 +217,39 @@ impl Placement {
             blotches: ValueNoise::random(cfg.width_px, cfg.height_px, 24.0, rng),
             background: rng.random_range(205.0..245.0),
             ink: rng.random_range(20.0..80.0),
+        };
+        // Imposed conditions draw after the random ones, so that `Random`
+        // keeps the stream (and every earlier image) unchanged.
+        match cfg.skin {
+            Skin::Random => {}
+            Skin::Dry => {
+                placement.bias = rng.random_range(-0.5..-0.4);
+                placement.dryness = rng.random_range(0.7..0.9);
+                placement.blotches = ValueNoise::random(cfg.width_px, cfg.height_px, 10.0, rng);
+            }
+            Skin::Wet => {
+                placement.bias = rng.random_range(0.4..0.5);
+                placement.dryness = 0.0;
+            }
+            Skin::LowContrast => {
+                placement.background = rng.random_range(150.0..200.0);
+                placement.ink = placement.background - rng.random_range(28.0..36.0);
+            }
+            Skin::Partial => {
+                // A fingertip touching with a third of its pad, off centre.
+                let (c, a, b) = placement.contact;
+                let side: f32 = if rng.random::<bool>() { 1.0 } else { -1.0 };
+                placement.contact = (
+                    Point {
+                        x_px: c.x_px + side * 0.45 * a,
+                        y_px: c.y_px - 0.35 * b,
+                    },
+                    0.5 * a,
+                    0.45 * b,
+                );
+            }
         }
+        placement
     }
 
     /// Image pixel to master coordinates.

@@ -1,6 +1,7 @@
 //! Seeded synthetic biometric data: fingerprint images with ground truth
 //! (SFinGe-style masters and impressions) and template-level populations.
 
+pub mod clutter;
 pub mod face;
 pub mod fingerprint;
 pub mod impression;
@@ -14,7 +15,7 @@ pub use face::{FaceConfig, FaceModel};
 pub use fingerprint::{
     FingerprintConfig, GroundTruth, SyntheticFinger, SyntheticImpression, generate,
 };
-pub use impression::ImpressionConfig;
+pub use impression::{ImpressionConfig, Skin};
 pub use master::MasterConfig;
 pub use orientation::FingerClass;
 pub use population::{CaptureConfig, Population, PopulationConfig};

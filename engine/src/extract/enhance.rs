@@ -92,11 +92,12 @@ fn bank() -> &'static Bank {
         for o in 0..ORIENT_BINS {
             let theta = o as f32 * PI / ORIENT_BINS as f32;
             let (s, c) = theta.sin_cos();
-            let r = (2.0 * SIGMA_ALONG_PX).ceil() as i32;
+            let sigma_along = SIGMA_ALONG_PX;
+            let r = (2.0 * sigma_along).ceil() as i32;
             // Nearest-pixel taps: the phase along a ridge does not matter,
             // so bilinear spreading would only cost time.
             along.push(normalise(sparse(&line_grid_nearest(c, s, r, |t| {
-                (-t * t / (2.0 * SIGMA_ALONG_PX * SIGMA_ALONG_PX)).exp()
+                (-t * t / (2.0 * sigma_along * sigma_along)).exp()
             }))));
             for p in 0..PERIOD_BINS {
                 let period = PERIOD_MIN_PX + p as f32 * PERIOD_STEP_PX;

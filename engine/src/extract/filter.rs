@@ -30,11 +30,11 @@ pub struct FilterRules {
 impl Default for FilterRules {
     fn default() -> Self {
         Self {
-            spur_periods: 1.5,
+            spur_periods: 1.0,
             short_ridge_periods: 2.0,
             bridge_periods: 1.2,
-            gap_periods: 1.8,
-            border_blocks: 3,
+            gap_periods: 2.5,
+            border_blocks: 2,
             min_separation_periods: 0.6,
         }
     }

@@ -129,6 +129,135 @@ pub fn estimate(img: &Padded, field: &BlockField, mask: &[bool]) -> PeriodMap {
     }
 }
 
+/// Periods searched by the spectral ridge test, pixels: wider than the
+/// ridge band so that a step edge or a slow shading (which peak at the long
+/// end) is told apart from ridges.
+const SPECTRUM_PERIOD_MIN_PX: f32 = 3.0;
+const SPECTRUM_PERIOD_MAX_PX: f32 = 25.0;
+const SPECTRUM_BINS: usize = 32;
+/// Offsets along the ridge summed into each sample of the evidence signature.
+const EVIDENCE_ALONG_PX: [f32; 5] = [-6.0, -3.0, 0.0, 3.0, 6.0];
+
+/// Per-block spectral evidence of ridges, computed before segmentation.
+#[derive(Debug, Clone)]
+pub struct RidgeEvidence {
+    /// Share of the windowed signature energy across the ridges that one
+    /// frequency explains, 0 to 1 (about 0.1 for noise, 1 for a clean
+    /// sinusoid); 0 for blocks not examined.
+    pub purity: Vec<f32>,
+    /// Period of that frequency, pixels.
+    pub period_px: Vec<f32>,
+}
+
+impl RidgeEvidence {
+    /// Whether block `b` shows a ridge spectrum: one dominant frequency
+    /// inside the ridge band.
+    #[inline]
+    pub fn is_ridge(&self, b: usize, min_purity: f32) -> bool {
+        self.purity[b] >= min_purity && (PERIOD_MIN_PX..=PERIOD_MAX_PX).contains(&self.period_px[b])
+    }
+}
+
+struct SpectrumTables {
+    window: [f32; SPAN],
+    /// Per bin: period and window-weighted cos / sin.
+    periods: [f32; SPECTRUM_BINS],
+    cos: Vec<[f32; SPAN]>,
+    sin: Vec<[f32; SPAN]>,
+    window_sum: f32,
+}
+
+fn spectrum_tables() -> &'static SpectrumTables {
+    static T: std::sync::OnceLock<SpectrumTables> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let window: [f32; SPAN] = std::array::from_fn(|k| {
+            let t = (k as f32 + 1.0) / (SPAN as f32 + 1.0);
+            0.5 - 0.5 * (std::f32::consts::TAU * t).cos()
+        });
+        let (fmin, fmax) = (1.0 / SPECTRUM_PERIOD_MAX_PX, 1.0 / SPECTRUM_PERIOD_MIN_PX);
+        let periods: [f32; SPECTRUM_BINS] = std::array::from_fn(|i| {
+            1.0 / (fmin + (fmax - fmin) * i as f32 / (SPECTRUM_BINS - 1) as f32)
+        });
+        let cos = periods
+            .iter()
+            .map(|&p| {
+                std::array::from_fn(|k| window[k] * (std::f32::consts::TAU * k as f32 / p).cos())
+            })
+            .collect();
+        let sin = periods
+            .iter()
+            .map(|&p| {
+                std::array::from_fn(|k| window[k] * (std::f32::consts::TAU * k as f32 / p).sin())
+            })
+            .collect();
+        SpectrumTables {
+            window,
+            periods,
+            cos,
+            sin,
+            window_sum: window.iter().sum(),
+        }
+    })
+}
+
+/// Spectral purity and period of one signature across the ridges.
+fn spectrum_of(sig: &[f32; SPAN]) -> (f32, f32) {
+    let t = spectrum_tables();
+    let mean = sig.iter().zip(&t.window).map(|(s, w)| s * w).sum::<f32>() / t.window_sum;
+    let centred: [f32; SPAN] = std::array::from_fn(|k| sig[k] - mean);
+    let energy: f32 = centred.iter().zip(&t.window).map(|(c, w)| w * c * c).sum();
+    if energy <= 1e-3 {
+        return (0.0, 0.0);
+    }
+    let (mut best, mut best_p) = (0f32, 0f32);
+    for ((cos, sin), &period) in t.cos.iter().zip(&t.sin).zip(&t.periods) {
+        let (mut re, mut im) = (0f32, 0f32);
+        for ((c, ck), sk) in centred.iter().zip(cos).zip(sin) {
+            re += c * ck;
+            im += c * sk;
+        }
+        let power = re * re + im * im;
+        if power > best {
+            best = power;
+            best_p = period;
+        }
+    }
+    // A sinusoid of amplitude A gives |X| = A W / 2 and energy A^2 W / 2.
+    ((best / (energy * t.window_sum / 2.0)).min(1.0), best_p)
+}
+
+/// Spectral ridge evidence of the blocks in `examine`, from the signature
+/// across the local orientation on the unprocessed image.
+pub fn ridge_evidence(img: &Padded, field: &BlockField, examine: &[bool]) -> RidgeEvidence {
+    let (bw, bh) = (field.bw, field.bh);
+    let mut purity = vec![0f32; bw * bh];
+    let mut period_px = vec![0f32; bw * bh];
+    let mut signature = [0f32; SPAN];
+    for by in 0..bh {
+        for bx in 0..bw {
+            let b = by * bw + bx;
+            if !examine[b] {
+                continue;
+            }
+            let cx = (bx * BLOCK_PX) as f32 + 3.5;
+            let cy = (by * BLOCK_PX) as f32 + 3.5;
+            let (s, c) = field.theta[b].sin_cos();
+            let (tx, ty, nx, ny) = (c, s, -s, c);
+            for (k, slot) in signature.iter_mut().enumerate() {
+                let kk = k as f32 - HALF_SPAN as f32;
+                *slot = EVIDENCE_ALONG_PX
+                    .iter()
+                    .map(|&j| img.sample_nearest(cx + kk * nx + j * tx, cy + kk * ny + j * ty))
+                    .sum();
+            }
+            let (p, per) = spectrum_of(&signature);
+            purity[b] = p;
+            period_px[b] = per;
+        }
+    }
+    RidgeEvidence { purity, period_px }
+}
+
 /// The ridge period of a signature: mean distance between consecutive peaks
 /// (and between consecutive troughs), if the signature is periodic enough.
 fn period_of(sig: &[f32]) -> Option<f32> {
@@ -175,6 +304,29 @@ fn period_of(sig: &[f32]) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ridge_spectrum_is_pure_for_ridges_and_not_for_edges_or_noise() {
+        let sine: [f32; SPAN] =
+            std::array::from_fn(|k| 300.0 + 100.0 * (std::f32::consts::TAU * k as f32 / 9.0).cos());
+        let (purity, period) = spectrum_of(&sine);
+        assert!(purity > 0.8, "purity {purity}");
+        assert!((period - 9.0).abs() < 1.0, "period {period}");
+        // A step edge peaks at the long end of the band, outside the ridge
+        // periods.
+        let step: [f32; SPAN] = std::array::from_fn(|k| if k < SPAN / 2 { 100.0 } else { 400.0 });
+        let (_, period) = spectrum_of(&step);
+        assert!(period > PERIOD_MAX_PX, "edge period {period}");
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let noise: [f32; SPAN] = std::array::from_fn(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32
+        });
+        let (purity, _) = spectrum_of(&noise);
+        assert!(purity < 0.5, "noise purity {purity}");
+    }
 
     #[test]
     fn period_of_a_sinusoid_is_recovered() {

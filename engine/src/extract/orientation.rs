@@ -8,6 +8,8 @@ use std::f32::consts::PI;
 
 /// Side of the square blocks the fields are computed on, in pixels.
 pub const BLOCK_PX: usize = 8;
+/// Rounds of a [1 2 1] / 4 blur before the gradients (about σ = 1 px).
+const GRADIENT_BLUR_PASSES: usize = 2;
 
 /// Per-block statistics and the smoothed orientation field.
 #[derive(Debug, Clone)]
@@ -40,6 +42,11 @@ impl BlockField {
         let mut gyy = vec![0f32; n];
         let mut gxy = vec![0f32; n];
         let mut count = vec![0u32; n];
+        // Pores, sensor noise and the dots of a dry print put most of the
+        // raw gradient energy above the ridge frequency; a small binomial
+        // blur first leaves the ridges' gradients (period >= 4 px) intact.
+        let blurred = binomial_blur(pixels, width, height, GRADIENT_BLUR_PASSES);
+        let pixels = &blurred[..];
         // Sobel gradients on interior pixels, summed per block.
         for y in 1..height.saturating_sub(1) {
             let row_up = &pixels[(y - 1) * width..y * width];
@@ -129,6 +136,32 @@ impl BlockField {
         }
         t
     }
+}
+
+/// `passes` rounds of the separable [1 2 1] / 4 blur (edges replicated).
+fn binomial_blur(pixels: &[f32], width: usize, height: usize, passes: usize) -> Vec<f32> {
+    let mut a = pixels.to_vec();
+    let mut b = vec![0f32; a.len()];
+    for _ in 0..passes {
+        for y in 0..height {
+            let row = &a[y * width..(y + 1) * width];
+            let out = &mut b[y * width..(y + 1) * width];
+            for x in 0..width {
+                let l = row[x.saturating_sub(1)];
+                let r = row[(x + 1).min(width - 1)];
+                out[x] = 0.25 * (l + r) + 0.5 * row[x];
+            }
+        }
+        for y in 0..height {
+            let up = y.saturating_sub(1) * width;
+            let dn = (y + 1).min(height - 1) * width;
+            let me = y * width;
+            for x in 0..width {
+                a[me + x] = 0.25 * (b[up + x] + b[dn + x]) + 0.5 * b[me + x];
+            }
+        }
+    }
+    a
 }
 
 /// Bilinear interpolation of a block field at pixel position `(x, y)`.

@@ -7,8 +7,11 @@ use super::orientation::BlockField;
 const MIN_CONTRAST: f32 = 2.5;
 /// A block needs this share of the image's typical ridge contrast.
 const RELATIVE_CONTRAST: f32 = 0.2;
-/// Gradient coherence below which a block holds no ridge flow.
-const MIN_COHERENCE: f32 = 0.3;
+/// Gradient coherence below which a block holds no ridge flow. Low on
+/// purpose: dry, porous and smudged areas of real prints have coherence
+/// 0.2-0.3 and still carry matchable minutiae; what is not a finger is
+/// refused on spectral ridge evidence after segmentation.
+const MIN_COHERENCE: f32 = 0.15;
 
 /// The foreground of an image at block level.
 #[derive(Debug, Clone)]
