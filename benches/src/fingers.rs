@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use hoviyat_engine::finger::{PreparedProbe, encode_gallery};
+use hoviyat_engine::finger::{PreparedProbe, compare, encode_gallery};
 use hoviyat_engine::metrics::{DetPoint, Scores, VerificationReport};
 use hoviyat_models::FingerTemplate;
 use serde::Serialize;
@@ -149,7 +149,8 @@ pub fn protocol_pairs(samples: &[Sample], protocol: Protocol) -> Vec<(usize, usi
 }
 
 /// Runs the protocol over `samples`. Comparisons with a failed template score
-/// zero (they stay in the counts, as FVC does). The score is the calibrated
+/// zero (they stay in the counts, as FVC does). The score is that of the
+/// engine's symmetric 1:1 comparison ([`compare`]): the calibrated
 /// `-log10 FMR`, ties broken by the raw score.
 pub fn evaluate(
     samples: &[Sample],
@@ -174,8 +175,10 @@ pub fn evaluate(
     let mut match_us = Vec::new();
     let mut score_us = Vec::new();
     for (a, b, same) in protocol_pairs(samples, protocol) {
-        let score = match (&probes[a], &blobs[b], &samples[a].template) {
-            (Some(probe), Some(blob), Some(template)) => {
+        let score = match (&probes[a], &blobs[b], &samples[a].template, &samples[b].template) {
+            (Some(probe), Some(blob), Some(template), Some(other)) => {
+                // Timing of the 1:N path: a prepared probe against a blob,
+                // and preparation plus scoring.
                 let started = Instant::now();
                 let s = probe.score(blob)?;
                 score_us.push(started.elapsed().as_secs_f64() * 1e6);
@@ -184,8 +187,11 @@ pub fn evaluate(
                 let again = fresh.score(blob)?;
                 match_us.push(started.elapsed().as_secs_f64() * 1e6);
                 debug_assert_eq!(s, again);
-                // Calibrated evidence, with the raw score as a tiny tie
-                // breaker where the calibration saturates at 0.
+                // The figures use the engine's 1:1 comparison (symmetric,
+                // as verification uses it): calibrated evidence, with the
+                // raw score as a tiny tie breaker where the calibration
+                // saturates at 0.
+                let s = compare(template, other)?;
                 f64::from(s.log10_fmr) + 1e-6 * f64::from(s.raw)
             }
             _ => 0.0,
