@@ -23,7 +23,7 @@
 //!    refined by least squares, then a local pass pairs again after moving
 //!    each gallery minutia by the residual displacement of the pairs around
 //!    it, which keeps the pairs that follow the print's own distortion and
-//!    drops chance pairs. A screen stops after the six best-supported roots
+//!    drops chance pairs. A screen stops after the eight best-supported roots
 //!    when none reaches a raw score of 1.0 (most impostors); scores from
 //!    there up are exhaustive.
 //! 5. **Score** ([`Score`]): the raw score grows with the number of paired

@@ -36,7 +36,7 @@ pub struct PreparedProbe {
 }
 
 /// Root alignments tried before the screen decides (see [`SCREEN_RAW`]).
-const SCREEN_ROOTS: usize = 6;
+const SCREEN_ROOTS: usize = 8;
 /// Raw score the first [`SCREEN_ROOTS`] roots must reach for the rest to be
 /// consolidated, the winner refined and paired again locally. Most
 /// impostors stay below it, and a comparison that stops there keeps the
