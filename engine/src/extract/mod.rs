@@ -136,9 +136,13 @@ pub fn to_work_resolution(image: &GrayImage, dpi: u16) -> Result<Cow<'_, GrayIma
 
 /// Extracts the minutiae of one fingerprint image.
 ///
-/// Images without a usable fingerprint (blank, noise, too small, too few
-/// reliable minutiae) fail with an `Fte*` [`EngineError`], never with an
-/// empty template. Images larger than 2048 x 2048 px at 500 dpi are refused
+/// Images without a fingerprint fail with an `Fte*` [`EngineError`], never
+/// with an empty template: too small, blank, without coherent ridge flow, or
+/// with too little of the foreground showing one dominant ridge-band
+/// frequency (`FteNoRidges`; scenes, faces, noise). A poor print is not a
+/// failure: it gives a template with a low quality score, unless not a
+/// single minutia survives (`FteTooFewMinutiae` below
+/// [`ExtractConfig::min_minutiae`]). Images larger than 2048 x 2048 px at 500 dpi are refused
 /// with [`EngineError::ImageTooLarge`].
 pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> {
     let max_side = decode::MAX_SIDE_PX_AT_500_DPI;
