@@ -239,10 +239,11 @@ pub enum EngineError {
         "failure to extract: no fingerprint area found ({foreground_px} px of contrast, {min_px} needed)"
     )]
     FteBlank { foreground_px: u32, min_px: u32 },
-    /// Failure to extract: the image has contrast but no coherent ridge flow
-    /// (noise, text, a smudge).
+    /// Failure to extract: the image has contrast but too little of it shows
+    /// a ridge pattern (coherent flow with one ridge-band frequency): noise,
+    /// text, a scene, a face.
     #[error(
-        "failure to extract: no ridge structure ({ridge_px} px with coherent ridges of {contrast_px} px with contrast, {min_px} needed)"
+        "failure to extract: no ridge pattern (only {ridge_px} of {contrast_px} px examined show ridges, {min_px} needed)"
     )]
     FteNoRidges {
         ridge_px: u32,
