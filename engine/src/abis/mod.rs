@@ -25,6 +25,7 @@
 //! ```
 
 pub mod calibration;
+mod decision;
 mod search;
 mod types;
 
@@ -44,6 +45,9 @@ use crate::screen::{ScreenCode, ScreenMean};
 use crate::store::{Gallery, GalleryConfig, Snapshot};
 use crate::{EngineError, Result, fusion};
 
+pub use decision::{
+    Decision, DecisionKind, DecisionLog, DecisionLogError, Unrecorded, took_effect,
+};
 pub use types::{
     Adjudication, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
     IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,
@@ -193,6 +197,17 @@ impl Abis {
     /// enrollment returns its answer again; a different record under an
     /// existing reference id is [`EngineError::ReferenceExists`].
     pub fn enroll(&self, record: EnrollmentRecord) -> Result<EnrollOutcome> {
+        self.enroll_recorded(record, &Unrecorded)
+    }
+
+    /// [`Abis::enroll`], recording the decision in `log` before it is stored
+    /// (see [`DecisionLog`]). A replay records nothing: its decision was
+    /// recorded when it was taken.
+    pub fn enroll_recorded(
+        &self,
+        record: EnrollmentRecord,
+        log: &dyn DecisionLog,
+    ) -> Result<EnrollOutcome> {
         record.validate(self.face_dim())?;
         let canonical = canonicalize(&record)?;
         let bytes = encode_record(&canonical)?;
@@ -263,7 +278,14 @@ impl Abis {
         row.searchable = status == Status::Cleared;
         row.state = state_bytes(&enrollment)?;
         let added = row.screens.clone();
-        self.gallery.insert(row)?;
+        let decision = Decision {
+            kind: DecisionKind::Enroll,
+            enrollment: &enrollment,
+        };
+        record_decision(log, decision)?;
+        self.gallery
+            .insert(row)
+            .inspect_err(|_| log.not_stored(decision))?;
         if status == Status::Cleared {
             self.adjust_screen_means(&added, true);
         }
@@ -318,6 +340,19 @@ impl Abis {
         by: &str,
         comment: &str,
     ) -> Result<Enrollment> {
+        self.adjudicate_recorded(reference_id, verdict, by, comment, &Unrecorded)
+    }
+
+    /// [`Abis::adjudicate`], recording the verdict in `log` before it is
+    /// stored (see [`DecisionLog`]).
+    pub fn adjudicate_recorded(
+        &self,
+        reference_id: &str,
+        verdict: Verdict,
+        by: &str,
+        comment: &str,
+        log: &dyn DecisionLog,
+    ) -> Result<Enrollment> {
         let _decide = self.lock_decisions();
         let snapshot = self.gallery.snapshot();
         let mut enrollment =
@@ -340,11 +375,18 @@ impl Abis {
             comment: comment.to_string(),
             at: jiff::Timestamp::now(),
         });
+        let state = state_bytes(&enrollment)?;
+        let decision = Decision {
+            kind: DecisionKind::Adjudicate,
+            enrollment: &enrollment,
+        };
+        record_decision(log, decision)?;
         // The state first: if the flag write failed after it, a retry of a
         // `distinct` verdict would be refused, but the row would stay out of
         // searches, which is the safe side.
         self.gallery
-            .set_state(reference_id, state_bytes(&enrollment)?)?;
+            .set_state(reference_id, state)
+            .inspect_err(|_| log.not_stored(decision))?;
         if verdict == Verdict::Distinct {
             self.gallery.set_searchable(reference_id, true)?;
             if let Some(row) = snapshot.get(reference_id) {
@@ -357,6 +399,12 @@ impl Abis {
     /// Deletes an enrollment: it leaves searches for good; its status stays
     /// readable as `deleted`.
     pub fn delete(&self, reference_id: &str) -> Result<Enrollment> {
+        self.delete_recorded(reference_id, &Unrecorded)
+    }
+
+    /// [`Abis::delete`], recording the delete in `log` before it is stored
+    /// (see [`DecisionLog`]).
+    pub fn delete_recorded(&self, reference_id: &str, log: &dyn DecisionLog) -> Result<Enrollment> {
         let _decide = self.lock_decisions();
         let snapshot = self.gallery.snapshot();
         let mut enrollment =
@@ -371,8 +419,15 @@ impl Abis {
         let was_searchable = snapshot.get(reference_id).is_some_and(|r| r.is_live());
         enrollment.status = Status::Deleted;
         enrollment.deleted_at = Some(jiff::Timestamp::now());
+        let state = state_bytes(&enrollment)?;
+        let decision = Decision {
+            kind: DecisionKind::Delete,
+            enrollment: &enrollment,
+        };
+        record_decision(log, decision)?;
         self.gallery
-            .set_state(reference_id, state_bytes(&enrollment)?)?;
+            .set_state(reference_id, state)
+            .inspect_err(|_| log.not_stored(decision))?;
         self.gallery.delete(reference_id)?;
         if was_searchable && let Some(row) = snapshot.get(reference_id) {
             self.adjust_screen_means(&row_screens(&row), false);
@@ -554,6 +609,11 @@ pub fn imported_state(reference_id: &str) -> Result<Vec<u8>> {
         adjudication: None,
         deleted_at: None,
     })
+}
+
+fn record_decision(log: &dyn DecisionLog, decision: Decision<'_>) -> Result<()> {
+    log.record(decision)
+        .map_err(|source| EngineError::DecisionNotRecorded { source })
 }
 
 /// Decrements the pending-work counter when an enrollment ends.
