@@ -331,6 +331,7 @@ impl From<hoviyat_engine::EngineError> for ApiError {
             | E::GalleryField { .. }
             | E::Calibration { .. }
             | E::StateEncoding { .. }
+            | E::CorruptState { .. }
             | E::BadFingerBlob { .. } => ApiError::internal(e),
         }
     }

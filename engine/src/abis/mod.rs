@@ -230,7 +230,7 @@ impl Abis {
         let snapshot = self.gallery.snapshot();
         if let Some(existing) = snapshot.get(&canonical.reference_id) {
             if existing.record_bytes() == bytes.as_slice()
-                && let Some(enrollment) = read_state(&snapshot, &canonical.reference_id)
+                && let Some(enrollment) = read_state(&snapshot, &canonical.reference_id)?
             {
                 return Ok(EnrollOutcome {
                     enrollment,
@@ -328,7 +328,7 @@ impl Abis {
     /// The state of an enrollment, if the reference id was ever enrolled.
     pub fn enrollment(&self, reference_id: &str) -> Result<Option<Enrollment>> {
         let snapshot = self.gallery.snapshot();
-        Ok(read_state(&snapshot, reference_id))
+        read_state(&snapshot, reference_id)
     }
 
     /// Records an adjudicator's verdict on a held enrollment: `distinct`
@@ -356,7 +356,7 @@ impl Abis {
         let _decide = self.lock_decisions();
         let snapshot = self.gallery.snapshot();
         let mut enrollment =
-            read_state(&snapshot, reference_id).ok_or_else(|| EngineError::UnknownReference {
+            read_state(&snapshot, reference_id)?.ok_or_else(|| EngineError::UnknownReference {
                 reference_id: reference_id.to_string(),
             })?;
         if enrollment.status != Status::PotentialDuplicate {
@@ -408,7 +408,7 @@ impl Abis {
         let _decide = self.lock_decisions();
         let snapshot = self.gallery.snapshot();
         let mut enrollment =
-            read_state(&snapshot, reference_id).ok_or_else(|| EngineError::UnknownReference {
+            read_state(&snapshot, reference_id)?.ok_or_else(|| EngineError::UnknownReference {
                 reference_id: reference_id.to_string(),
             })?;
         if enrollment.status == Status::Deleted {
@@ -510,7 +510,7 @@ impl Abis {
         let (mut held, mut confirmed) = (0, 0);
         for block in snapshot.blocks() {
             for i in (0..block.len()).filter(|&i| !block.is_deleted(i) && !block.is_searchable(i)) {
-                match read_state(&snapshot, block.reference_id(i)).map(|e| e.status) {
+                match read_state(&snapshot, block.reference_id(i))?.map(|e| e.status) {
                     Some(Status::ConfirmedDuplicate) => confirmed += 1,
                     _ => held += 1,
                 }
@@ -639,8 +639,18 @@ fn state_bytes(enrollment: &Enrollment) -> Result<Vec<u8>> {
     })
 }
 
-fn read_state(snapshot: &Snapshot, reference_id: &str) -> Option<Enrollment> {
-    serde_json::from_slice(snapshot.state(reference_id)?).ok()
+/// The stored state of an enrollment: `None` if the reference id was never
+/// enrolled; an error if its state cannot be read (never taken for absent).
+fn read_state(snapshot: &Snapshot, reference_id: &str) -> Result<Option<Enrollment>> {
+    let Some(bytes) = snapshot.state(reference_id) else {
+        return Ok(None);
+    };
+    serde_json::from_slice(bytes)
+        .map(Some)
+        .map_err(|e| EngineError::CorruptState {
+            reference_id: reference_id.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 fn validate_probe(probe: &Probe, face_dim: Option<usize>) -> Result<()> {
@@ -1025,6 +1035,121 @@ mod tests {
             if best < 2.0 {
                 assert_eq!(c.fingers.len(), 3, "{}", c.reference_id);
             }
+        }
+    }
+
+    #[test]
+    fn a_corrupt_enrollment_state_is_an_error_not_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 2);
+        abis.gallery()
+            .set_state("p-1", b"not json".to_vec())
+            .unwrap();
+        assert!(matches!(
+            abis.enrollment("p-1"),
+            Err(EngineError::CorruptState { .. })
+        ));
+        assert!(matches!(
+            abis.delete("p-1"),
+            Err(EngineError::CorruptState { .. })
+        ));
+        assert!(abis.enrollment("never").unwrap().is_none());
+    }
+
+    /// A log that keeps what it was given, or refuses everything.
+    #[derive(Default)]
+    struct Recorder {
+        refuse: bool,
+        seen: std::cell::RefCell<Vec<(DecisionKind, String, Status, bool)>>,
+    }
+
+    impl DecisionLog for Recorder {
+        fn record(&self, d: Decision<'_>) -> std::result::Result<(), DecisionLogError> {
+            if self.refuse {
+                return Err("disk full".into());
+            }
+            self.seen.borrow_mut().push((
+                d.kind,
+                d.enrollment.reference_id.clone(),
+                d.enrollment.status,
+                true,
+            ));
+            Ok(())
+        }
+        fn not_stored(&self, d: Decision<'_>) {
+            self.seen.borrow_mut().push((
+                d.kind,
+                d.enrollment.reference_id.clone(),
+                d.enrollment.status,
+                false,
+            ));
+        }
+    }
+
+    #[test]
+    fn decisions_are_recorded_before_they_are_stored_and_a_refused_one_is_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 3);
+        let refusing = Recorder {
+            refuse: true,
+            ..Recorder::default()
+        };
+        let err = abis
+            .enroll_recorded(person(1, 1, "held"), &refusing)
+            .unwrap_err();
+        assert!(
+            matches!(err, EngineError::DecisionNotRecorded { .. }),
+            "{err}"
+        );
+        assert!(abis.enrollment("held").unwrap().is_none());
+        assert!(matches!(
+            abis.delete_recorded("p-0", &refusing),
+            Err(EngineError::DecisionNotRecorded { .. })
+        ));
+        assert_eq!(
+            abis.enrollment("p-0").unwrap().unwrap().status,
+            Status::Cleared
+        );
+
+        let log = Recorder::default();
+        abis.enroll_recorded(person(1, 1, "held"), &log).unwrap();
+        // A replay is no new decision.
+        assert!(
+            abis.enroll_recorded(person(1, 1, "held"), &log)
+                .unwrap()
+                .replayed
+        );
+        abis.adjudicate_recorded("held", Verdict::Duplicate, "ada", "same", &log)
+            .unwrap();
+        abis.delete_recorded("p-0", &log).unwrap();
+        let seen = log.seen.into_inner();
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    DecisionKind::Enroll,
+                    "held".to_string(),
+                    Status::PotentialDuplicate,
+                    true
+                ),
+                (
+                    DecisionKind::Adjudicate,
+                    "held".to_string(),
+                    Status::ConfirmedDuplicate,
+                    true
+                ),
+                (
+                    DecisionKind::Delete,
+                    "p-0".to_string(),
+                    Status::Deleted,
+                    true
+                ),
+            ]
+        );
+        for (kind, id, _, _) in &seen {
+            assert!(took_effect(*kind, abis.enrollment(id).unwrap().as_ref()));
         }
     }
 
