@@ -26,6 +26,7 @@
 
 pub mod calibration;
 mod decision;
+mod import;
 mod search;
 mod types;
 
@@ -48,6 +49,7 @@ use crate::{EngineError, Result, fusion};
 pub use decision::{
     Decision, DecisionKind, DecisionLog, DecisionLogError, Unrecorded, took_effect,
 };
+pub use import::ImportSummary;
 pub use types::{
     Adjudication, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
     IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,
@@ -182,9 +184,23 @@ impl Abis {
         self.refresh_derived(&snapshot, &rows, true);
     }
 
-    /// The gallery underneath.
-    pub fn gallery(&self) -> &Gallery {
+    /// The gallery underneath, for this crate's tests: everyone else writes
+    /// through the decision lock here.
+    #[cfg(test)]
+    pub(crate) fn gallery(&self) -> &Gallery {
         &self.gallery
+    }
+
+    /// Seals the gallery's write-ahead log into a segment (after a bulk
+    /// load; see [`Gallery::seal`]).
+    pub fn seal(&self) -> Result<()> {
+        let _decide = self.lock_decisions();
+        self.gallery.seal()
+    }
+
+    /// The gallery's own counts and sizes.
+    pub fn gallery_stats(&self) -> Result<crate::store::GalleryStats> {
+        self.gallery.stats()
     }
 
     /// The gallery's face dimension.
@@ -1013,7 +1029,7 @@ mod tests {
         // The mate passes the cascade: every finger it shares is scored.
         assert_eq!(found.candidates[0].fingers.len(), 10);
         // The same once the rows are sealed into a segment's screening column.
-        abis.gallery().seal().unwrap();
+        abis.seal().unwrap();
         let sealed = search(person(33, 1, "probe").fingers);
         assert_eq!(sealed.candidates[0].reference_id, "p-33");
         assert_eq!(sealed.candidates.len(), found.candidates.len());
@@ -1158,15 +1174,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let abis = abis(dir.path());
         let input = (0..3u64).map(|id| (id + 1, Ok(person(id, 0, &format!("imp-{id}")))));
-        crate::store::import::import_records(
-            abis.gallery(),
-            input,
-            2,
-            |r| imported_state(&r.reference_id),
-            |_, _| {},
-            |_| {},
-        )
-        .unwrap();
+        abis.import_records(input, 2, |_, _| {}, |_| {}).unwrap();
         assert_eq!(
             abis.enrollment("imp-1").unwrap().unwrap().status,
             Status::Cleared
