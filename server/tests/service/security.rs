@@ -196,6 +196,33 @@ async fn post(
     )
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_alike_reference_ids_over_http_get_an_escaped_location_or_422() {
+    let s = service();
+    let base = format!("http://{}", s.listen().await);
+    let client = reqwest::Client::new();
+    let send = |id: &str| {
+        client
+            .post(format!("{base}/v1/enrollments"))
+            .bearer_auth(&s.keys.enroller)
+            .json(&enrollment(id, 9, 0))
+            .send()
+    };
+    let resp = send("\u{2067}app-0009").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = send("\u{0647}\u{0648}\u{06CC}\u{062A}-9").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, "/v1/enrollments/%D9%87%D9%88%DB%8C%D8%AA-9");
+    let status = client
+        .get(format!("{base}{location}"))
+        .bearer_auth(&s.keys.enroller)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn look_alike_reference_ids_are_one_id_or_refused() {
     let s = service();
