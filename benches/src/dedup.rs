@@ -74,7 +74,7 @@ pub fn import_population(
         progress(end - next);
         next = end;
     }
-    abis.gallery().seal()?;
+    abis.seal()?;
     Ok(())
 }
 
@@ -158,7 +158,7 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
     latencies_ms.sort_by(f64::total_cmp);
     let pick = |q: f64| crate::quantile(&latencies_ms, q).unwrap_or(0.0);
     let mean_ms = latencies_ms.iter().sum::<f64>() / latencies_ms.len().max(1) as f64;
-    let stats = abis.gallery().stats()?;
+    let stats = abis.gallery_stats()?;
     Ok(DedupBenchReport {
         identities: config.identities,
         face_dim,

@@ -93,6 +93,20 @@ pub enum EngineError {
     /// An earlier I/O failure left the log in an unknown state; reopen.
     #[error("gallery stopped accepting writes after an I/O error; reopen it")]
     GalleryPoisoned,
+    /// An enrollment's stored state cannot be decoded: the gallery is
+    /// damaged (never answered as "not enrolled").
+    #[error("the stored state of {reference_id:?} cannot be read: {reason}")]
+    CorruptState {
+        reference_id: String,
+        reason: String,
+    },
+    /// The decision log (the service's audit log) refused a decision, so it
+    /// was not stored.
+    #[error("the decision could not be recorded, so it was not stored: {source}")]
+    DecisionNotRecorded {
+        #[source]
+        source: crate::abis::DecisionLogError,
+    },
     /// An insert names a reference id the gallery already holds (or held).
     #[error("reference id {reference_id:?} is already in the gallery")]
     DuplicateReference { reference_id: String },

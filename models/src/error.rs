@@ -14,6 +14,12 @@ pub enum ModelError {
     ReferenceIdTooLong { len: usize, max: usize },
     #[error("reference id contains a control character at byte {at}")]
     ReferenceIdControlChar { at: usize },
+    #[error("reference id contains an invisible format character U+{code_point:04X} at byte {at}")]
+    ReferenceIdFormatChar { at: usize, code_point: u32 },
+    #[error("reference id starts or ends with a space")]
+    ReferenceIdSpace,
+    #[error("reference id is not in Unicode normal form C")]
+    ReferenceIdNotNfc,
     #[error("record holds neither fingers nor a face")]
     EmptyRecord,
     #[error("record holds {count} fingers; at most {max} allowed")]

@@ -39,4 +39,7 @@ pub use face::MAX_FACE_DIM;
 pub use finger::{DPI_RANGE, MAX_IMAGE_SIDE_PX, MAX_MINUTIAE};
 pub use finger::{FingerPosition, FingerTemplate, MissingFinger, MissingReason};
 pub use minutia::{Minutia, MinutiaKind};
-pub use record::{EnrollmentRecord, MAX_FINGERS, MAX_REFERENCE_ID_BYTES, validate_reference_id};
+pub use record::{
+    EnrollmentRecord, MAX_FINGERS, MAX_REFERENCE_ID_BYTES, normalize_reference_id,
+    validate_reference_id,
+};

@@ -103,7 +103,9 @@ impl EnrollmentRecord {
 }
 
 /// Checks a reference id: non-empty, at most [`MAX_REFERENCE_ID_BYTES`] bytes,
-/// no control characters.
+/// in Unicode normal form C, no control or invisible format characters
+/// (zero-width, bidirectional overrides, ...), no space at either end. Two
+/// ids that look alike are then the same id or are refused.
 pub fn validate_reference_id(id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(ModelError::EmptyReferenceId);
@@ -114,16 +116,100 @@ pub fn validate_reference_id(id: &str) -> Result<()> {
             max: MAX_REFERENCE_ID_BYTES,
         });
     }
-    if let Some((at, _)) = id.char_indices().find(|(_, c)| c.is_control()) {
+    if let Some((at, _)) = id
+        .char_indices()
+        .find(|(_, c)| c.is_control() || is_line_separator(*c))
+    {
         return Err(ModelError::ReferenceIdControlChar { at });
     }
+    if let Some((at, c)) = id.char_indices().find(|(_, c)| is_format_char(*c)) {
+        return Err(ModelError::ReferenceIdFormatChar {
+            at,
+            code_point: u32::from(c),
+        });
+    }
+    if id.starts_with(char::is_whitespace) || id.ends_with(char::is_whitespace) {
+        return Err(ModelError::ReferenceIdSpace);
+    }
+    if !unicode_normalization::is_nfc(id) {
+        return Err(ModelError::ReferenceIdNotNfc);
+    }
     Ok(())
+}
+
+/// `id` in Unicode normal form C, then checked by [`validate_reference_id`]:
+/// what a service applies to the ids it is sent.
+pub fn normalize_reference_id(id: &str) -> Result<String> {
+    use unicode_normalization::UnicodeNormalization as _;
+    let nfc: String = id.nfc().collect();
+    validate_reference_id(&nfc)?;
+    Ok(nfc)
+}
+
+/// U+2028 and U+2029 break lines like control characters do.
+fn is_line_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Characters of Unicode general category Cf (format: invisible, and some
+/// reorder the text around them) plus the invisible fillers (U+115F,
+/// U+1160, U+3164, U+FFA0) and variation selectors.
+fn is_format_char(c: char) -> bool {
+    matches!(u32::from(c),
+        0x00AD
+        | 0x034F
+        | 0x0600..=0x0605
+        | 0x061C
+        | 0x06DD
+        | 0x070F
+        | 0x0890..=0x0891
+        | 0x08E2
+        | 0x115F..=0x1160
+        | 0x17B4..=0x17B5
+        | 0x180B..=0x180F
+        | 0x200B..=0x200F
+        | 0x202A..=0x202E
+        | 0x2060..=0x206F
+        | 0x3164
+        | 0xFE00..=0xFE0F
+        | 0xFEFF
+        | 0xFFA0
+        | 0xFFF9..=0xFFFB
+        | 0x110BD
+        | 0x110CD
+        | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A
+        | 0xE0000..=0xE0FFF)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{Minutia, MinutiaKind, MissingReason};
+
+    #[test]
+    fn look_alike_reference_ids_are_refused_or_made_equal() {
+        assert_eq!(normalize_reference_id("app-0001").unwrap(), "app-0001");
+        // Zero-width space, bidi override, BOM, leading/trailing spaces.
+        for bad in [
+            "app-0001\u{200B}",
+            "\u{202E}1000-ppa",
+            "\u{FEFF}app-0001",
+            " app-0001",
+            "app-0001 ",
+            "app\u{2028}0001",
+        ] {
+            assert!(normalize_reference_id(bad).is_err(), "{bad:?} accepted");
+        }
+        // Decomposed and composed e-acute are one id.
+        let composed = normalize_reference_id("ren\u{E9}").unwrap();
+        assert_eq!(normalize_reference_id("rene\u{301}").unwrap(), composed);
+        assert!(validate_reference_id("rene\u{301}").is_err());
+        // Inner spaces and non-Latin scripts stay fine.
+        assert!(validate_reference_id("Ali Rezaei 0001").is_ok());
+        assert!(validate_reference_id("هویت-۰۰۱").is_ok());
+    }
 
     fn finger(position: FingerPosition) -> FingerTemplate {
         FingerTemplate {

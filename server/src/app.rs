@@ -12,13 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditEvent, AuditLog};
 use crate::engine::{Abis, AbisConfig};
 use crate::error::{ApiError, ErrorBody};
 use crate::keys::KeyRing;
-use crate::limits::{Limits, WorkQueue};
+use crate::limits::{AtTimeout, Limits, StartGate, WorkQueue};
 use crate::metrics::Metrics;
 use crate::routes;
 
@@ -61,19 +60,55 @@ impl AppState {
             path: data_dir.to_owned(),
             source,
         })?;
+        // The log first: one whose head does not match is refused before
+        // anything else is opened.
+        let audit = AuditLog::open(data_dir)?;
         let abis = Abis::open(data_dir.join(GALLERY_DIR), abis)?;
+        resolve_last_decision(&audit, &abis)?;
         // The first request should not pay for the search caches.
         abis.warm_up();
         Ok(Self {
             abis: Arc::new(abis),
             keys: KeyRing::open(data_dir)?,
-            audit: AuditLog::open(data_dir)?,
+            audit,
             work: WorkQueue::new(&limits),
             limits,
             metrics: Metrics::default(),
             data_dir: data_dir.to_owned(),
         })
     }
+}
+
+/// Decisions are recorded before they are stored, one at a time: if the
+/// process died in between, the last recorded decision is missing from the
+/// gallery. Say so in the log, so that it does not claim a decision that
+/// never took effect.
+fn resolve_last_decision(audit: &AuditLog, abis: &Abis) -> Result<(), StartError> {
+    let Some(last) = audit.last_decision() else {
+        return Ok(());
+    };
+    let stored = abis.enrollment(&last.reference_id)?;
+    if crate::engine::took_effect(last.kind.into(), stored.as_ref()) {
+        return Ok(());
+    }
+    tracing::warn!(
+        seq = last.seq,
+        reference_id = %last.reference_id,
+        "the last recorded decision was never stored; recording that"
+    );
+    audit.append(AuditEvent {
+        endpoint: "service start".into(),
+        reference_id: Some(last.reference_id.clone()),
+        outcome: crate::audit::NOT_STORED.into(),
+        refers_to: Some(last.seq),
+        comment: Some(
+            "the service stopped after recording this decision and before storing it; \
+             it did not take effect"
+                .into(),
+        ),
+        ..AuditEvent::default()
+    })?;
+    Ok(())
 }
 
 /// The whole HTTP API.
@@ -100,16 +135,34 @@ pub fn router(state: Arc<AppState>) -> Router {
             ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such endpoint")
         });
     api.layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            limits.request_timeout,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,
         ))
         .layer(middleware::from_fn(json_errors))
         .with_state(state)
+}
+
+/// The request time limit. Work that began before it fired runs on (see
+/// [`StartGate`]); the answer then says that it was accepted.
+async fn deadline(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let gate = StartGate::default();
+    req.extensions_mut().insert(gate.clone());
+    match tokio::time::timeout(state.limits.request_timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => match gate.expire() {
+            AtTimeout::NotStarted => ApiError::timeout().into_response(),
+            AtTimeout::Started { status_path } => {
+                let mut response =
+                    ApiError::accepted_timeout(status_path.as_deref()).into_response();
+                if let Some(v) = status_path.and_then(|p| header::HeaderValue::from_str(&p).ok()) {
+                    response.headers_mut().insert(header::LOCATION, v);
+                }
+                response
+            }
+        },
+    }
 }
 
 async fn record_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -141,7 +194,9 @@ async fn json_errors(req: Request, next: Next) -> Response {
     }
     let (code, message) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "request body is too large"),
-        StatusCode::SERVICE_UNAVAILABLE => ("timeout", "request took too long; retry later"),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            ("unavailable", "the service is unavailable; retry later")
+        }
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed here"),
         StatusCode::NOT_FOUND => ("not_found", "not found"),
         s if s.is_server_error() => ("internal", "internal error; see the service log"),

@@ -7,11 +7,26 @@
 //! the next one. `audit.head` holds the sequence number and hash of the last
 //! line, so that cutting entries off the end is detected too. Every append
 //! is fsynced before the request is answered.
+//!
+//! Decisions (enrollment, adjudication, delete) are appended by the engine
+//! under its decision lock, after the decision is taken and before it is
+//! stored (see [`Decisions`]), so a stored decision always has its entry. A
+//! failed append is cut back to the last whole entry and the decision is not
+//! stored. On start, a log whose head does not match `audit.head` is refused
+//! ([`AuditError::HeadMismatch`]), and a last decision that was recorded but
+//! never stored (the process died in between) gets a `not_stored` entry.
+//!
+//! Test-only fault injection: when the environment variable
+//! [`FAULT_SWITCH_ENV`] names a file, every append made while that file
+//! exists fails half-way through its line, as on a full disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use hoviyat_engine::abis::{Decision, DecisionKind, DecisionLog, DecisionLogError};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,6 +34,11 @@ use utoipa::ToSchema;
 
 pub const LOG_FILE: &str = "audit.log";
 pub const HEAD_FILE: &str = "audit.head";
+/// Names a file whose existence makes appends fail (fault injection for
+/// tests and `hoviyat bench chaos`; never set it in production).
+pub const FAULT_SWITCH_ENV: &str = "HOVIYAT_TEST_AUDIT_FAULT_FILE";
+/// The outcome of the entry that says a recorded decision was not stored.
+pub const NOT_STORED: &str = "not_stored";
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// A candidate as the log records it.
@@ -52,6 +72,41 @@ pub struct AuditEvent {
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Set on the entry of a decision (recorded before it is stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<AuditDecision>,
+    /// The entry a `not_stored` entry is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refers_to: Option<u64>,
+}
+
+/// What a decision entry decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditDecision {
+    Enroll,
+    Adjudicate,
+    Delete,
+}
+
+impl From<DecisionKind> for AuditDecision {
+    fn from(k: DecisionKind) -> Self {
+        match k {
+            DecisionKind::Enroll => Self::Enroll,
+            DecisionKind::Adjudicate => Self::Adjudicate,
+            DecisionKind::Delete => Self::Delete,
+        }
+    }
+}
+
+impl From<AuditDecision> for DecisionKind {
+    fn from(k: AuditDecision) -> Self {
+        match k {
+            AuditDecision::Enroll => Self::Enroll,
+            AuditDecision::Adjudicate => Self::Adjudicate,
+            AuditDecision::Delete => Self::Delete,
+        }
+    }
 }
 
 /// One line of the log.
@@ -83,6 +138,21 @@ pub enum AuditError {
     },
     #[error("audit entry could not be encoded: {0}")]
     Encode(serde_json::Error),
+    /// `audit.head` names another last entry than the log holds: entries
+    /// were cut off or edited at the end. The service refuses to start.
+    #[error(
+        "audit.head names entry {head_seq} (sha256 {head_sha256}) but audit.log ends at entry \
+         {log_seq} (sha256 {log_sha256}) in {dir}: entries were removed or edited at the end. \
+         Restore audit.log from a copy, or, once investigated, record the loss with \
+         `hoviyat audit reanchor --data {dir}`"
+    )]
+    HeadMismatch {
+        dir: PathBuf,
+        head_seq: u64,
+        head_sha256: String,
+        log_seq: u64,
+        log_sha256: String,
+    },
 }
 
 /// A break in the chain, found by [`verify`].
@@ -114,8 +184,45 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
     }
 }
 
+/// A head recorded outside the data directory (`hoviyat audit head`): the
+/// log must still hold this entry with this hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anchor {
+    pub seq: u64,
+    pub sha256: String,
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+    /// `SEQ:SHA256`, as `hoviyat audit head` prints it.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (seq, sha) = s
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?}: expected SEQ:SHA256"))?;
+        let seq = seq
+            .parse()
+            .map_err(|e| format!("{seq:?}: not a sequence number: {e}"))?;
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{sha:?}: expected 64 hex digits"));
+        }
+        Ok(Self {
+            seq,
+            sha256: sha.to_ascii_lowercase(),
+        })
+    }
+}
+
 /// Walks the chain of the log in `data_dir` and checks it against the head.
 pub fn verify(data_dir: &Path) -> Result<VerifyReport, AuditError> {
+    verify_anchored(data_dir, None)
+}
+
+/// [`verify`], and checks that the log still holds `anchor`: an anchor kept
+/// elsewhere finds a cut-off end even when `audit.head` was rewritten too.
+pub fn verify_anchored(
+    data_dir: &Path,
+    anchor: Option<&Anchor>,
+) -> Result<VerifyReport, AuditError> {
     let path = data_dir.join(LOG_FILE);
     let file = match File::open(&path) {
         Ok(f) => Some(f),
@@ -162,7 +269,32 @@ pub fn verify(data_dir: &Path) -> Result<VerifyReport, AuditError> {
             }
             prev = sha256_hex(body);
             entries += 1;
+            if let Some(a) = anchor
+                && a.seq == lineno
+                && a.sha256 != prev
+                && first_break.is_none()
+            {
+                first_break = Some(ChainBreak {
+                    line: lineno,
+                    reason: format!(
+                        "the anchored head names entry {} with sha256 {}; the log's entry {lineno} has {prev}",
+                        a.seq, a.sha256
+                    ),
+                });
+            }
         }
+    }
+    if let Some(a) = anchor
+        && a.seq > entries
+        && first_break.is_none()
+    {
+        first_break = Some(ChainBreak {
+            line: 0,
+            reason: format!(
+                "the anchored head names entry {} but the log ends at entry {entries}: entries were removed at the end",
+                a.seq
+            ),
+        });
     }
     if first_break.is_none() {
         let head = read_head(data_dir)?;
@@ -199,6 +331,19 @@ struct Tail {
     file: File,
     seq: u64,
     prev: String,
+    /// Bytes of whole entries: where the file is cut back to after a
+    /// failed append.
+    len: u64,
+    /// An append failed and the file could not be cut back yet.
+    torn: bool,
+}
+
+/// The last decision entry of a log and whether anything resolved it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastDecision {
+    pub seq: u64,
+    pub kind: AuditDecision,
+    pub reference_id: String,
 }
 
 /// The open log of a running service.
@@ -206,12 +351,83 @@ struct Tail {
 pub struct AuditLog {
     dir: PathBuf,
     tail: Mutex<Tail>,
+    faults: FaultSwitch,
+    /// The last decision entry found on open, unless a `not_stored` entry
+    /// followed it.
+    last_decision: Option<LastDecision>,
+}
+
+/// Makes appends fail, for tests: on while [`FaultSwitch::set`] says so or
+/// while the file named by [`FAULT_SWITCH_ENV`] exists.
+#[derive(Debug, Default)]
+pub struct FaultSwitch {
+    on: AtomicBool,
+    file: Option<PathBuf>,
+}
+
+impl FaultSwitch {
+    fn from_env() -> Self {
+        Self {
+            on: AtomicBool::new(false),
+            file: std::env::var_os(FAULT_SWITCH_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
+    /// Turns the injected failure on or off.
+    pub fn set(&self, on: bool) {
+        self.on.store(on, Ordering::SeqCst);
+    }
+
+    fn is_on(&self) -> bool {
+        self.on.load(Ordering::SeqCst) || self.file.as_ref().is_some_and(|f| f.exists())
+    }
+}
+
+/// The hash of each whole line of `bytes` (which ends in a newline or is
+/// empty), with the last entry's sequence number.
+fn scan(bytes: &[u8]) -> (u64, String, Option<String>, Option<LastDecision>) {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if body.is_empty() {
+        return (0, GENESIS.to_owned(), None, None);
+    }
+    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    let last = lines[lines.len() - 1];
+    let seq = serde_json::from_slice::<AuditEntry>(last).map_or(lines.len() as u64, |e| e.seq);
+    let before_last = (lines.len() >= 2).then(|| sha256_hex(lines[lines.len() - 2]));
+    let mut last_decision = None;
+    for line in lines.iter().rev() {
+        let Ok(entry) = serde_json::from_slice::<AuditEntry>(line) else {
+            continue;
+        };
+        if entry.event.outcome == NOT_STORED && entry.event.refers_to.is_some() {
+            break;
+        }
+        if let (Some(kind), Some(reference_id)) = (entry.event.decision, entry.event.reference_id) {
+            last_decision = Some(LastDecision {
+                seq: entry.seq,
+                kind,
+                reference_id,
+            });
+            break;
+        }
+    }
+    (seq, sha256_hex(last), before_last, last_decision)
 }
 
 impl AuditLog {
     /// Opens (or creates) the log of `data_dir`. An incomplete last line is
     /// cut off: its append never returned, so no request was answered on it.
+    /// A head that names another end than the log's is refused
+    /// ([`AuditError::HeadMismatch`]); one exactly one entry behind (the
+    /// process died between the log's fsync and the head's rename) is
+    /// brought up to date.
     pub fn open(data_dir: &Path) -> Result<Self, AuditError> {
+        Self::open_inner(data_dir, false)
+    }
+
+    fn open_inner(data_dir: &Path, accept_any_head: bool) -> Result<Self, AuditError> {
         let path = data_dir.join(LOG_FILE);
         let mut file = OpenOptions::new()
             .read(true)
@@ -232,33 +448,83 @@ impl AuditLog {
             file.sync_all().map_err(io_err(&path))?;
             bytes.truncate(complete_len);
         }
-        let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-        let (seq, prev) = match body.iter().rposition(|&b| b == b'\n') {
-            _ if body.is_empty() => (0, GENESIS.to_owned()),
-            pos => {
-                let last = &body[pos.map_or(0, |p| p + 1)..];
-                let seq = serde_json::from_slice::<AuditEntry>(last)
-                    .map(|e| e.seq)
-                    .unwrap_or_else(|_| body.iter().filter(|&&b| b == b'\n').count() as u64 + 1);
-                (seq, sha256_hex(last))
-            }
-        };
-        let log = Self {
-            dir: data_dir.to_owned(),
-            tail: Mutex::new(Tail { file, seq, prev }),
+        let (seq, prev, before_last, last_decision) = scan(&bytes);
+        let head = read_head(data_dir)?;
+        let head_ok = match &head {
+            None => seq == 0,
+            Some(h) => h.seq == seq && h.sha256 == prev,
         };
         // A crash between the log's fsync and the head's rename leaves the
-        // head one entry behind; bring it up to date.
-        if seq > 0 {
-            let head = read_head(data_dir)?;
+        // head exactly one entry behind, naming the entry before the last.
+        let head_lags_by_one = head.as_ref().is_some_and(|h| {
+            h.seq + 1 == seq
+                && before_last
+                    .as_deref()
+                    .map_or(h.sha256 == GENESIS, |b| b == h.sha256)
+        });
+        if !head_ok && !head_lags_by_one && !accept_any_head {
+            return Err(AuditError::HeadMismatch {
+                dir: data_dir.to_owned(),
+                head_seq: head.as_ref().map_or(0, |h| h.seq),
+                head_sha256: head.map_or_else(|| "(no audit.head)".to_owned(), |h| h.sha256),
+                log_seq: seq,
+                log_sha256: prev,
+            });
+        }
+        let log = Self {
+            dir: data_dir.to_owned(),
+            tail: Mutex::new(Tail {
+                file,
+                seq,
+                prev,
+                len: bytes.len() as u64,
+                torn: false,
+            }),
+            faults: FaultSwitch::from_env(),
+            last_decision,
+        };
+        // A new log gets its head at once, so that a missing head is never
+        // taken for a new log.
+        if !head_ok || head.is_none() {
             let tail = log.tail.lock().unwrap_or_else(|p| p.into_inner());
-            if head.as_ref().is_none_or(|h| h.seq + 1 == seq) {
-                log.write_head(&tail)?;
-            } else if head.as_ref().is_some_and(|h| h.seq != seq) {
-                tracing::error!("audit.head does not match audit.log; run `hoviyat audit verify`");
-            }
+            log.write_head(&tail)?;
         }
         Ok(log)
+    }
+
+    /// Opens a log whose head does not match, appends an entry saying so
+    /// (naming the old head and the log's end) and makes it the new head:
+    /// the admin's recorded acceptance of a cut or edited end.
+    pub fn reanchor(data_dir: &Path, actor: &str) -> Result<AuditEntry, AuditError> {
+        let old_head = read_head(data_dir)?;
+        let log = Self::open_inner(data_dir, true)?;
+        let (log_seq, log_sha) = {
+            let tail = log.tail.lock().unwrap_or_else(|p| p.into_inner());
+            (tail.seq, tail.prev.clone())
+        };
+        let comment = format!(
+            "audit.head named entry {} (sha256 {}); the log ended at entry {log_seq} (sha256 {log_sha})",
+            old_head.as_ref().map_or(0, |h| h.seq),
+            old_head.map_or_else(|| "(none)".to_owned(), |h| h.sha256),
+        );
+        log.append(AuditEvent {
+            actor_name: actor.to_owned(),
+            endpoint: "hoviyat audit reanchor".into(),
+            outcome: "reanchored".into(),
+            comment: Some(comment),
+            ..AuditEvent::default()
+        })
+    }
+
+    /// The fault injector of this log (tests).
+    pub fn faults(&self) -> &FaultSwitch {
+        &self.faults
+    }
+
+    /// The last decision entry found on open, unless a `not_stored` entry
+    /// already followed it.
+    pub fn last_decision(&self) -> Option<&LastDecision> {
+        self.last_decision.as_ref()
     }
 
     fn write_head(&self, tail: &Tail) -> Result<(), AuditError> {
@@ -271,9 +537,25 @@ impl AuditLog {
         crate::fsutil::write_atomic(&path, &bytes).map_err(io_err(&path))
     }
 
+    /// Cuts the file back to its last whole entry.
+    fn cut_back(&self, tail: &mut Tail) -> Result<(), AuditError> {
+        let path = self.dir.join(LOG_FILE);
+        tail.file.set_len(tail.len).map_err(io_err(&path))?;
+        tail.file.sync_all().map_err(io_err(&path))?;
+        tail.torn = false;
+        Ok(())
+    }
+
     /// Appends `event`, durably, and returns its entry. Blocking.
+    ///
+    /// On failure the file is cut back to its last whole entry (or, if even
+    /// that fails, before the next append), so the chain stays intact and
+    /// the next append that succeeds continues it.
     pub fn append(&self, event: AuditEvent) -> Result<AuditEntry, AuditError> {
         let mut tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
+        if tail.torn {
+            self.cut_back(&mut tail)?;
+        }
         let entry = AuditEntry {
             seq: tail.seq + 1,
             at: jiff::Timestamp::now(),
@@ -284,11 +566,39 @@ impl AuditLog {
         let hash = sha256_hex(&line);
         line.push(b'\n');
         let path = self.dir.join(LOG_FILE);
-        tail.file.write_all(&line).map_err(io_err(&path))?;
-        tail.file.sync_data().map_err(io_err(&path))?;
+        let written = if self.faults.is_on() {
+            // Half a line reaches the file, as when the disk fills up.
+            let _ = tail.file.write_all(&line[..line.len() / 2]);
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "injected audit write failure",
+            ))
+        } else {
+            tail.file
+                .write_all(&line)
+                .and_then(|()| tail.file.sync_data())
+        };
+        if let Err(source) = written {
+            tail.torn = true;
+            if let Err(e) = self.cut_back(&mut tail) {
+                tracing::error!(error = %e, "audit log could not be cut back; retrying on the next append");
+            }
+            return Err(AuditError::Io { path, source });
+        }
+        let (old_seq, old_prev) = (tail.seq, std::mem::replace(&mut tail.prev, hash));
         tail.seq = entry.seq;
-        tail.prev = hash;
-        self.write_head(&tail)?;
+        if let Err(e) = self.write_head(&tail) {
+            // The entry without its head would be refused on the next start:
+            // take it back.
+            tail.seq = old_seq;
+            tail.prev = old_prev;
+            tail.torn = true;
+            if let Err(cut) = self.cut_back(&mut tail) {
+                tracing::error!(error = %cut, "audit log could not be cut back; retrying on the next append");
+            }
+            return Err(e);
+        }
+        tail.len += line.len() as u64;
         Ok(entry)
     }
 
@@ -309,6 +619,86 @@ impl AuditLog {
             }
         }
         Ok(out)
+    }
+}
+
+/// Who decides, as the log records it, and the log: what the engine is
+/// handed to record a decision under its decision lock (see the module docs).
+#[derive(Debug)]
+pub struct Decisions<'a> {
+    log: &'a AuditLog,
+    /// The event of the decision's entry; `reference_id`, `candidates`,
+    /// `outcome` and `decision` are filled in from the decision.
+    template: AuditEvent,
+    recorded: std::cell::Cell<Option<u64>>,
+}
+
+impl<'a> Decisions<'a> {
+    /// Decisions made by the caller described in `template` (actor,
+    /// endpoint, comment).
+    pub fn new(log: &'a AuditLog, template: AuditEvent) -> Self {
+        Self {
+            log,
+            template,
+            recorded: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The sequence number of the recorded decision's entry, if one was.
+    pub fn recorded(&self) -> Option<u64> {
+        self.recorded.get()
+    }
+}
+
+/// The outcome an entry names for a decision: the enrollment's new status,
+/// the adjudicator's verdict, or `deleted`.
+pub fn decision_outcome(decision: Decision<'_>) -> String {
+    let e = decision.enrollment;
+    let text = match decision.kind {
+        DecisionKind::Enroll | DecisionKind::Delete => serde_json::to_value(e.status).ok(),
+        DecisionKind::Adjudicate => e
+            .adjudication
+            .as_ref()
+            .and_then(|a| serde_json::to_value(a.verdict).ok()),
+    };
+    text.and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl DecisionLog for Decisions<'_> {
+    fn record(&self, decision: Decision<'_>) -> Result<(), DecisionLogError> {
+        let e = decision.enrollment;
+        let mut event = self.template.clone();
+        event.reference_id = Some(e.reference_id.clone());
+        event.decision = Some(decision.kind.into());
+        event.outcome = decision_outcome(decision);
+        event.candidates = e
+            .candidates
+            .iter()
+            .map(|c| AuditCandidate {
+                reference_id: c.reference_id.clone(),
+                score: c.score,
+            })
+            .collect();
+        let entry = self.log.append(event)?;
+        self.recorded.set(Some(entry.seq));
+        Ok(())
+    }
+
+    fn not_stored(&self, decision: Decision<'_>) {
+        let event = AuditEvent {
+            actor_key_id: self.template.actor_key_id.clone(),
+            actor_name: self.template.actor_name.clone(),
+            endpoint: self.template.endpoint.clone(),
+            reference_id: Some(decision.enrollment.reference_id.clone()),
+            outcome: NOT_STORED.into(),
+            refers_to: self.recorded.get(),
+            comment: Some("storing the decision failed; it did not take effect".into()),
+            ..AuditEvent::default()
+        };
+        if let Err(e) = self.log.append(event) {
+            tracing::error!(error = %e, "could not record that a decision was not stored");
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-pub use crate::keys::{Caller, Role};
+pub use crate::keys::{AuthError, Caller, Role};
 
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
@@ -29,10 +29,13 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .map(|t| t.trim().to_owned())
             .ok_or_else(ApiError::unauthorized)?;
         let state = Arc::clone(state);
-        // The first use of a key runs argon2: keep it off the async threads.
-        crate::limits::WorkQueue::io(move || state.keys.authenticate(&token))
-            .await?
-            .ok_or_else(ApiError::unauthorized)
+        // An older (argon2) key's first use is slow: keep it off the async
+        // threads. The ring bounds how many run at once.
+        match crate::limits::WorkQueue::io(move || state.keys.authenticate(&token)).await? {
+            Ok(caller) => Ok(caller),
+            Err(AuthError::Invalid) => Err(ApiError::unauthorized()),
+            Err(AuthError::Busy) => Err(ApiError::busy(1)),
+        }
     }
 }
 

@@ -89,6 +89,51 @@ impl ApiError {
         e
     }
 
+    /// 503 with `Retry-After`: the request ran past its time limit before
+    /// its work began; nothing was done.
+    pub fn timeout() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request ran past its time limit before its work began; nothing was done; retry later",
+        );
+        e.retry_after_s = Some(1);
+        e
+    }
+
+    /// 503 with `Retry-After`: the request ran past its time limit after its
+    /// work began; the work runs to completion and its outcome can be read
+    /// at `status_path`.
+    pub fn accepted_timeout(status_path: Option<&str>) -> Self {
+        let where_ = status_path.map_or_else(
+            || "read the enrollment's status".to_owned(),
+            |p| format!("read GET {p}"),
+        );
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout_accepted",
+            format!(
+                "the request ran past its time limit after its work was accepted; \
+                 the work completes and is audited: {where_} for the outcome before retrying"
+            ),
+        );
+        e.retry_after_s = Some(1);
+        e
+    }
+
+    /// 503 with `Retry-After`: the audit log cannot be written, so no
+    /// decision is taken and no search answered (details in the log).
+    pub fn audit_unavailable(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "audit log cannot be written");
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "audit_unavailable",
+            "the audit log cannot be written; nothing was done; retry later",
+        );
+        e.retry_after_s = Some(5);
+        e
+    }
+
     /// 500 with a generic body; `detail` goes to the log only.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
@@ -136,7 +181,10 @@ fn model_error_field(e: &ModelError) -> Option<String> {
     match e {
         ModelError::EmptyReferenceId
         | ModelError::ReferenceIdTooLong { .. }
-        | ModelError::ReferenceIdControlChar { .. } => Some("reference_id".into()),
+        | ModelError::ReferenceIdControlChar { .. }
+        | ModelError::ReferenceIdFormatChar { .. }
+        | ModelError::ReferenceIdSpace
+        | ModelError::ReferenceIdNotNfc => Some("reference_id".into()),
         ModelError::EmptyRecord | ModelError::TooManyFingers { .. } => Some("fingers".into()),
         ModelError::FaceDimensionInconsistent { .. }
         | ModelError::FaceDimensionMismatch { .. }
@@ -201,6 +249,7 @@ impl From<hoviyat_engine::EngineError> for ApiError {
                 ),
             ),
             E::UnknownReference { reference_id } => ApiError::not_found(&reference_id),
+            E::DecisionNotRecorded { source } => ApiError::audit_unavailable(source),
             E::DeletedReference { reference_id } => ApiError::new(
                 StatusCode::GONE,
                 "reference_deleted",
@@ -226,9 +275,14 @@ impl From<hoviyat_engine::EngineError> for ApiError {
                 "the fingerprint image could not be decoded (PNG, JPEG, TIFF or BMP expected)",
             )
             .at("fingers"),
-            E::ImageTooLarge { .. } | E::ImageTooManyBytes { .. } => {
-                ApiError::invalid("image_too_large", e.to_string()).at("fingers")
-            }
+            // Too large once decoded: the same answer as the check on the
+            // image header.
+            E::ImageTooLarge { .. } | E::ImageTooManyBytes { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "image_too_large",
+                e.to_string(),
+            )
+            .at("fingers"),
             E::ResolutionOutOfRange { .. } => {
                 ApiError::invalid("out_of_range", e.to_string()).at("fingers.dpi")
             }
@@ -277,6 +331,7 @@ impl From<hoviyat_engine::EngineError> for ApiError {
             | E::GalleryField { .. }
             | E::Calibration { .. }
             | E::StateEncoding { .. }
+            | E::CorruptState { .. }
             | E::BadFingerBlob { .. } => ApiError::internal(e),
         }
     }

@@ -87,7 +87,7 @@ fn finger(f: &FingerInput, limits: &Limits) -> Result<FingerTemplate, ApiError> 
     match (&f.image, &f.template, &f.minutiae) {
         (Some(image), None, None) => from_image(f, image, limits),
         (None, Some(template), None) => from_template(f, template),
-        (None, None, Some(m)) => Ok(from_minutiae(f, m)),
+        (None, None, Some(m)) => from_minutiae(f, m),
         _ => Err(ApiError::invalid(
             "finger_source",
             "give exactly one of image, template or minutiae",
@@ -96,8 +96,27 @@ fn finger(f: &FingerInput, limits: &Limits) -> Result<FingerTemplate, ApiError> 
     }
 }
 
-fn from_minutiae(f: &FingerInput, m: &MinutiaeInput) -> FingerTemplate {
-    FingerTemplate {
+/// Largest accepted `angle_rad` magnitude: one turn either way covers every
+/// convention ([0, 2pi), (-pi, pi], ...); beyond it a value is a unit or
+/// encoding mistake, not a direction.
+pub const MAX_ANGLE_RAD: f32 = std::f32::consts::TAU;
+
+fn from_minutiae(f: &FingerInput, m: &MinutiaeInput) -> Result<FingerTemplate, ApiError> {
+    if let Some(j) = m
+        .minutiae
+        .iter()
+        .position(|m| m.angle_rad.is_finite() && m.angle_rad.abs() > MAX_ANGLE_RAD)
+    {
+        return Err(ApiError::invalid(
+            "out_of_range",
+            format!(
+                "angle_rad is {}; it must be within -2pi..=2pi radians",
+                m.minutiae[j].angle_rad
+            ),
+        )
+        .at(format!("minutiae.minutiae[{j}].angle_rad")));
+    }
+    Ok(FingerTemplate {
         position: f.position,
         width_px: m.width_px,
         height_px: m.height_px,
@@ -108,7 +127,7 @@ fn from_minutiae(f: &FingerInput, m: &MinutiaeInput) -> FingerTemplate {
             .iter()
             .map(|m| Minutia::new(m.x_px, m.y_px, m.angle_rad, m.kind, m.quality))
             .collect(),
-    }
+    })
 }
 
 fn decode_base64(data: &str, field: &str) -> Result<Vec<u8>, ApiError> {

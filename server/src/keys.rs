@@ -1,8 +1,13 @@
 //! API keys: the store in the data directory (`keys.json`) and how a bearer
 //! token is checked against it.
 //!
-//! A key reads `hvy_<id>_<secret>`. Only an argon2id hash of the secret is
-//! stored; the key itself is shown once, when it is made. The file is
+//! A key reads `hvy_<id>_<secret>`, the secret 256 random bits. Only a hash
+//! of the secret is stored; the key itself is shown once, when it is made.
+//! A 256-bit random secret cannot be guessed or looked up in a dictionary,
+//! so the hash is plain SHA-256 (`sha256:<hex>`), compared in constant time:
+//! a wrong secret costs a microsecond, not a memory-hard argon2 run. Keys
+//! made by earlier releases carry argon2id hashes; they still work, with at
+//! most [`MAX_SLOW_CHECKS`] argon2 checks running at once (beyond: busy). The file is
 //! rewritten atomically (temporary file, fsync, rename). A running service
 //! notices a changed file (new or revoked keys) on the next request.
 
@@ -12,8 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 use std::time::SystemTime;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,6 +29,10 @@ use utoipa::ToSchema;
 /// File name of the key store inside the data directory.
 pub const KEYS_FILE: &str = "keys.json";
 const FORMAT_VERSION: u32 = 1;
+/// Prefix of a stored SHA-256 hash.
+const SHA256_PREFIX: &str = "sha256:";
+/// argon2 checks of older keys that may run at once.
+pub const MAX_SLOW_CHECKS: usize = 2;
 
 /// What a key may do.
 #[derive(
@@ -82,7 +93,8 @@ pub struct StoredKey {
     pub id: String,
     pub name: String,
     pub roles: Vec<Role>,
-    /// argon2id PHC string of the secret.
+    /// `sha256:<hex>` of the secret (argon2id PHC string for keys made by
+    /// earlier releases).
     pub hash: String,
     pub created_at: jiff::Timestamp,
     #[serde(default)]
@@ -110,8 +122,6 @@ pub enum KeyStoreError {
     },
     #[error("key store {path} has version {version}; this build reads {FORMAT_VERSION}")]
     Version { path: PathBuf, version: u32 },
-    #[error("hashing the key failed: {0}")]
-    Hash(argon2::password_hash::Error),
     #[error("no key with id {0:?}")]
     UnknownId(String),
     #[error("a key needs at least one role")]
@@ -191,13 +201,10 @@ pub fn add(
     let mut secret_raw = [0u8; 32];
     rng.fill_bytes(&mut secret_raw);
     let secret = hex::encode(secret_raw);
-    let mut salt_raw = [0u8; 16];
-    rng.fill_bytes(&mut salt_raw);
-    let salt = SaltString::encode_b64(&salt_raw).map_err(KeyStoreError::Hash)?;
-    let hash = Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .map_err(KeyStoreError::Hash)?
-        .to_string();
+    let hash = format!(
+        "{SHA256_PREFIX}{}",
+        hex::encode(Sha256::digest(secret.as_bytes()))
+    );
     let mut roles = roles.to_vec();
     roles.sort();
     roles.dedup();
@@ -256,9 +263,35 @@ struct Loaded {
 pub struct KeyRing {
     path: PathBuf,
     loaded: RwLock<Loaded>,
-    /// SHA-256 of tokens that passed argon2 -> key id, so that a key costs
-    /// one argon2 check per process, not one per request.
+    /// SHA-256 of tokens that passed argon2 -> key id, so that an older key
+    /// costs one argon2 check per process, not one per request.
     verified: Mutex<HashMap<[u8; 32], String>>,
+    /// argon2 checks running now.
+    slow_checks: AtomicUsize,
+}
+
+/// Why a bearer token was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthError {
+    /// Unknown, revoked or malformed token, or a wrong secret.
+    Invalid,
+    /// The token names an older (argon2) key and [`MAX_SLOW_CHECKS`] checks
+    /// are running already: try again shortly.
+    Busy,
+}
+
+/// Equal bytes, in time that depends only on the length.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Releases an argon2 check slot.
+struct SlowCheck<'a>(&'a AtomicUsize);
+
+impl Drop for SlowCheck<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn file_stamp(path: &Path) -> (Option<SystemTime>, u64) {
@@ -281,6 +314,7 @@ impl KeyRing {
             }),
             path,
             verified: Mutex::new(HashMap::new()),
+            slow_checks: AtomicUsize::new(0),
         })
     }
 
@@ -311,21 +345,34 @@ impl KeyRing {
         }
     }
 
-    /// The caller a bearer token belongs to, or `None` for an unknown,
-    /// revoked or malformed token. Blocking: may run one argon2 check.
-    pub fn authenticate(&self, token: &str) -> Option<Caller> {
+    /// The caller a bearer token belongs to. Blocking: a token of an older
+    /// key may run one argon2 check (at most [`MAX_SLOW_CHECKS`] at once).
+    pub fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
         self.refresh();
-        let rest = token.strip_prefix("hvy_")?;
-        let (id, secret) = rest.split_once('_')?;
+        let rest = token.strip_prefix("hvy_").ok_or(AuthError::Invalid)?;
+        let (id, secret) = rest.split_once('_').ok_or(AuthError::Invalid)?;
         if id.len() != 12 || secret.len() != 64 {
-            return None;
+            return Err(AuthError::Invalid);
         }
         let stored = {
             let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
-            loaded.keys.get(id).cloned()?
+            loaded.keys.get(id).cloned().ok_or(AuthError::Invalid)?
         };
         if stored.revoked_at.is_some() {
-            return None;
+            return Err(AuthError::Invalid);
+        }
+        let caller = Caller {
+            key_id: stored.id.clone(),
+            name: stored.name.clone(),
+            roles: stored.roles.clone(),
+        };
+        if let Some(expected) = stored.hash.strip_prefix(SHA256_PREFIX) {
+            let got = hex::encode(Sha256::digest(secret.as_bytes()));
+            return if constant_time_eq(got.as_bytes(), expected.as_bytes()) {
+                Ok(caller)
+            } else {
+                Err(AuthError::Invalid)
+            };
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let cached = self
@@ -334,21 +381,28 @@ impl KeyRing {
             .unwrap_or_else(|p| p.into_inner())
             .get(&digest)
             .is_some_and(|cached_id| cached_id == id);
-        if !cached {
-            let hash = PasswordHash::new(&stored.hash).ok()?;
-            Argon2::default()
-                .verify_password(secret.as_bytes(), &hash)
-                .ok()?;
-            self.verified
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(digest, id.to_owned());
+        if cached {
+            return Ok(caller);
         }
-        Some(Caller {
-            key_id: stored.id,
-            name: stored.name,
-            roles: stored.roles,
-        })
+        if self.slow_checks.fetch_add(1, Ordering::SeqCst) >= MAX_SLOW_CHECKS {
+            self.slow_checks.fetch_sub(1, Ordering::SeqCst);
+            return Err(AuthError::Busy);
+        }
+        let _slot = SlowCheck(&self.slow_checks);
+        let hash = PasswordHash::new(&stored.hash).map_err(|_| AuthError::Invalid)?;
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &hash)
+            .map_err(|_| AuthError::Invalid)?;
+        self.verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(digest, id.to_owned());
+        Ok(caller)
+    }
+
+    /// argon2 checks running now (for tests and metrics).
+    pub fn slow_checks_running(&self) -> usize {
+        self.slow_checks.load(Ordering::SeqCst)
     }
 }
 
@@ -363,6 +417,7 @@ mod tests {
         let ring = KeyRing::open(dir.path()).unwrap();
         let caller = ring.authenticate(&key).unwrap();
         assert_eq!(caller.name, "alice");
+        assert!(stored.hash.starts_with("sha256:"));
         assert!(caller.has(Role::Investigator) && !caller.has(Role::Admin));
         let secret = key.rsplit('_').next().unwrap();
         let file = std::fs::read_to_string(keys_path(dir.path())).unwrap();
@@ -370,13 +425,38 @@ mod tests {
 
         // A wrong secret with the right id, and garbage, are refused.
         let forged = format!("hvy_{}_{}", stored.id, "0".repeat(64));
-        assert!(ring.authenticate(&forged).is_none());
-        assert!(ring.authenticate("hvy_").is_none());
-        assert!(ring.authenticate("").is_none());
+        assert_eq!(ring.authenticate(&forged), Err(AuthError::Invalid));
+        assert_eq!(ring.authenticate("hvy_"), Err(AuthError::Invalid));
+        assert_eq!(ring.authenticate(""), Err(AuthError::Invalid));
 
         // The running ring notices the revocation on the next check.
         revoke(dir.path(), &stored.id).unwrap();
-        assert!(ring.authenticate(&key).is_none());
+        assert_eq!(ring.authenticate(&key), Err(AuthError::Invalid));
+    }
+
+    /// A keys.json written by an earlier release (argon2id hashes) still
+    /// authenticates, and a wrong secret for it is refused.
+    #[test]
+    fn an_argon2_key_of_an_earlier_release_still_works() {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "ab".repeat(32);
+        let salt = SaltString::encode_b64(&[7u8; 16]).unwrap();
+        let hash = Argon2::default()
+            .hash_password(secret.as_bytes(), &salt)
+            .unwrap()
+            .to_string();
+        let file = serde_json::json!({"version": 1, "keys": [{
+            "id": "0123456789ab", "name": "old", "roles": ["admin"], "hash": hash,
+            "created_at": "2026-01-01T00:00:00Z"
+        }]});
+        std::fs::write(keys_path(dir.path()), file.to_string()).unwrap();
+        let ring = KeyRing::open(dir.path()).unwrap();
+        let key = format!("hvy_0123456789ab_{secret}");
+        assert_eq!(ring.authenticate(&key).unwrap().name, "old");
+        let wrong = format!("hvy_0123456789ab_{}", "cd".repeat(32));
+        assert_eq!(ring.authenticate(&wrong), Err(AuthError::Invalid));
+        assert_eq!(ring.slow_checks_running(), 0);
     }
 
     #[test]

@@ -268,8 +268,12 @@ pub struct EnrollmentResponse {
     pub gallery_size: u64,
     /// The fused-evidence threshold of the decision.
     pub threshold: f64,
+    /// How many gallery identities matched (0 when cleared): what a caller
+    /// without a role that may read candidates is told.
+    pub candidate_count: u64,
     /// The gallery identities that matched (for a potential duplicate).
-    /// Omitted for callers without a role that may read candidates.
+    /// Omitted for callers without a role that may read candidates (an
+    /// enroller), so that enrolling is not a way to search the gallery.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidates: Option<Vec<CandidateJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -287,6 +291,7 @@ impl EnrollmentResponse {
             decided_at: e.decided_at,
             gallery_size: e.gallery_size as u64,
             threshold: e.threshold,
+            candidate_count: e.candidates.len() as u64,
             candidates: show_candidates.then(|| CandidateJson::list(&e.candidates)),
             adjudication: e.adjudication.as_ref().map(|a| AdjudicationJson {
                 verdict: a.verdict.into(),

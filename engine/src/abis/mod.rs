@@ -25,6 +25,8 @@
 //! ```
 
 pub mod calibration;
+mod decision;
+mod import;
 mod search;
 mod types;
 
@@ -44,6 +46,10 @@ use crate::screen::{ScreenCode, ScreenMean};
 use crate::store::{Gallery, GalleryConfig, Snapshot};
 use crate::{EngineError, Result, fusion};
 
+pub use decision::{
+    Decision, DecisionKind, DecisionLog, DecisionLogError, Unrecorded, took_effect,
+};
+pub use import::ImportSummary;
 pub use types::{
     Adjudication, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
     IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,
@@ -178,9 +184,23 @@ impl Abis {
         self.refresh_derived(&snapshot, &rows, true);
     }
 
-    /// The gallery underneath.
-    pub fn gallery(&self) -> &Gallery {
+    /// The gallery underneath, for this crate's tests: everyone else writes
+    /// through the decision lock here.
+    #[cfg(test)]
+    pub(crate) fn gallery(&self) -> &Gallery {
         &self.gallery
+    }
+
+    /// Seals the gallery's write-ahead log into a segment (after a bulk
+    /// load; see [`Gallery::seal`]).
+    pub fn seal(&self) -> Result<()> {
+        let _decide = self.lock_decisions();
+        self.gallery.seal()
+    }
+
+    /// The gallery's own counts and sizes.
+    pub fn gallery_stats(&self) -> Result<crate::store::GalleryStats> {
+        self.gallery.stats()
     }
 
     /// The gallery's face dimension.
@@ -193,6 +213,17 @@ impl Abis {
     /// enrollment returns its answer again; a different record under an
     /// existing reference id is [`EngineError::ReferenceExists`].
     pub fn enroll(&self, record: EnrollmentRecord) -> Result<EnrollOutcome> {
+        self.enroll_recorded(record, &Unrecorded)
+    }
+
+    /// [`Abis::enroll`], recording the decision in `log` before it is stored
+    /// (see [`DecisionLog`]). A replay records nothing: its decision was
+    /// recorded when it was taken.
+    pub fn enroll_recorded(
+        &self,
+        record: EnrollmentRecord,
+        log: &dyn DecisionLog,
+    ) -> Result<EnrollOutcome> {
         record.validate(self.face_dim())?;
         let canonical = canonicalize(&record)?;
         let bytes = encode_record(&canonical)?;
@@ -215,7 +246,7 @@ impl Abis {
         let snapshot = self.gallery.snapshot();
         if let Some(existing) = snapshot.get(&canonical.reference_id) {
             if existing.record_bytes() == bytes.as_slice()
-                && let Some(enrollment) = read_state(&snapshot, &canonical.reference_id)
+                && let Some(enrollment) = read_state(&snapshot, &canonical.reference_id)?
             {
                 return Ok(EnrollOutcome {
                     enrollment,
@@ -263,7 +294,14 @@ impl Abis {
         row.searchable = status == Status::Cleared;
         row.state = state_bytes(&enrollment)?;
         let added = row.screens.clone();
-        self.gallery.insert(row)?;
+        let decision = Decision {
+            kind: DecisionKind::Enroll,
+            enrollment: &enrollment,
+        };
+        record_decision(log, decision)?;
+        self.gallery
+            .insert(row)
+            .inspect_err(|_| log.not_stored(decision))?;
         if status == Status::Cleared {
             self.adjust_screen_means(&added, true);
         }
@@ -306,7 +344,7 @@ impl Abis {
     /// The state of an enrollment, if the reference id was ever enrolled.
     pub fn enrollment(&self, reference_id: &str) -> Result<Option<Enrollment>> {
         let snapshot = self.gallery.snapshot();
-        Ok(read_state(&snapshot, reference_id))
+        read_state(&snapshot, reference_id)
     }
 
     /// Records an adjudicator's verdict on a held enrollment: `distinct`
@@ -318,10 +356,23 @@ impl Abis {
         by: &str,
         comment: &str,
     ) -> Result<Enrollment> {
+        self.adjudicate_recorded(reference_id, verdict, by, comment, &Unrecorded)
+    }
+
+    /// [`Abis::adjudicate`], recording the verdict in `log` before it is
+    /// stored (see [`DecisionLog`]).
+    pub fn adjudicate_recorded(
+        &self,
+        reference_id: &str,
+        verdict: Verdict,
+        by: &str,
+        comment: &str,
+        log: &dyn DecisionLog,
+    ) -> Result<Enrollment> {
         let _decide = self.lock_decisions();
         let snapshot = self.gallery.snapshot();
         let mut enrollment =
-            read_state(&snapshot, reference_id).ok_or_else(|| EngineError::UnknownReference {
+            read_state(&snapshot, reference_id)?.ok_or_else(|| EngineError::UnknownReference {
                 reference_id: reference_id.to_string(),
             })?;
         if enrollment.status != Status::PotentialDuplicate {
@@ -340,11 +391,18 @@ impl Abis {
             comment: comment.to_string(),
             at: jiff::Timestamp::now(),
         });
+        let state = state_bytes(&enrollment)?;
+        let decision = Decision {
+            kind: DecisionKind::Adjudicate,
+            enrollment: &enrollment,
+        };
+        record_decision(log, decision)?;
         // The state first: if the flag write failed after it, a retry of a
         // `distinct` verdict would be refused, but the row would stay out of
         // searches, which is the safe side.
         self.gallery
-            .set_state(reference_id, state_bytes(&enrollment)?)?;
+            .set_state(reference_id, state)
+            .inspect_err(|_| log.not_stored(decision))?;
         if verdict == Verdict::Distinct {
             self.gallery.set_searchable(reference_id, true)?;
             if let Some(row) = snapshot.get(reference_id) {
@@ -357,10 +415,16 @@ impl Abis {
     /// Deletes an enrollment: it leaves searches for good; its status stays
     /// readable as `deleted`.
     pub fn delete(&self, reference_id: &str) -> Result<Enrollment> {
+        self.delete_recorded(reference_id, &Unrecorded)
+    }
+
+    /// [`Abis::delete`], recording the delete in `log` before it is stored
+    /// (see [`DecisionLog`]).
+    pub fn delete_recorded(&self, reference_id: &str, log: &dyn DecisionLog) -> Result<Enrollment> {
         let _decide = self.lock_decisions();
         let snapshot = self.gallery.snapshot();
         let mut enrollment =
-            read_state(&snapshot, reference_id).ok_or_else(|| EngineError::UnknownReference {
+            read_state(&snapshot, reference_id)?.ok_or_else(|| EngineError::UnknownReference {
                 reference_id: reference_id.to_string(),
             })?;
         if enrollment.status == Status::Deleted {
@@ -371,8 +435,15 @@ impl Abis {
         let was_searchable = snapshot.get(reference_id).is_some_and(|r| r.is_live());
         enrollment.status = Status::Deleted;
         enrollment.deleted_at = Some(jiff::Timestamp::now());
+        let state = state_bytes(&enrollment)?;
+        let decision = Decision {
+            kind: DecisionKind::Delete,
+            enrollment: &enrollment,
+        };
+        record_decision(log, decision)?;
         self.gallery
-            .set_state(reference_id, state_bytes(&enrollment)?)?;
+            .set_state(reference_id, state)
+            .inspect_err(|_| log.not_stored(decision))?;
         self.gallery.delete(reference_id)?;
         if was_searchable && let Some(row) = snapshot.get(reference_id) {
             self.adjust_screen_means(&row_screens(&row), false);
@@ -455,7 +526,7 @@ impl Abis {
         let (mut held, mut confirmed) = (0, 0);
         for block in snapshot.blocks() {
             for i in (0..block.len()).filter(|&i| !block.is_deleted(i) && !block.is_searchable(i)) {
-                match read_state(&snapshot, block.reference_id(i)).map(|e| e.status) {
+                match read_state(&snapshot, block.reference_id(i))?.map(|e| e.status) {
                     Some(Status::ConfirmedDuplicate) => confirmed += 1,
                     _ => held += 1,
                 }
@@ -556,6 +627,11 @@ pub fn imported_state(reference_id: &str) -> Result<Vec<u8>> {
     })
 }
 
+fn record_decision(log: &dyn DecisionLog, decision: Decision<'_>) -> Result<()> {
+    log.record(decision)
+        .map_err(|source| EngineError::DecisionNotRecorded { source })
+}
+
 /// Decrements the pending-work counter when an enrollment ends.
 struct PendingGuard<'a>(&'a AtomicUsize);
 
@@ -579,8 +655,18 @@ fn state_bytes(enrollment: &Enrollment) -> Result<Vec<u8>> {
     })
 }
 
-fn read_state(snapshot: &Snapshot, reference_id: &str) -> Option<Enrollment> {
-    serde_json::from_slice(snapshot.state(reference_id)?).ok()
+/// The stored state of an enrollment: `None` if the reference id was never
+/// enrolled; an error if its state cannot be read (never taken for absent).
+fn read_state(snapshot: &Snapshot, reference_id: &str) -> Result<Option<Enrollment>> {
+    let Some(bytes) = snapshot.state(reference_id) else {
+        return Ok(None);
+    };
+    serde_json::from_slice(bytes)
+        .map(Some)
+        .map_err(|e| EngineError::CorruptState {
+            reference_id: reference_id.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 fn validate_probe(probe: &Probe, face_dim: Option<usize>) -> Result<()> {
@@ -943,7 +1029,7 @@ mod tests {
         // The mate passes the cascade: every finger it shares is scored.
         assert_eq!(found.candidates[0].fingers.len(), 10);
         // The same once the rows are sealed into a segment's screening column.
-        abis.gallery().seal().unwrap();
+        abis.seal().unwrap();
         let sealed = search(person(33, 1, "probe").fingers);
         assert_eq!(sealed.candidates[0].reference_id, "p-33");
         assert_eq!(sealed.candidates.len(), found.candidates.len());
@@ -969,19 +1055,126 @@ mod tests {
     }
 
     #[test]
+    fn a_corrupt_enrollment_state_is_an_error_not_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 2);
+        abis.gallery()
+            .set_state("p-1", b"not json".to_vec())
+            .unwrap();
+        assert!(matches!(
+            abis.enrollment("p-1"),
+            Err(EngineError::CorruptState { .. })
+        ));
+        assert!(matches!(
+            abis.delete("p-1"),
+            Err(EngineError::CorruptState { .. })
+        ));
+        assert!(abis.enrollment("never").unwrap().is_none());
+    }
+
+    /// A log that keeps what it was given, or refuses everything.
+    #[derive(Default)]
+    struct Recorder {
+        refuse: bool,
+        seen: std::cell::RefCell<Vec<(DecisionKind, String, Status, bool)>>,
+    }
+
+    impl DecisionLog for Recorder {
+        fn record(&self, d: Decision<'_>) -> std::result::Result<(), DecisionLogError> {
+            if self.refuse {
+                return Err("disk full".into());
+            }
+            self.seen.borrow_mut().push((
+                d.kind,
+                d.enrollment.reference_id.clone(),
+                d.enrollment.status,
+                true,
+            ));
+            Ok(())
+        }
+        fn not_stored(&self, d: Decision<'_>) {
+            self.seen.borrow_mut().push((
+                d.kind,
+                d.enrollment.reference_id.clone(),
+                d.enrollment.status,
+                false,
+            ));
+        }
+    }
+
+    #[test]
+    fn decisions_are_recorded_before_they_are_stored_and_a_refused_one_is_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 3);
+        let refusing = Recorder {
+            refuse: true,
+            ..Recorder::default()
+        };
+        let err = abis
+            .enroll_recorded(person(1, 1, "held"), &refusing)
+            .unwrap_err();
+        assert!(
+            matches!(err, EngineError::DecisionNotRecorded { .. }),
+            "{err}"
+        );
+        assert!(abis.enrollment("held").unwrap().is_none());
+        assert!(matches!(
+            abis.delete_recorded("p-0", &refusing),
+            Err(EngineError::DecisionNotRecorded { .. })
+        ));
+        assert_eq!(
+            abis.enrollment("p-0").unwrap().unwrap().status,
+            Status::Cleared
+        );
+
+        let log = Recorder::default();
+        abis.enroll_recorded(person(1, 1, "held"), &log).unwrap();
+        // A replay is no new decision.
+        assert!(
+            abis.enroll_recorded(person(1, 1, "held"), &log)
+                .unwrap()
+                .replayed
+        );
+        abis.adjudicate_recorded("held", Verdict::Duplicate, "ada", "same", &log)
+            .unwrap();
+        abis.delete_recorded("p-0", &log).unwrap();
+        let seen = log.seen.into_inner();
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    DecisionKind::Enroll,
+                    "held".to_string(),
+                    Status::PotentialDuplicate,
+                    true
+                ),
+                (
+                    DecisionKind::Adjudicate,
+                    "held".to_string(),
+                    Status::ConfirmedDuplicate,
+                    true
+                ),
+                (
+                    DecisionKind::Delete,
+                    "p-0".to_string(),
+                    Status::Deleted,
+                    true
+                ),
+            ]
+        );
+        for (kind, id, _, _) in &seen {
+            assert!(took_effect(*kind, abis.enrollment(id).unwrap().as_ref()));
+        }
+    }
+
+    #[test]
     fn records_loaded_by_the_gallery_import_have_a_status() {
         let dir = tempfile::tempdir().unwrap();
         let abis = abis(dir.path());
         let input = (0..3u64).map(|id| (id + 1, Ok(person(id, 0, &format!("imp-{id}")))));
-        crate::store::import::import_records(
-            abis.gallery(),
-            input,
-            2,
-            |r| imported_state(&r.reference_id),
-            |_, _| {},
-            |_| {},
-        )
-        .unwrap();
+        abis.import_records(input, 2, |_, _| {}, |_| {}).unwrap();
         assert_eq!(
             abis.enrollment("imp-1").unwrap().unwrap().status,
             Status::Cleared

@@ -77,7 +77,6 @@
 
 mod format;
 mod gallery;
-pub mod import;
 mod manifest;
 mod memblock;
 mod mmap;

@@ -1,6 +1,7 @@
-//! `hoviyat audit verify`: check the audit log's hash chain.
+//! `hoviyat audit`: check the audit log's hash chain, print its head for
+//! anchoring elsewhere, record the acceptance of a cut or edited end.
 
-use hoviyat_server::audit;
+use hoviyat_server::audit::{self, Anchor};
 
 use super::DataDir;
 
@@ -16,16 +17,37 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         data: DataDir,
+        /// A head printed earlier by `hoviyat audit head` (SEQ:SHA256): the
+        /// log must still hold that entry, unchanged.
+        #[arg(long, value_name = "SEQ:SHA256")]
+        anchor: Option<Anchor>,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Print the chain's head as SEQ:SHA256 (from the log itself), to keep
+    /// outside the data directory and pass to `verify --anchor` later.
+    Head {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// With the service stopped: accept a log whose end does not match
+    /// audit.head (after restoring what can be restored), by appending an
+    /// entry that names the old head and the log's end. The service refuses
+    /// to start until this is done.
+    Reanchor {
+        #[command(flatten)]
+        data: DataDir,
+        /// Who accepts it (recorded in the entry).
+        #[arg(long)]
+        by: String,
     },
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        AuditCommand::Verify { data, json } => {
-            let report = audit::verify(&data.path())?;
+        AuditCommand::Verify { data, anchor, json } => {
+            let report = audit::verify_anchored(&data.path(), anchor.as_ref())?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else if report.intact {
@@ -41,6 +63,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 }
                 Some(b) => anyhow::bail!("audit log broken at line {}: {}", b.line, b.reason),
             }
+        }
+        AuditCommand::Head { data } => {
+            let report = audit::verify(&data.path())?;
+            println!("{}:{}", report.entries, report.head_sha256);
+            if !report.intact {
+                eprintln!(
+                    "warning: the chain is broken; run `hoviyat audit verify` before anchoring this head"
+                );
+            }
+            Ok(())
+        }
+        AuditCommand::Reanchor { data, by } => {
+            let entry = audit::AuditLog::reanchor(&data.path(), &by)?;
+            println!(
+                "recorded as entry {}: {}",
+                entry.seq,
+                entry.event.comment.unwrap_or_default()
+            );
+            Ok(())
         }
     }
 }

@@ -22,6 +22,11 @@ enum BenchCommand {
     /// The HTTP service under dedup load: seeded gallery, loopback server,
     /// enrollments over HTTP; dedups/s, p50/p99 latency, FNIR/FPIR.
     Service(super::bench_service::ServiceArgs),
+    /// Enrollment, adjudication and delete load on a real `hoviyat serve`
+    /// with client hang-ups, timeouts, SIGKILLs and audit write faults; then
+    /// every decision checked against the gallery and the audit log
+    /// (acknowledged, present, audited, lost, unaudited; audit verify).
+    Chaos(super::bench_chaos::ChaosArgs),
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +51,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Dedup(a) => super::bench_dedup::run_dedup(a),
         BenchCommand::Face(a) => super::bench_face::run_face(a),
         BenchCommand::Service(a) => super::bench_service::run(a),
+        BenchCommand::Chaos(a) => super::bench_chaos::run(a),
     }
 }
 

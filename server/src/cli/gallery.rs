@@ -11,8 +11,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use hoviyat_datasets::popfile::{self, PopulationReader};
+use hoviyat_engine::abis::{Abis, AbisConfig};
 use hoviyat_engine::models::EnrollmentRecord;
-use hoviyat_engine::store::import::import_records;
 use hoviyat_engine::store::{Gallery, GalleryConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -280,11 +280,11 @@ fn import(
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let summary = import_records(
-        &gallery,
+    // Through the dedup facade, the gallery's one writer.
+    let abis = Abis::with_gallery(gallery, &AbisConfig::default())?;
+    let summary = abis.import_records(
         lookahead.into_iter().chain(records),
         batch,
-        |r| hoviyat_engine::abis::imported_state(&r.reference_id),
         |line, reason| {
             let msg = format!("{} {line}: skipped: {reason}", format.unit());
             // A hidden bar (stderr not a terminal) swallows println.
@@ -301,9 +301,9 @@ fn import(
     );
     bar.finish_and_clear();
     let summary = summary?;
-    gallery.seal()?;
+    abis.seal()?;
     let seconds = started.elapsed().as_secs_f64();
-    let stats = gallery.stats()?;
+    let stats = abis.gallery_stats()?;
     eprintln!(
         "{}: imported {} of {} records ({} skipped) in {:.1} s; the gallery holds {} identities",
         file.display(),

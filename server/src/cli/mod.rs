@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_chaos;
 pub mod bench_dedup;
 pub mod bench_face;
 pub mod bench_service;

@@ -4,8 +4,9 @@
 
 pub use hoviyat_engine::EngineError;
 pub use hoviyat_engine::abis::{
-    Abis, AbisConfig, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
-    IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,
+    Abis, AbisConfig, Candidate, Decision, DecisionKind, DecisionLog, EnrollOutcome, Enrollment,
+    FaceScore, FingerScore, Identification, IdentifyOptions, Mode, Probe, Stats, Status, Verdict,
+    Verification, took_effect,
 };
 
 /// The kernels the engine picked on this machine, for the health endpoint.
@@ -89,5 +90,13 @@ pub fn extract_image(
         position,
         ..Default::default()
     };
-    Ok(hoviyat_engine::extract::extract(image, &config)?.template)
+    // Paths relative to the image input: `dpi`, or the image itself.
+    hoviyat_engine::extract::extract(image, &config)
+        .map(|e| e.template)
+        .map_err(|e| {
+            let dpi = matches!(e, EngineError::ResolutionOutOfRange { .. });
+            let mut api = ApiError::from(e);
+            api.field = dpi.then(|| "dpi".to_owned());
+            api
+        })
 }

@@ -8,11 +8,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::{ApiJson, AppState};
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, Decisions, decision_outcome};
 use crate::auth::{Caller, Role};
-use crate::engine::Status;
+use crate::engine::{Decision, DecisionKind, Status};
 use crate::error::{ApiError, ErrorBody};
 use crate::input;
+use crate::limits::{Admitted, StartGate};
 use crate::wire::{AdjudicationRequest, EnrollmentRequest, EnrollmentResponse};
 
 /// Longest adjudication comment accepted, in bytes.
@@ -21,7 +22,8 @@ pub const MAX_COMMENT_BYTES: usize = 4096;
 /// Enroll: identify the record against the whole gallery and decide.
 ///
 /// 201 `cleared` (inserted, searchable) or 202 `potential_duplicate` (held
-/// for adjudication, with candidates). Resending an identical body returns
+/// for adjudication; candidates for callers that may read them, a count for
+/// the others). Resending an identical body returns
 /// the original answer; a different body under the same id is 409.
 #[utoipa::path(
     post, path = "/v1/enrollments", tag = "enrollments",
@@ -38,40 +40,59 @@ pub const MAX_COMMENT_BYTES: usize = 4096;
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    gate: StartGate,
+    admitted: Admitted,
     ApiJson(req): ApiJson<EnrollmentRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Enroller)?;
-    super::reference_id(&req.reference_id, "reference_id")?;
+    let mut req = req;
+    req.reference_id = super::reference_id(&req.reference_id, "reference_id")?;
     let limits = state.limits.clone();
-    let abis = Arc::clone(&state.abis);
+    let st = Arc::clone(&state);
+    let who = caller.clone();
+    let path = super::status_path(&req.reference_id);
     let outcome = state
         .work
-        .run(move || {
+        .run_admitted(admitted, move || {
             let record = input::enrollment_record(&req, &limits)?;
-            abis.enroll(record).map_err(ApiError::from)
+            gate.start(Some(path))?;
+            // The decision's entry is written by the engine before it stores
+            // the decision, in this work item, which runs to its end even if
+            // the request is dropped.
+            let decisions = Decisions::new(
+                &st.audit,
+                AuditEvent {
+                    actor_key_id: who.key_id.clone(),
+                    actor_name: who.name.clone(),
+                    endpoint: "POST /v1/enrollments".into(),
+                    ..AuditEvent::default()
+                },
+            );
+            let outcome = st.abis.enroll_recorded(record, &decisions)?;
+            if outcome.replayed {
+                // The decision was recorded when it was taken; this records
+                // who was given it again.
+                st.audit
+                    .append(AuditEvent {
+                        actor_key_id: who.key_id.clone(),
+                        actor_name: who.name.clone(),
+                        endpoint: "POST /v1/enrollments".into(),
+                        reference_id: Some(outcome.enrollment.reference_id.clone()),
+                        outcome: "replayed".into(),
+                        ..AuditEvent::default()
+                    })
+                    .map_err(ApiError::audit_unavailable)?;
+            }
+            Ok::<_, ApiError>(outcome)
         })
         .await??;
     let e = &outcome.enrollment;
     if !outcome.replayed {
-        let body = EnrollmentResponse::new(e, true);
-        let status_name = serde_json::to_value(body.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        state.metrics.decision(&status_name);
-        super::audit(
-            &state,
-            AuditEvent {
-                actor_key_id: caller.key_id.clone(),
-                actor_name: caller.name.clone(),
-                endpoint: "POST /v1/enrollments".into(),
-                reference_id: Some(e.reference_id.clone()),
-                candidates: super::audit_candidates(&e.candidates),
-                outcome: status_name,
-                ..AuditEvent::default()
-            },
-        )
-        .await?;
+        let decision = Decision {
+            kind: DecisionKind::Enroll,
+            enrollment: e,
+        };
+        state.metrics.decision(&decision_outcome(decision));
     }
     let code = match e.status {
         Status::Cleared => StatusCode::CREATED,
@@ -79,8 +100,12 @@ pub async fn create(
             StatusCode::ACCEPTED
         }
     };
-    let location = format!("/v1/enrollments/{}", e.reference_id);
-    let mut response = (code, axum::Json(EnrollmentResponse::new(e, true))).into_response();
+    let location = super::status_path(&e.reference_id);
+    let mut response = (
+        code,
+        axum::Json(EnrollmentResponse::new(e, caller.reads_candidates())),
+    )
+        .into_response();
     if let Ok(v) = header::HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -101,7 +126,7 @@ pub async fn status(
     Path(reference_id): Path<String>,
 ) -> Result<axum::Json<EnrollmentResponse>, ApiError> {
     caller.require_any(&Role::ALL)?;
-    super::reference_id(&reference_id, "reference_id")?;
+    let reference_id = super::reference_id(&reference_id, "reference_id")?;
     let abis = Arc::clone(&state.abis);
     let id = reference_id.clone();
     let found = state.work.run(move || abis.enrollment(&id)).await??;
@@ -127,11 +152,13 @@ pub async fn status(
 pub async fn adjudicate(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    gate: StartGate,
     Path(reference_id): Path<String>,
+    admitted: Admitted,
     ApiJson(req): ApiJson<AdjudicationRequest>,
 ) -> Result<axum::Json<EnrollmentResponse>, ApiError> {
     caller.require(Role::Adjudicator)?;
-    super::reference_id(&reference_id, "reference_id")?;
+    let reference_id = super::reference_id(&reference_id, "reference_id")?;
     if req.comment.len() > MAX_COMMENT_BYTES {
         return Err(ApiError::invalid(
             "comment_too_long",
@@ -142,33 +169,30 @@ pub async fn adjudicate(
         )
         .at("comment"));
     }
-    let abis = Arc::clone(&state.abis);
-    let (id, by, comment) = (
-        reference_id.clone(),
-        caller.name.clone(),
-        req.comment.clone(),
-    );
+    let st = Arc::clone(&state);
+    let who = caller.clone();
+    let path = super::status_path(&reference_id);
     let verdict = req.verdict.into();
     let e = state
         .work
-        .run(move || abis.adjudicate(&id, verdict, &by, &comment))
+        .run_admitted(admitted, move || {
+            gate.start(Some(path))?;
+            let decisions = Decisions::new(
+                &st.audit,
+                AuditEvent {
+                    actor_key_id: who.key_id.clone(),
+                    actor_name: who.name.clone(),
+                    endpoint: "POST /v1/enrollments/{reference_id}/adjudication".into(),
+                    comment: Some(req.comment.clone()),
+                    ..AuditEvent::default()
+                },
+            );
+            st.abis
+                .adjudicate_recorded(&reference_id, verdict, &who.name, &req.comment, &decisions)
+                .map_err(ApiError::from)
+        })
         .await??;
-    let body = EnrollmentResponse::new(&e, true);
-    super::audit(
-        &state,
-        AuditEvent {
-            actor_key_id: caller.key_id.clone(),
-            actor_name: caller.name.clone(),
-            endpoint: "POST /v1/enrollments/{reference_id}/adjudication".into(),
-            reference_id: Some(reference_id),
-            candidates: super::audit_candidates(&e.candidates),
-            outcome: format!("{:?}", req.verdict).to_lowercase(),
-            comment: Some(req.comment),
-            ..AuditEvent::default()
-        },
-    )
-    .await?;
-    Ok(axum::Json(body))
+    Ok(axum::Json(EnrollmentResponse::new(&e, true)))
 }
 
 /// Removes an enrollment from the gallery; its status becomes `deleted`.
@@ -181,24 +205,31 @@ pub async fn adjudicate(
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    gate: StartGate,
     Path(reference_id): Path<String>,
 ) -> Result<axum::Json<EnrollmentResponse>, ApiError> {
     caller.require(Role::Admin)?;
-    super::reference_id(&reference_id, "reference_id")?;
-    let abis = Arc::clone(&state.abis);
-    let id = reference_id.clone();
-    let e = state.work.run(move || abis.delete(&id)).await??;
-    super::audit(
-        &state,
-        AuditEvent {
-            actor_key_id: caller.key_id.clone(),
-            actor_name: caller.name.clone(),
-            endpoint: "DELETE /v1/enrollments/{reference_id}".into(),
-            reference_id: Some(reference_id),
-            outcome: "deleted".into(),
-            ..AuditEvent::default()
-        },
-    )
-    .await?;
+    let reference_id = super::reference_id(&reference_id, "reference_id")?;
+    let st = Arc::clone(&state);
+    let who = caller.clone();
+    let path = super::status_path(&reference_id);
+    let e = state
+        .work
+        .run(move || {
+            gate.start(Some(path))?;
+            let decisions = Decisions::new(
+                &st.audit,
+                AuditEvent {
+                    actor_key_id: who.key_id.clone(),
+                    actor_name: who.name.clone(),
+                    endpoint: "DELETE /v1/enrollments/{reference_id}".into(),
+                    ..AuditEvent::default()
+                },
+            );
+            st.abis
+                .delete_recorded(&reference_id, &decisions)
+                .map_err(ApiError::from)
+        })
+        .await??;
     Ok(axum::Json(EnrollmentResponse::new(&e, true)))
 }

@@ -20,7 +20,8 @@ fn audit_candidates(candidates: &[Candidate]) -> Vec<AuditCandidate> {
 }
 
 /// Appends to the audit log off the async threads. A request whose audit
-/// entry cannot be written fails (500): no unaudited search is answered.
+/// entry cannot be written fails (503 with `Retry-After`): no unaudited
+/// search is answered.
 async fn audit(
     state: &std::sync::Arc<crate::app::AppState>,
     event: crate::audit::AuditEvent,
@@ -29,10 +30,26 @@ async fn audit(
     crate::limits::WorkQueue::io(move || state.audit.append(event))
         .await?
         .map(|_| ())
-        .map_err(crate::error::ApiError::internal)
+        .map_err(crate::error::ApiError::audit_unavailable)
 }
 
-/// Checks a reference id taken from a path or a body.
-fn reference_id(id: &str, field: &str) -> Result<(), crate::error::ApiError> {
-    hoviyat_models::validate_reference_id(id).map_err(|e| crate::error::ApiError::from(e).at(field))
+/// A reference id taken from a path or a body, in Unicode normal form C,
+/// or 422 naming `field` (see `hoviyat_models::validate_reference_id`).
+fn reference_id(id: &str, field: &str) -> Result<String, crate::error::ApiError> {
+    hoviyat_models::normalize_reference_id(id)
+        .map_err(|e| crate::error::ApiError::from(e).at(field))
+}
+
+/// The path of an enrollment's status, percent-encoded so that any id makes
+/// a valid `Location` header and URL.
+pub fn status_path(reference_id: &str) -> String {
+    let mut out = String::from("/v1/enrollments/");
+    for b in reference_id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -11,6 +11,7 @@ use crate::auth::{Caller, Role};
 use crate::engine::{IdentifyOptions, Mode};
 use crate::error::{ApiError, ErrorBody};
 use crate::input;
+use crate::limits::Admitted;
 use crate::wire::{
     CandidateJson, IdentifyRequest, IdentifyResponse, ModeJson, VerifyRequest, VerifyResponse,
 };
@@ -85,10 +86,12 @@ fn options(req: &IdentifyRequest) -> Result<IdentifyOptions, ApiError> {
                 )
                 .at("restrict_to"));
             }
-            for (i, id) in ids.iter().enumerate() {
-                super::reference_id(id, &format!("restrict_to[{i}]"))?;
-            }
-            Some(ids.clone())
+            let ids = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| super::reference_id(id, &format!("restrict_to[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(ids)
         }
     };
     Ok(IdentifyOptions { mode, restrict_to })
@@ -107,6 +110,7 @@ fn options(req: &IdentifyRequest) -> Result<IdentifyOptions, ApiError> {
 pub async fn identify(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    admitted: Admitted,
     ApiJson(req): ApiJson<IdentifyRequest>,
 ) -> Result<Json<IdentifyResponse>, ApiError> {
     caller.require(Role::Investigator)?;
@@ -115,7 +119,7 @@ pub async fn identify(
     let abis = Arc::clone(&state.abis);
     let (probe_hash, found) = state
         .work
-        .run(move || {
+        .run_admitted(admitted, move || {
             let probe = input::probe(&req.fingers, req.face.as_ref(), &limits)?;
             let hash = probe_sha256(&probe);
             let found = abis.identify(&probe, &opts).map_err(ApiError::from)?;
@@ -157,16 +161,18 @@ pub async fn identify(
 pub async fn verify(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    admitted: Admitted,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     caller.require(Role::Investigator)?;
-    super::reference_id(&req.reference_id, "reference_id")?;
+    let mut req = req;
+    req.reference_id = super::reference_id(&req.reference_id, "reference_id")?;
     let limits = state.limits.clone();
     let abis = Arc::clone(&state.abis);
     let reference_id = req.reference_id.clone();
     let (probe_hash, v) = state
         .work
-        .run(move || {
+        .run_admitted(admitted, move || {
             let probe = input::probe(&req.fingers, req.face.as_ref(), &limits)?;
             let hash = probe_sha256(&probe);
             let v = abis

@@ -28,6 +28,7 @@ pub struct Keys {
 pub struct Service {
     pub dir: tempfile::TempDir,
     pub app: Router,
+    pub state: Arc<AppState>,
     pub keys: Keys,
 }
 
@@ -49,8 +50,13 @@ pub fn service_with(limits: Limits) -> Service {
         ..AbisConfig::default()
     };
     let state = Arc::new(AppState::open(dir.path(), limits, &config).unwrap());
-    let app = router(state);
-    Service { dir, app, keys }
+    let app = router(Arc::clone(&state));
+    Service {
+        dir,
+        app,
+        state,
+        keys,
+    }
 }
 
 pub fn service() -> Service {
@@ -168,6 +174,38 @@ pub fn finger(person: u64, position: u8, capture: u64) -> Value {
         "position": position,
         "minutiae": { "width_px": 300, "height_px": 400, "dpi": 500, "quality": 70, "minutiae": minutiae }
     })
+}
+
+/// An enrollment body of synthetic person `person` under `reference_id`
+/// with all ten fingers and a face.
+pub fn ten_finger_enrollment(reference_id: &str, person: u64) -> Value {
+    json!({
+        "reference_id": reference_id,
+        "fingers": (1..=10).map(|p| finger(person, p, 0)).collect::<Vec<_>>(),
+        "face": face(person, 0),
+    })
+}
+
+impl Service {
+    /// Waits until no request's work is queued or running (work goes on
+    /// after its request was dropped).
+    pub async fn settle(&self) {
+        while self.state.work.pending() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Reference ids with a decision entry in the audit log, by kind.
+    pub fn audited(&self, kind: hoviyat_server::audit::AuditDecision) -> Vec<String> {
+        self.state
+            .audit
+            .read(0, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event.decision == Some(kind))
+            .filter_map(|e| e.event.reference_id)
+            .collect()
+    }
 }
 
 /// An enrollment body of synthetic person `person` under `reference_id`:

@@ -63,6 +63,15 @@ async fn a_second_impression_of_an_enrolled_finger_is_held() {
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!(answer["status"], "potential_duplicate", "{answer}");
+    let (status, answer) = s
+        .call(
+            "GET",
+            "/v1/enrollments/img-a-again",
+            Some(&k.investigator),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["candidates"][0]["reference_id"], "img-a", "{answer}");
 }
 

@@ -4,6 +4,7 @@
     reason = "fixtures and helpers outside #[test] fns fail the test loudly"
 )]
 
+mod audit;
 mod common;
 mod concurrency;
 mod crash;
@@ -11,3 +12,4 @@ mod flow;
 mod fuzz;
 mod images;
 mod router;
+mod security;

@@ -225,7 +225,8 @@ async fn an_identical_retry_returns_the_original_answer_and_a_different_body_con
     assert_eq!(err["error"], "reference_exists");
     assert_eq!(err["field"], "reference_id");
 
-    // Only the two decisions were audited, not the replays.
+    // Two decisions, each recorded once; each replay recorded as a replay
+    // (who was given the decision again), never as a second decision.
     let (_, audit) = s.call("GET", "/v1/audit", Some(&s.keys.admin), None).await;
     let enrolls: Vec<_> = audit
         .as_array()
@@ -233,7 +234,12 @@ async fn an_identical_retry_returns_the_original_answer_and_a_different_body_con
         .iter()
         .filter(|e| e["endpoint"] == "POST /v1/enrollments")
         .collect();
-    assert_eq!(enrolls.len(), 2);
+    let decisions = enrolls.iter().filter(|e| e["decision"] == "enroll").count();
+    let replays = enrolls
+        .iter()
+        .filter(|e| e["outcome"] == "replayed")
+        .count();
+    assert_eq!((decisions, replays), (2, 2), "{enrolls:?}");
 }
 
 #[tokio::test]
