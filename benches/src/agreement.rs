@@ -104,7 +104,7 @@ pub fn run(
         }
     }
     abis.import_batch(&records)?;
-    abis.gallery().seal()?;
+    abis.seal()?;
     abis.warm_up();
 
     let options = IdentifyOptions {
