@@ -175,7 +175,12 @@ pub fn evaluate(
     let mut match_us = Vec::new();
     let mut score_us = Vec::new();
     for (a, b, same) in protocol_pairs(samples, protocol) {
-        let score = match (&probes[a], &blobs[b], &samples[a].template, &samples[b].template) {
+        let score = match (
+            &probes[a],
+            &blobs[b],
+            &samples[a].template,
+            &samples[b].template,
+        ) {
             (Some(probe), Some(blob), Some(template), Some(other)) => {
                 // Timing of the 1:N path: a prepared probe against a blob,
                 // and preparation plus scoring.

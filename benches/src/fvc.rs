@@ -254,7 +254,10 @@ mod tests {
         let read = samples[0].template.as_ref().expect("template");
         assert_eq!(read.minutiae.len(), 1);
         assert_eq!((read.minutiae[0].x_px, read.minutiae[0].y_px), (10.0, 20.0));
-        assert_eq!(read.dpi, 500, "the record's own resolution without a stated one");
+        assert_eq!(
+            read.dpi, 500,
+            "the record's own resolution without a stated one"
+        );
         let stated = FvcDataset::open(dir.path(), Some(569)).expect("opens");
         let read = stated.iso_samples().expect("reads");
         assert_eq!(read[0].template.as_ref().map(|t| t.dpi), Some(569));
