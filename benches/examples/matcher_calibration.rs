@@ -17,56 +17,24 @@
 //! printed as the table `engine/src/finger/calibration.rs` embeds.
 use std::path::{Path, PathBuf};
 
-use hoviyat_benches::fingers::parse_fvc_name;
+use hoviyat_benches::fvc::FvcDataset;
 use hoviyat_engine::finger::{Calibration, PreparedProbe, encode_gallery};
 use hoviyat_models::FingerTemplate;
 
-fn fvc_iso(db: &Path) -> anyhow::Result<Vec<(u32, FingerTemplate)>> {
-    let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(db.join("dataset.json"))?)?;
-    let dpi = meta["dpi"].as_u64().unwrap_or(500) as u16;
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(db.join("iso"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "iso"))
-        .collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for p in paths {
-        let Some((finger, _)) = parse_fvc_name(&p) else {
-            continue;
-        };
-        let decoded = hoviyat_models::codec::decode(&std::fs::read(&p)?)?;
-        if let Some(mut t) = decoded.fingers.into_iter().next() {
-            // The records state 500 dpi whatever the scanner's resolution.
-            t.dpi = dpi;
-            out.push((finger, t));
-        }
-    }
-    Ok(out)
-}
-
-fn extracted(dir: &Path, dpi: u16) -> anyhow::Result<Vec<(u32, FingerTemplate)>> {
-    use hoviyat_engine::extract::{DecodeLimits, ExtractConfig, decode_image, extract};
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "png"))
-        .collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for p in paths {
-        let Some((finger, _)) = parse_fvc_name(&p) else {
-            continue;
-        };
-        let image = decode_image(&std::fs::read(&p)?, &DecodeLimits::for_dpi(dpi))?;
-        let config = ExtractConfig {
-            dpi,
-            ..Default::default()
-        };
-        if let Ok(x) = extract(&image, &config) {
-            out.push((finger, x.template));
-        }
-    }
-    Ok(out)
+/// Finger and template of every impression: the `iso/` records (at the
+/// folder's stated resolution: the records say 500 dpi whatever the
+/// scanner) or this engine's extraction (failures left out).
+fn prints(dir: &Path, iso: bool) -> anyhow::Result<Vec<(u32, FingerTemplate)>> {
+    let ds = FvcDataset::open(dir, None)?;
+    let samples = if iso {
+        ds.iso_samples()?
+    } else {
+        ds.extract_samples()?.samples
+    };
+    Ok(samples
+        .into_iter()
+        .filter_map(|s| s.template.map(|t| (s.finger, t)))
+        .collect())
 }
 
 /// Raw scores of every ordered cross-finger pair.
@@ -98,10 +66,10 @@ fn main() -> anyhow::Result<()> {
     );
     let mut sets: Vec<(String, Vec<f32>)> = Vec::new();
     for db in ["DB1_B", "DB2_B", "DB3_B", "DB4_B"] {
-        let prints = fvc_iso(&dir.join("fvc2002-b").join(db))?;
+        let prints = prints(&dir.join("fvc2002-b").join(db), true)?;
         sets.push((format!("fvc2002-{db}-iso"), impostor_scores(&prints)?));
     }
-    let prints = extracted(&dir.join("pyfnprint-16x8"), 500)?;
+    let prints = prints(&dir.join("pyfnprint-16x8"), false)?;
     sets.push(("pyfnprint-extracted".into(), impostor_scores(&prints)?));
     let synthetic = Calibration::default_finger();
     println!(

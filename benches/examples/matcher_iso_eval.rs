@@ -12,38 +12,18 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use hoviyat_benches::fingers::{Protocol, Sample, evaluate, parse_fvc_name};
+use hoviyat_benches::fingers::{Protocol, Sample, evaluate};
+use hoviyat_benches::fvc::FvcDataset;
 use hoviyat_engine::finger::{PreparedProbe, encode_gallery};
 use hoviyat_engine::metrics::VerificationReport;
 
 fn load(db: &Path, record_dpi: bool) -> anyhow::Result<Vec<Sample>> {
-    let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(db.join("dataset.json"))?)?;
-    let dpi = meta["dpi"].as_u64().unwrap_or(500) as u16;
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(db.join("iso"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "iso"))
-        .collect();
-    paths.sort();
-    let mut samples = Vec::new();
-    for p in paths {
-        let Some((finger, impression)) = parse_fvc_name(&p) else {
-            continue;
-        };
-        let decoded = hoviyat_models::codec::decode(&std::fs::read(&p)?)?;
-        let template = decoded.fingers.into_iter().next().map(|mut t| {
-            if !record_dpi {
-                t.dpi = dpi;
-            }
-            t
-        });
-        samples.push(Sample {
-            finger,
-            impression,
-            template,
-        });
+    let mut ds = FvcDataset::open(db, None)?;
+    if record_dpi {
+        // The records' own resolution field, as an ISO reader would take it.
+        ds.stated_dpi = None;
     }
-    Ok(samples)
+    ds.iso_samples()
 }
 
 fn main() -> anyhow::Result<()> {

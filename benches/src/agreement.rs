@@ -2,14 +2,14 @@
 //! one identity per real finger (its first impression, one finger each),
 //! searched with every other impression in investigation mode. Each search
 //! reports where the mate ranked; beside it, the mate's 1:1 score from
-//! [`Abis::verify`] says where an exhaustive search would have put it, so a
+//! [`hoviyat_engine::abis::Abis::verify`] says where an exhaustive search would have put it, so a
 //! mate the screening dropped shows as a disagreement.
 
 use std::path::Path;
 use std::time::Instant;
 
 use hoviyat_datasets::synth::{Population, PopulationConfig};
-use hoviyat_engine::abis::{Abis, AbisConfig, IdentifyOptions, Mode, Probe};
+use hoviyat_engine::abis::{IdentifyOptions, Mode, Probe};
 use hoviyat_models::{EnrollmentRecord, FingerPosition, FingerTemplate};
 use serde::Serialize;
 
@@ -67,14 +67,7 @@ pub fn run(
     mut progress: impl FnMut(&str),
 ) -> anyhow::Result<AgreementReport> {
     let population = Population::new(PopulationConfig::new(config.seed, config.identities))?;
-    let face_dim = population.config().face.map(|f| f.dim);
-    let abis = Abis::open(
-        dir,
-        &AbisConfig {
-            face_dim,
-            ..AbisConfig::default()
-        },
-    )?;
+    let abis = crate::dedup::open_for(&population, dir)?;
     progress("importing the synthetic population");
     crate::dedup::import_population(&abis, &population, 0, |_| {})?;
 

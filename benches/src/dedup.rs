@@ -78,17 +78,23 @@ pub fn import_population(
     Ok(())
 }
 
+/// Opens (or creates) the gallery in `dir` with the population's face
+/// dimension and the default configuration otherwise.
+pub fn open_for(population: &Population, dir: &Path) -> anyhow::Result<Abis> {
+    Ok(Abis::open(
+        dir,
+        &AbisConfig {
+            face_dim: population.config().face.map(|f| f.dim),
+            ..AbisConfig::default()
+        },
+    )?)
+}
+
 /// Builds the gallery in `dir` (which must be empty) and runs the stream.
 pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchReport> {
     let population = Population::new(PopulationConfig::new(config.seed, config.identities))?;
     let face_dim = population.config().face.map(|f| f.dim);
-    let abis = Abis::open(
-        dir,
-        &AbisConfig {
-            face_dim,
-            ..AbisConfig::default()
-        },
-    )?;
+    let abis = open_for(&population, dir)?;
 
     let started = Instant::now();
     import_population(&abis, &population, 0, |_| {})?;
