@@ -210,16 +210,9 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
     for &(m, k) in prints.candidates {
         let (m, k) = (usize::from(m), usize::from(k));
         let (x, y, angle, tolerance2) = moved[k];
-        let p = &prints.probe[m];
-        let d2 = (p.x - x) * (p.x - x) + (p.y - y) * (p.y - y);
-        if d2 > tolerance2 {
+        let Some(cost) = pair_cost(&prints.probe[m], x, y, angle, tolerance2) else {
             continue;
-        }
-        let da = angle_diff(p.angle_rad, angle).abs();
-        if da > DIRECTION_TOLERANCE_RAD {
-            continue;
-        }
-        let cost = d2 / tolerance2 + da / DIRECTION_TOLERANCE_RAD;
+        };
         if cost < best_for_gallery[k].0 {
             best_for_gallery[k] = (cost, m as u8);
         }
@@ -331,17 +324,10 @@ pub(crate) fn pair_local(
     for &(m, k) in prints.candidates {
         let (m, k) = (usize::from(m), usize::from(k));
         let (x, y) = corrected[k];
-        let p = &prints.probe[m];
-        let d2 = (p.x - x) * (p.x - x) + (p.y - y) * (p.y - y);
-        if d2 > tolerance2 {
-            continue;
-        }
         let angle = prints.gallery[k].angle_rad + alignment.rotation_rad;
-        let da = angle_diff(p.angle_rad, angle).abs();
-        if da > DIRECTION_TOLERANCE_RAD {
+        let Some(cost) = pair_cost(&prints.probe[m], x, y, angle, tolerance2) else {
             continue;
-        }
-        let cost = d2 / tolerance2 + da / DIRECTION_TOLERANCE_RAD;
+        };
         if cost < best_for_gallery[k].0 {
             best_for_gallery[k] = (cost, m as u8);
         }
@@ -402,4 +388,20 @@ pub(crate) fn refit(prints: &Prints<'_>, pairs: &PairList) -> Option<Alignment> 
     let rotation = atan2_fast(cross, dot);
     let scale = dot.hypot(cross) / norm;
     Some(Alignment::new(rotation, scale, (gx, gy), (px, py)))
+}
+
+/// How far a gallery minutia moved to `(x, y)` with direction `angle` is
+/// from probe minutia `p`, as a share of the tolerances (0 = on it); `None`
+/// beyond the squared distance `tolerance2` or the direction tolerance.
+#[inline]
+fn pair_cost(p: &Point, x: f32, y: f32, angle: f32, tolerance2: f32) -> Option<f32> {
+    let d2 = (p.x - x) * (p.x - x) + (p.y - y) * (p.y - y);
+    if d2 > tolerance2 {
+        return None;
+    }
+    let da = angle_diff(p.angle_rad, angle).abs();
+    if da > DIRECTION_TOLERANCE_RAD {
+        return None;
+    }
+    Some(d2 / tolerance2 + da / DIRECTION_TOLERANCE_RAD)
 }
