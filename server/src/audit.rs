@@ -80,6 +80,19 @@ pub struct AuditEvent {
     pub refers_to: Option<u64>,
 }
 
+impl AuditEvent {
+    /// An event of `caller` at `endpoint` (method and route); the other
+    /// fields are filled in by the caller or left empty.
+    pub fn by(caller: &crate::keys::Caller, endpoint: &str) -> Self {
+        Self {
+            actor_key_id: caller.key_id.clone(),
+            actor_name: caller.name.clone(),
+            endpoint: endpoint.to_string(),
+            ..Self::default()
+        }
+    }
+}
+
 /// What a decision entry decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -35,6 +35,9 @@ const AREA_MARGIN_PX: f32 = 10.0;
 /// Most candidate minutia pairs considered per comparison.
 pub(crate) const MAX_CANDIDATES: usize = 1024;
 
+/// A gallery minutia without a probe minutia within tolerance.
+const NO_PAIR: u8 = u8::MAX;
+
 /// Bounding box `(min_x, min_y, max_x, max_y)` of `points` (zeros if empty).
 pub(crate) fn bounds(points: &[Point]) -> (f32, f32, f32, f32) {
     if points.is_empty() {
@@ -188,7 +191,6 @@ pub(crate) struct Prints<'a> {
 /// within the distance and direction tolerances, and is kept when it is the
 /// closest qualifying pair of both its gallery and its probe minutia.
 pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairList) -> Pairing {
-    const NONE: u8 = u8::MAX;
     // Move every gallery minutia once; candidates then only look up.
     let n = prints.gallery.len();
     let mut moved = [(0.0f32, 0.0f32, 0.0f32, 0.0f32); MAX_GALLERY_MINUTIAE];
@@ -205,7 +207,7 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
             tolerance * tolerance,
         );
     }
-    let mut best_for_gallery = [(f32::MAX, NONE); MAX_GALLERY_MINUTIAE];
+    let mut best_for_gallery = [(f32::MAX, NO_PAIR); MAX_GALLERY_MINUTIAE];
     let mut best_for_probe = [f32::MAX; MAX_GALLERY_MINUTIAE];
     for &(m, k) in prints.candidates {
         let (m, k) = (usize::from(m), usize::from(k));
@@ -221,19 +223,12 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
         }
     }
     let mut result = Pairing::default();
-    pairs.len = 0;
-    for (k, &(cost, m)) in best_for_gallery[..prints.gallery.len()].iter().enumerate() {
-        if m == NONE || best_for_probe[usize::from(m)] < cost {
-            continue;
-        }
-        // Equal costs on the probe side: the first gallery minutia wins.
-        best_for_probe[usize::from(m)] = f32::MIN;
-        result.paired += 1;
-        result.closeness += 1.0 - 0.5 * cost;
-        pairs.gallery[pairs.len] = k as u8;
-        pairs.probe[pairs.len] = m;
-        pairs.len += 1;
-    }
+    keep_mutual_best(
+        &best_for_gallery[..prints.gallery.len()],
+        &mut best_for_probe,
+        pairs,
+        &mut result,
+    );
     (result.probe_in_overlap, result.gallery_in_overlap) = overlap(prints, alignment);
     result
 }
@@ -284,7 +279,6 @@ pub(crate) fn pair_local(
     first_pairing: &Pairing,
     pairs: &mut PairList,
 ) -> Pairing {
-    const NONE: u8 = u8::MAX;
     let n = prints.gallery.len();
     let mut moved = [(0.0f32, 0.0f32); MAX_GALLERY_MINUTIAE];
     for (slot, g) in moved[..n].iter_mut().zip(prints.gallery) {
@@ -319,7 +313,7 @@ pub(crate) fn pair_local(
         *slot = (x + sx / sw, y + sy / sw);
     }
     let tolerance2 = LOCAL_TOLERANCE_PX * LOCAL_TOLERANCE_PX;
-    let mut best_for_gallery = [(f32::MAX, NONE); MAX_GALLERY_MINUTIAE];
+    let mut best_for_gallery = [(f32::MAX, NO_PAIR); MAX_GALLERY_MINUTIAE];
     let mut best_for_probe = [f32::MAX; MAX_GALLERY_MINUTIAE];
     for &(m, k) in prints.candidates {
         let (m, k) = (usize::from(m), usize::from(k));
@@ -340,18 +334,12 @@ pub(crate) fn pair_local(
         gallery_in_overlap: first_pairing.gallery_in_overlap,
         ..Pairing::default()
     };
-    pairs.len = 0;
-    for (k, &(cost, m)) in best_for_gallery[..n].iter().enumerate() {
-        if m == NONE || best_for_probe[usize::from(m)] < cost {
-            continue;
-        }
-        best_for_probe[usize::from(m)] = f32::MIN;
-        result.paired += 1;
-        result.closeness += 1.0 - 0.5 * cost;
-        pairs.gallery[pairs.len] = k as u8;
-        pairs.probe[pairs.len] = m;
-        pairs.len += 1;
-    }
+    keep_mutual_best(
+        &best_for_gallery[..n],
+        &mut best_for_probe,
+        pairs,
+        &mut result,
+    );
     result
 }
 /// The least-squares similarity alignment of the paired minutiae, anchored
@@ -404,4 +392,28 @@ fn pair_cost(p: &Point, x: f32, y: f32, angle: f32, tolerance2: f32) -> Option<f
         return None;
     }
     Some(d2 / tolerance2 + da / DIRECTION_TOLERANCE_RAD)
+}
+
+/// Keeps each gallery minutia's best probe minutia where it is also that
+/// probe minutia's best (equal costs: the first gallery minutia wins),
+/// filling `pairs` and counting into `result`. `best_for_gallery` holds
+/// `(cost, probe index)`, [`NO_PAIR`] for none.
+fn keep_mutual_best(
+    best_for_gallery: &[(f32, u8)],
+    best_for_probe: &mut [f32],
+    pairs: &mut PairList,
+    result: &mut Pairing,
+) {
+    pairs.len = 0;
+    for (k, &(cost, m)) in best_for_gallery.iter().enumerate() {
+        if m == NO_PAIR || best_for_probe[usize::from(m)] < cost {
+            continue;
+        }
+        best_for_probe[usize::from(m)] = f32::MIN;
+        result.paired += 1;
+        result.closeness += 1.0 - 0.5 * cost;
+        pairs.gallery[pairs.len] = k as u8;
+        pairs.probe[pairs.len] = m;
+        pairs.len += 1;
+    }
 }

@@ -59,27 +59,16 @@ pub async fn create(
             // The decision's entry is written by the engine before it stores
             // the decision, in this work item, which runs to its end even if
             // the request is dropped.
-            let decisions = Decisions::new(
-                &st.audit,
-                AuditEvent {
-                    actor_key_id: who.key_id.clone(),
-                    actor_name: who.name.clone(),
-                    endpoint: "POST /v1/enrollments".into(),
-                    ..AuditEvent::default()
-                },
-            );
+            let decisions = Decisions::new(&st.audit, AuditEvent::by(&who, "POST /v1/enrollments"));
             let outcome = st.abis.enroll_recorded(record, &decisions)?;
             if outcome.replayed {
                 // The decision was recorded when it was taken; this records
                 // who was given it again.
                 st.audit
                     .append(AuditEvent {
-                        actor_key_id: who.key_id.clone(),
-                        actor_name: who.name.clone(),
-                        endpoint: "POST /v1/enrollments".into(),
                         reference_id: Some(outcome.enrollment.reference_id.clone()),
                         outcome: "replayed".into(),
-                        ..AuditEvent::default()
+                        ..AuditEvent::by(&who, "POST /v1/enrollments")
                     })
                     .map_err(ApiError::audit_unavailable)?;
             }
@@ -180,11 +169,8 @@ pub async fn adjudicate(
             let decisions = Decisions::new(
                 &st.audit,
                 AuditEvent {
-                    actor_key_id: who.key_id.clone(),
-                    actor_name: who.name.clone(),
-                    endpoint: "POST /v1/enrollments/{reference_id}/adjudication".into(),
                     comment: Some(req.comment.clone()),
-                    ..AuditEvent::default()
+                    ..AuditEvent::by(&who, "POST /v1/enrollments/{reference_id}/adjudication")
                 },
             );
             st.abis
@@ -219,12 +205,7 @@ pub async fn delete(
             gate.start(Some(path))?;
             let decisions = Decisions::new(
                 &st.audit,
-                AuditEvent {
-                    actor_key_id: who.key_id.clone(),
-                    actor_name: who.name.clone(),
-                    endpoint: "DELETE /v1/enrollments/{reference_id}".into(),
-                    ..AuditEvent::default()
-                },
+                AuditEvent::by(&who, "DELETE /v1/enrollments/{reference_id}"),
             );
             st.abis
                 .delete_recorded(&reference_id, &decisions)

@@ -129,14 +129,11 @@ pub async fn identify(
     super::audit(
         &state,
         AuditEvent {
-            actor_key_id: caller.key_id.clone(),
-            actor_name: caller.name.clone(),
-            endpoint: "POST /v1/identify".into(),
             probe_sha256: Some(probe_hash.clone()),
             gallery_size: Some(found.gallery_size as u64),
             candidates: super::audit_candidates(&found.candidates),
             outcome: format!("{} candidates", found.candidates.len()),
-            ..AuditEvent::default()
+            ..AuditEvent::by(&caller, "POST /v1/identify")
         },
     )
     .await?;
@@ -184,9 +181,6 @@ pub async fn verify(
     super::audit(
         &state,
         AuditEvent {
-            actor_key_id: caller.key_id.clone(),
-            actor_name: caller.name.clone(),
-            endpoint: "POST /v1/verify".into(),
             reference_id: Some(reference_id.clone()),
             probe_sha256: Some(probe_hash.clone()),
             gallery_size: Some(1),
@@ -195,7 +189,7 @@ pub async fn verify(
                 score: v.score,
             }],
             outcome: if v.is_match { "match" } else { "no_match" }.into(),
-            ..AuditEvent::default()
+            ..AuditEvent::by(&caller, "POST /v1/verify")
         },
     )
     .await?;
