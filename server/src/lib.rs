@@ -23,6 +23,7 @@ pub mod audit;
 pub mod auth;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod fsutil;
 pub mod input;
 pub mod keys;

@@ -27,6 +27,7 @@
 pub mod calibration;
 mod decision;
 mod import;
+mod read;
 mod search;
 mod types;
 
@@ -50,6 +51,7 @@ pub use decision::{
     Decision, DecisionKind, DecisionLog, DecisionLogError, Unrecorded, took_effect,
 };
 pub use import::ImportSummary;
+pub use read::StoredFinger;
 pub use types::{
     Adjudication, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
     IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,

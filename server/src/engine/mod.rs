@@ -5,8 +5,8 @@
 pub use hoviyat_engine::EngineError;
 pub use hoviyat_engine::abis::{
     Abis, AbisConfig, Candidate, Decision, DecisionKind, DecisionLog, EnrollOutcome, Enrollment,
-    FaceScore, FingerScore, Identification, IdentifyOptions, Mode, Probe, Stats, Status, Verdict,
-    Verification, took_effect,
+    FaceScore, FingerScore, Identification, IdentifyOptions, Mode, Probe, Stats, Status,
+    StoredFinger, Verdict, Verification, took_effect,
 };
 
 /// The kernels the engine picked on this machine, for the health endpoint.

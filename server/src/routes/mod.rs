@@ -2,6 +2,9 @@
 
 pub mod admin;
 pub mod enrollments;
+pub mod eval;
+pub mod evidence;
+pub mod keys;
 pub mod meta;
 pub mod search;
 
