@@ -7,7 +7,9 @@
 mod audit;
 mod common;
 mod concurrency;
+mod console_api;
 mod crash;
+mod evidence;
 mod flow;
 mod fuzz;
 mod images;
