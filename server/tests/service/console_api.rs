@@ -167,6 +167,25 @@ async fn whoami_names_the_roles_and_the_key_list_holds_no_secret() {
     }
 }
 
+#[tokio::test]
+async fn the_openapi_document_names_the_console_endpoints() {
+    let s = service();
+    let (_, doc) = s.call("GET", "/v1/openapi.json", None, None).await;
+    for path in [
+        "/v1/enrollments/{reference_id}/fingers/{position}/image",
+        "/v1/whoami",
+        "/v1/keys",
+        "/v1/audit/state",
+        "/v1/eval/det",
+        "/v1/eval/det/{name}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "openapi lacks {path}");
+    }
+    assert!(doc["paths"]["/v1/enrollments"]["get"].is_object());
+    let stats = &doc["components"]["schemas"]["StatsResponse"]["properties"];
+    assert!(stats["evidence_images"].is_object() && stats["evidence_bytes"].is_object());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_state_verifies_the_chain_and_reports_an_edit() {
     let s = service();
