@@ -296,3 +296,28 @@ async fn det_plots_are_listed_and_served_and_nothing_outside_their_folder() {
     assert_eq!(code, StatusCode::NOT_FOUND, "{err}");
     assert_eq!(err["error"], "det_not_configured");
 }
+
+/// `hoviyat serve --det-dir DIR` serves DIR's plots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_det_dir_flag_serves_the_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let keys = make_keys(data.path());
+    let plots = tempfile::tempdir().unwrap();
+    std::fs::write(plots.path().join("DB4_B.svg"), b"<svg/>").unwrap();
+    let (mut child, addr) = crate::crash::start_with(
+        data.path(),
+        &["--det-dir".as_ref(), plots.path().as_os_str()],
+    );
+    let answer = reqwest::Client::new()
+        .get(format!("http://{addr}/v1/eval/det"))
+        .bearer_auth(&keys.admin)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"plots": ["DB4_B.svg"]}));
+}
