@@ -139,7 +139,7 @@ async fn images_are_kept_served_back_and_removed_with_the_enrollment() {
     // The image comes back byte for byte, by code or by name.
     for path in [
         "/v1/enrollments/ev-1/fingers/2/image",
-        "/v1/enrollments/ev-1/fingers/left_index/image",
+        "/v1/enrollments/ev-1/fingers/right_index/image",
     ] {
         let resp = http.get(path, &k.investigator).await;
         assert_eq!(resp.status(), StatusCode::OK);
