@@ -12,7 +12,8 @@
 //! - up to 10 screening codes, one per known finger position, each
 //!   [`SCREEN_CODE_BYTES`] opaque bytes, kept in a fixed-width column (a
 //!   row's ten slots side by side, a bit mask of the present ones) so that a
-//!   screening pass over every row streams through memory,
+//!   screening pass over every row streams through memory; the store owns
+//!   that layout and hands rows out as [`ScreenRow`]s read by [`ScreenSlot`],
 //! - a `searchable` flag (held enrollments are stored but not searched),
 //! - an opaque `state` blob the dedup layer updates (latest write wins; kept
 //!   after deletion so that "deleted" can still be reported).
@@ -37,6 +38,12 @@
 //! (or the automatic seal after [`DEFAULT_AUTO_SEAL_ROWS`] rows) moves them
 //! into a segment. [`Gallery::compact`] rewrites all segments into one;
 //! snapshots taken before keep reading the old, unlinked files.
+//!
+//! The store is the bottom layer: it imports nothing from the modules that
+//! prepare rows or search them. In the service and the `hoviyat` commands
+//! its one writer is [`crate::abis::Abis`], which keeps the search caches
+//! current; writing a `Gallery` directly is for the store's own tests and
+//! benchmarks.
 //!
 //! # Reading
 //! ```
