@@ -1,5 +1,9 @@
 //! `hoviyat gallery import|compact`, run as a binary on a data directory: an
 //! offline import is audited under the rules the service follows.
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixtures and helpers outside #[test] fns fail the test loudly"
+)]
 
 use std::io::Write;
 use std::path::Path;
