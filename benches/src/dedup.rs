@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use hoviyat_datasets::synth::{Population, PopulationConfig};
-use hoviyat_engine::abis::{Abis, AbisConfig, Status};
+use hoviyat_engine::abis::{Abis, AbisConfig, DecisionLog, Status, Unrecorded};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -92,6 +92,16 @@ pub fn open_for(population: &Population, dir: &Path) -> anyhow::Result<Abis> {
 
 /// Builds the gallery in `dir` (which must be empty) and runs the stream.
 pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchReport> {
+    run_recorded(config, dir, &Unrecorded)
+}
+
+/// [`run`], each decision recorded in `log` under the decision lock, as the
+/// service records it in its audit log.
+pub fn run_recorded(
+    config: &DedupBenchConfig,
+    dir: &Path,
+    log: &dyn DecisionLog,
+) -> anyhow::Result<DedupBenchReport> {
     let population = Population::new(PopulationConfig::new(config.seed, config.identities))?;
     let face_dim = population.config().face.map(|f| f.dim);
     let abis = open_for(&population, dir)?;
@@ -117,7 +127,7 @@ pub fn run(config: &DedupBenchConfig, dir: &Path) -> anyhow::Result<DedupBenchRe
             (population.identity(config.identities + k as u64), None)
         };
         let t = Instant::now();
-        let outcome = abis.enroll(record)?;
+        let outcome = abis.enroll_recorded(record, log)?;
         let ms = t.elapsed().as_secs_f64() * 1e3;
         tracing::debug!(k, ms, mated = is_mated, "decision");
         latencies_ms.push(ms);

@@ -8,6 +8,8 @@
 //! Errors of every module are one [`EngineError`].
 
 pub mod abis;
+#[cfg(test)]
+mod compat;
 mod error;
 pub mod extract;
 pub mod face;

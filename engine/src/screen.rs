@@ -51,6 +51,8 @@ pub const SCREEN_DIM: usize = D_BINS * A_BINS * B_BINS;
 pub const SCREEN_BYTES: usize = SCREEN_DIM / 2;
 /// A stored screening vector: 4-bit levels, two a byte, low nibble first.
 pub type ScreenCode = [u8; SCREEN_BYTES];
+// The store keeps these codes in a fixed-width column of its own layout.
+const _: () = assert!(SCREEN_BYTES == crate::store::SCREEN_CODE_BYTES);
 /// Pairs closer than this are dominated by localisation noise.
 const D_MIN_MM: f32 = 1.0;
 /// Pairs farther apart than this are rarely both inside two impressions.

@@ -145,8 +145,14 @@ impl Abis {
         Self::with_gallery(gallery, config)
     }
 
-    /// Wraps an open gallery.
-    pub fn with_gallery(gallery: Gallery, config: &AbisConfig) -> Result<Self> {
+    /// Opens the gallery in `dir`, which must hold one (a missing manifest
+    /// is an error, nothing is created).
+    pub fn open_existing(dir: impl AsRef<Path>, config: &AbisConfig) -> Result<Self> {
+        Self::with_gallery(Gallery::open(dir)?, config)
+    }
+
+    /// Wraps an open gallery (this facade is then its only writer).
+    pub(crate) fn with_gallery(gallery: Gallery, config: &AbisConfig) -> Result<Self> {
         let snapshot = gallery.snapshot();
         // Finger blobs are derived data in a versioned layout; a gallery made
         // by an older layout is refused here rather than searched with
@@ -198,6 +204,14 @@ impl Abis {
     pub fn seal(&self) -> Result<()> {
         let _decide = self.lock_decisions();
         self.gallery.seal()
+    }
+
+    /// Seals, then rewrites the gallery's segments into one (see
+    /// [`Gallery::compact`]); decisions wait meanwhile. Nobody's status
+    /// changes.
+    pub fn compact(&self) -> Result<()> {
+        let _decide = self.lock_decisions();
+        self.gallery.compact()
     }
 
     /// The gallery's own counts and sizes.
@@ -1054,6 +1068,32 @@ mod tests {
                 assert_eq!(c.fingers.len(), 3, "{}", c.reference_id);
             }
         }
+    }
+
+    #[test]
+    fn compaction_through_the_facade_keeps_everyone_and_open_existing_creates_nothing() {
+        let empty = tempfile::tempdir().unwrap();
+        let missing = empty.path().join("gallery");
+        assert!(Abis::open_existing(&missing, &AbisConfig::default()).is_err());
+        assert!(!missing.join(crate::store::MANIFEST_FILE).exists());
+
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 6);
+        let deleted = abis.delete("p-2").unwrap();
+        abis.compact().unwrap();
+        assert_eq!(abis.gallery_stats().unwrap().segments, 1);
+        drop(abis);
+        let abis = Abis::open_existing(dir.path(), &AbisConfig::default()).unwrap();
+        for id in (0..6).filter(|&id| id != 2) {
+            let e = abis.enrollment(&format!("p-{id}")).unwrap().unwrap();
+            assert_eq!(e.status, Status::Cleared, "p-{id}");
+        }
+        assert_eq!(abis.enrollment("p-2").unwrap(), Some(deleted));
+        // The compacted gallery still finds its people.
+        let again = abis.enroll(person(4, 1, "p-4-again")).unwrap();
+        assert_eq!(again.enrollment.status, Status::PotentialDuplicate);
+        assert_eq!(again.enrollment.candidates[0].reference_id, "p-4");
     }
 
     #[test]

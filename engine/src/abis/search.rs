@@ -27,7 +27,7 @@ use crate::finger::PreparedProbe;
 use crate::kernels::prefetch;
 use crate::prepare::blob_form;
 use crate::screen::{ScreenMean, ScreenProbe};
-use crate::store::{Block, SCREEN_CODE_BYTES, SCREEN_ROW_BYTES, Snapshot, screen_slot};
+use crate::store::{Block, ScreenRow, ScreenSlot, Snapshot};
 use crate::{Result, fusion};
 
 /// Tuning of the candidate stage.
@@ -336,18 +336,12 @@ impl Searcher<'_> {
         let keep = (self.plan.screened_comparisons / prepared.fingers.len()).max(1);
         // The probe's screening weights by slot of the store's screening
         // column, which this pass streams through row after row.
-        let slots: Vec<(usize, &ScreenProbe)> = screens
+        let slots: Vec<(ScreenSlot, &ScreenProbe)> = screens
             .iter()
-            .filter_map(|(position, sp)| Some((screen_slot(*position)?, sp)))
+            .filter_map(|(position, sp)| Some((ScreenSlot::of(*position)?, sp)))
             .collect();
-        let row_codes = |row: Row| -> (u16, Option<&[u8]>) {
-            let block = rows.block(row);
-            let at = row.index * SCREEN_ROW_BYTES;
-            (
-                block.screen_masks().get(row.index).copied().unwrap_or(0),
-                block.screen_codes().get(at..at + SCREEN_ROW_BYTES),
-            )
-        };
+        let row_codes =
+            |row: Row| -> Option<ScreenRow<'_>> { rows.block(row).screen_row(row.index) };
         let slots = &slots;
         let mut scored: Vec<(f32, Row)> = in_scope
             .par_chunks(SCREEN_CHUNK_ROWS)
@@ -355,22 +349,18 @@ impl Searcher<'_> {
                 chunk.iter().enumerate().map(move |(k, &row)| {
                     // The hardware prefetchers stop at page boundaries, which
                     // rows of the column cross every few rows.
-                    if let Some((_, Some(ahead))) =
-                        chunk.get(k + SCREEN_PREFETCH_ROWS).map(|&r| row_codes(r))
+                    if let Some(ahead) = chunk
+                        .get(k + SCREEN_PREFETCH_ROWS)
+                        .and_then(|&r| row_codes(r))
                     {
-                        prefetch(ahead);
+                        prefetch(ahead.bytes());
                     }
-                    let (mask, Some(codes)) = row_codes(row) else {
+                    let Some(codes) = row_codes(row) else {
                         return (0.0, row);
                     };
                     let total: f32 = slots
                         .iter()
-                        .filter(|(slot, _)| mask & (1 << slot) != 0)
-                        .filter_map(|&(slot, sp)| {
-                            let code = codes
-                                .get(slot * SCREEN_CODE_BYTES..(slot + 1) * SCREEN_CODE_BYTES)?;
-                            Some(sp.score(code.try_into().ok()?))
-                        })
+                        .filter_map(|&(slot, sp)| Some(sp.score(codes.code(slot)?)))
                         .sum();
                     (total, row)
                 })

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use hoviyat_models::FingerPosition;
 
 use crate::store::format::id_hash;
-use crate::store::{SCREEN_CODE_BYTES, SCREEN_ROW_BYTES, screen_slot};
+use crate::store::row::write_screen_row;
+use crate::store::{SCREEN_ROW_BYTES, ScreenCodeBytes};
 
 /// Rows per tail block. Small, because a writer that changes a block a
 /// snapshot still holds copies the block's face codes and row pointers.
@@ -76,7 +77,7 @@ impl MemBlock {
         &mut self,
         row: MemRow,
         face: Option<(&[i8], [f32; 2])>,
-        screens: &[(FingerPosition, [u8; SCREEN_CODE_BYTES])],
+        screens: &[(FingerPosition, ScreenCodeBytes)],
         flags: u8,
     ) {
         match face {
@@ -91,14 +92,7 @@ impl MemBlock {
         }
         let start = self.screen_codes.len();
         self.screen_codes.resize(start + SCREEN_ROW_BYTES, 0);
-        let mut mask = 0u16;
-        for (position, code) in screens {
-            if let Some(slot) = screen_slot(*position) {
-                let at = start + slot * SCREEN_CODE_BYTES;
-                self.screen_codes[at..at + SCREEN_CODE_BYTES].copy_from_slice(code);
-                mask |= 1 << slot;
-            }
-        }
+        let mask = write_screen_row(&mut self.screen_codes[start..], screens);
         self.screen_masks.push(mask);
         self.hashes.push(id_hash(&row.id));
         self.rows.push(Arc::new(row));

@@ -12,7 +12,8 @@
 //! - up to 10 screening codes, one per known finger position, each
 //!   [`SCREEN_CODE_BYTES`] opaque bytes, kept in a fixed-width column (a
 //!   row's ten slots side by side, a bit mask of the present ones) so that a
-//!   screening pass over every row streams through memory,
+//!   screening pass over every row streams through memory; the store owns
+//!   that layout and hands rows out as [`ScreenRow`]s read by [`ScreenSlot`],
 //! - a `searchable` flag (held enrollments are stored but not searched),
 //! - an opaque `state` blob the dedup layer updates (latest write wins; kept
 //!   after deletion so that "deleted" can still be reported).
@@ -37,6 +38,12 @@
 //! (or the automatic seal after [`DEFAULT_AUTO_SEAL_ROWS`] rows) moves them
 //! into a segment. [`Gallery::compact`] rewrites all segments into one;
 //! snapshots taken before keep reading the old, unlinked files.
+//!
+//! The store is the bottom layer: it imports nothing from the modules that
+//! prepare rows or search them. In the service and the `hoviyat` commands
+//! its one writer is [`crate::abis::Abis`], which keeps the search caches
+//! current; writing a `Gallery` directly is for the store's own tests and
+//! benchmarks.
 //!
 //! # Reading
 //! ```
@@ -80,13 +87,19 @@ mod gallery;
 mod manifest;
 mod memblock;
 mod mmap;
+mod row;
 mod segment;
 mod snapshot;
 mod wal;
 
+#[cfg(test)]
+pub(crate) use format::LOCK_FILE;
 pub use format::{GALLERY_FORMAT_VERSION, MANIFEST_FILE};
 pub use gallery::{Gallery, GalleryStats};
 pub use hoviyat_models::FingerPosition;
+pub use row::{
+    SCREEN_CODE_BYTES, SCREEN_ROW_BYTES, SCREEN_SLOTS, ScreenCodeBytes, ScreenRow, ScreenSlot,
+};
 pub use snapshot::{Block, Counts, RowRef, Snapshot};
 
 use serde::{Deserialize, Serialize};
@@ -95,20 +108,9 @@ use serde::{Deserialize, Serialize};
 pub const MAX_FINGER_BLOB_BYTES: usize = u16::MAX as usize;
 /// Largest state blob, in bytes.
 pub const MAX_STATE_BYTES: usize = 1 << 20;
-/// Bytes of one finger's screening code (what [`crate::screen`] encodes).
-pub const SCREEN_CODE_BYTES: usize = crate::screen::SCREEN_BYTES;
-/// Screening slots of a row: finger position codes 1..=10 (a finger of
-/// unknown position has no slot).
-pub const SCREEN_SLOTS: usize = 10;
-/// Bytes of a row in the screening column.
-pub const SCREEN_ROW_BYTES: usize = SCREEN_SLOTS * SCREEN_CODE_BYTES;
-
 /// The screening slot of `position` (`None` for an unknown position).
-pub fn screen_slot(position: FingerPosition) -> Option<usize> {
-    match position.code() {
-        0 => None,
-        code => Some(usize::from(code) - 1).filter(|&s| s < SCREEN_SLOTS),
-    }
+pub(crate) fn screen_slot(position: FingerPosition) -> Option<usize> {
+    ScreenSlot::of(position).map(ScreenSlot::index)
 }
 
 /// Logged rows after which an insert seals them into a segment.
@@ -134,8 +136,8 @@ pub struct FaceCode {
     pub aux: [f32; 2],
 }
 
-/// One row ready to insert: what [`crate::prepare::prepare_record`] makes
-/// from an enrollment record.
+/// One row ready to insert (the dedup layer prepares it from an enrollment
+/// record).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedRecord {
     pub reference_id: String,
@@ -147,16 +149,19 @@ pub struct PreparedRecord {
     pub fingers: Vec<(FingerPosition, Vec<u8>)>,
     /// At most one screening code per known position (not
     /// [`FingerPosition::Unknown`]).
-    pub screens: Vec<(FingerPosition, [u8; SCREEN_CODE_BYTES])>,
+    pub screens: Vec<(FingerPosition, ScreenCodeBytes)>,
     /// Whether the row takes part in searches.
     pub searchable: bool,
     /// Initial state blob, at most [`MAX_STATE_BYTES`].
     pub state: Vec<u8>,
 }
 
-/// Seeded rows for the store's unit tests.
+/// Seeded rows for the store's unit tests. The store keeps finger blobs
+/// and screening codes opaque, so these rows carry deterministic stand-in
+/// bytes (the layers above test rows prepared from real templates).
 #[cfg(test)]
 pub(crate) mod test_support {
+    use hoviyat_models::binary::encode_record;
     use hoviyat_models::{EnrollmentRecord, FaceTemplate, FingerTemplate, Minutia, MinutiaKind};
 
     use super::*;
@@ -211,16 +216,90 @@ pub(crate) mod test_support {
         EnrollmentRecord::new(format!("ref-{i:06}"), fingers, face)
     }
 
+    /// The row of [`record`]`(i)`: its encoded record, a face code (values
+    /// times 127), one blob per finger (its minutiae's coordinates) and a
+    /// screening code for fingers of more than 12 minutiae; held (not
+    /// searchable) when `i` is a multiple of 7.
     pub(crate) fn row(i: u64) -> PreparedRecord {
-        let state = format!("{{\"n\":{i}}}").into_bytes();
-        let codec = crate::face::FaceCodec::new(DIM, None).expect("a valid dimension");
-        crate::prepare::prepare_record(
-            &record(i),
-            &config(),
-            Some(&codec),
-            !i.is_multiple_of(7),
-            state,
-        )
-        .expect("test records are valid")
+        let record = record(i);
+        let face = record.face.as_ref().map(|f| FaceCode {
+            codes: f
+                .values
+                .iter()
+                .map(|v| (v * 127.0).round().clamp(-127.0, 127.0) as i8)
+                .collect(),
+            aux: [
+                1.0 / 127.0,
+                f.values.iter().map(|v| v * v).sum::<f32>().sqrt(),
+            ],
+        });
+        let fingers = record
+            .fingers
+            .iter()
+            .map(|f| {
+                let blob = f
+                    .minutiae
+                    .iter()
+                    .flat_map(|m| [m.x_px as u16, m.y_px as u16])
+                    .flat_map(u16::to_le_bytes)
+                    .collect();
+                (f.position, blob)
+            })
+            .collect();
+        let screens = record
+            .fingers
+            .iter()
+            .filter(|f| f.minutiae.len() > 12)
+            .map(|f| {
+                let mut code = [0u8; SCREEN_CODE_BYTES];
+                for (k, b) in code.iter_mut().enumerate() {
+                    *b = (i as usize * 31 + usize::from(f.position.code()) * 7 + k) as u8;
+                }
+                (f.position, code)
+            })
+            .collect();
+        PreparedRecord {
+            reference_id: record.reference_id.clone(),
+            record_bytes: encode_record(&record).expect("test records encode"),
+            face,
+            fingers,
+            screens,
+            searchable: !i.is_multiple_of(7),
+            state: format!("{{\"n\":{i}}}").into_bytes(),
+        }
+    }
+
+    pub(crate) fn assert_row(snap: &Snapshot, p: &PreparedRecord) {
+        let r = snap
+            .get(&p.reference_id)
+            .unwrap_or_else(|| panic!("{} missing", p.reference_id));
+        assert_eq!(r.reference_id(), p.reference_id);
+        assert_eq!(r.record_bytes(), p.record_bytes.as_slice());
+        assert_eq!(
+            r.face_code().map(|(c, a)| (c.to_vec(), a)),
+            p.face.as_ref().map(|f| (f.codes.clone(), f.aux))
+        );
+        for pos in FingerPosition::TEN {
+            let want = p
+                .fingers
+                .iter()
+                .find(|(q, _)| *q == pos)
+                .map(|(_, b)| b.as_slice());
+            assert_eq!(r.finger_blob(pos), want);
+            let screen = p.screens.iter().find(|(q, _)| *q == pos).map(|(_, c)| c);
+            assert_eq!(r.screen_code(pos), screen, "{} at {pos:?}", p.reference_id);
+        }
+        assert_eq!(r.screen_code(FingerPosition::Unknown), None);
+        assert_eq!(r.finger_blob(FingerPosition::Unknown), None);
+        assert_eq!(r.is_live(), p.searchable);
+        assert_eq!(r.record().unwrap().reference_id, p.reference_id);
+    }
+
+    pub(crate) fn assert_all(snap: &Snapshot, rows: &[PreparedRecord]) {
+        for p in rows {
+            assert_row(snap, p);
+        }
+        let total: usize = snap.blocks().map(|b| b.len()).sum();
+        assert_eq!(total, rows.len());
     }
 }

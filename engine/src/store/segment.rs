@@ -44,7 +44,7 @@ use crate::store::format::{
     segment_file, sync_dir,
 };
 use crate::store::mmap::Mapped;
-use crate::store::{SCREEN_ROW_BYTES, SCREEN_SLOTS};
+use crate::store::{SCREEN_ROW_BYTES, SCREEN_SLOTS, ScreenRow};
 use crate::{EngineError, GalleryFileKind, Result};
 
 const KIND: GalleryFileKind = GalleryFileKind::Segment;
@@ -106,9 +106,8 @@ pub(crate) trait RowSource {
     fn face(&self, i: usize) -> Option<(&[i8], [f32; 2])>;
     /// The blob at finger position code `slot` (0..=10).
     fn blob(&self, i: usize, slot: usize) -> Option<&[u8]>;
-    /// The screening mask and the [`SCREEN_ROW_BYTES`] screening bytes of
-    /// the row (`(0, &[])` when it has none).
-    fn screens(&self, i: usize) -> (u16, &[u8]);
+    /// The screening codes of the row (`None` when it has none).
+    fn screens(&self, i: usize) -> Option<ScreenRow<'_>>;
     fn state(&self, i: usize) -> &[u8];
 }
 
@@ -610,11 +609,10 @@ pub(crate) fn write_segment(
 
     w.begin()?;
     let no_screens = [0u8; SCREEN_ROW_BYTES];
-    // A row's screening slots as written: a mask without a whole row of
-    // codes behind it means none.
+    // A row's screening slots as written: a row without a code is zeros.
     let screens = |i: usize| -> (u16, &[u8]) {
         match src.screens(i) {
-            (mask, codes) if mask != 0 && codes.len() == SCREEN_ROW_BYTES => (mask, codes),
+            Some(row) if !row.is_empty() => (row.mask(), row.bytes()),
             _ => (0, &no_screens),
         }
     };

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::Result;
 use crate::store::memblock::MemBlock;
 use crate::store::segment::Segment;
-use crate::store::{GalleryConfig, SCREEN_CODE_BYTES, SCREEN_ROW_BYTES, screen_slot};
+use crate::store::{GalleryConfig, SCREEN_ROW_BYTES, ScreenCodeBytes, ScreenRow, ScreenSlot};
 
 /// Row flag: the reference was deleted (a tombstone).
 pub(crate) const FLAG_DELETED: u8 = 1;
@@ -274,10 +274,10 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// The screening column: [`SCREEN_ROW_BYTES`] bytes per row, row-major
-    /// (slot `s` of a row at `s * SCREEN_CODE_BYTES`), zeros in absent
-    /// slots. Empty for a segment of format version 1, which has none.
-    pub fn screen_codes(&self) -> &'a [u8] {
+    /// The screening column: [`SCREEN_ROW_BYTES`] bytes per row, zeros in
+    /// absent slots. Empty for a segment of format version 1, which has
+    /// none. Read through [`Block::screen_row`].
+    pub(crate) fn screen_codes(&self) -> &'a [u8] {
         match self.inner {
             Inner::Sealed(s, _) => s.screen_codes(),
             Inner::Mem(m) => &m.screen_codes,
@@ -286,28 +286,29 @@ impl<'a> Block<'a> {
 
     /// One mask per row: bit `s` set when slot `s` holds a code. Empty for
     /// a segment of format version 1.
-    pub fn screen_masks(&self) -> &'a [u16] {
+    pub(crate) fn screen_masks(&self) -> &'a [u16] {
         match self.inner {
             Inner::Sealed(s, _) => s.screen_masks(),
             Inner::Mem(m) => &m.screen_masks,
         }
     }
 
+    /// The screening codes of row `i` (`None` in a block without a
+    /// screening column, format version 1).
+    #[inline]
+    pub fn screen_row(&self, i: usize) -> Option<ScreenRow<'a>> {
+        let mask = *self.screen_masks().get(i)?;
+        let at = i.checked_mul(SCREEN_ROW_BYTES)?;
+        ScreenRow::new(
+            mask,
+            self.screen_codes()
+                .get(at..at.checked_add(SCREEN_ROW_BYTES)?)?,
+        )
+    }
+
     /// The screening code of row `i` at `position`, if it has one.
-    pub fn screen_code(
-        &self,
-        i: usize,
-        position: FingerPosition,
-    ) -> Option<&'a [u8; SCREEN_CODE_BYTES]> {
-        let slot = screen_slot(position)?;
-        if self.screen_masks().get(i)? & (1 << slot) == 0 {
-            return None;
-        }
-        let at = i * SCREEN_ROW_BYTES + slot * SCREEN_CODE_BYTES;
-        self.screen_codes()
-            .get(at..at + SCREEN_CODE_BYTES)?
-            .try_into()
-            .ok()
+    pub fn screen_code(&self, i: usize, position: FingerPosition) -> Option<&'a ScreenCodeBytes> {
+        self.screen_row(i)?.code(ScreenSlot::of(position)?)
     }
 
     /// The face code and aux of row `i`, if it has a face.
@@ -434,7 +435,7 @@ impl<'a> RowRef<'a> {
     }
 
     /// The screening code at `position`, if the row has one.
-    pub fn screen_code(&self, position: FingerPosition) -> Option<&'a [u8; SCREEN_CODE_BYTES]> {
+    pub fn screen_code(&self, position: FingerPosition) -> Option<&'a ScreenCodeBytes> {
         self.block.screen_code(self.row, position)
     }
 }

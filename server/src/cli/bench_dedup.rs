@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 use clap::Args;
-use hoviyat_benches::dedup::{DedupBenchConfig, run};
+use hoviyat_benches::dedup::{DedupBenchConfig, run, run_recorded};
+use hoviyat_server::audit::{AuditEvent, AuditLog, Decisions};
 
 /// Options of `bench dedup`.
 #[derive(Debug, Args)]
@@ -23,6 +24,10 @@ pub struct DedupBenchArgs {
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     pub json: bool,
+    /// Record every decision in an audit log beside the gallery (fsynced,
+    /// under the decision lock), as the service does.
+    #[arg(long)]
+    pub audit: bool,
 }
 
 pub fn run_dedup(a: DedupBenchArgs) -> anyhow::Result<()> {
@@ -35,14 +40,30 @@ pub fn run_dedup(a: DedupBenchArgs) -> anyhow::Result<()> {
         }
     };
     tracing::info!(identities = a.identities, dir = %dir.display(), "bench dedup: building the gallery");
-    let report = run(
-        &DedupBenchConfig {
-            identities: a.identities,
-            enrollments: a.enrollments,
-            seed: a.seed,
-        },
-        &dir,
-    )
+    let config = DedupBenchConfig {
+        identities: a.identities,
+        enrollments: a.enrollments,
+        seed: a.seed,
+    };
+    let report = if a.audit {
+        let audit_dir = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        std::fs::create_dir_all(audit_dir)?;
+        let log = AuditLog::open(audit_dir).context("opening the audit log")?;
+        let decisions = Decisions::new(
+            &log,
+            AuditEvent {
+                actor_name: "bench dedup".into(),
+                endpoint: "hoviyat bench dedup".into(),
+                ..AuditEvent::default()
+            },
+        );
+        run_recorded(&config, &dir, &decisions)
+    } else {
+        run(&config, &dir)
+    }
     .context("bench dedup")?;
     if a.json {
         println!("{}", serde_json::to_string(&report)?);

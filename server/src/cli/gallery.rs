@@ -1,5 +1,6 @@
 //! `hoviyat gallery`: create, inspect, import into and maintain a gallery
-//! directory.
+//! directory. Every write goes through [`Abis`], the gallery's one writer;
+//! an import into a data directory's gallery is recorded in its audit log.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -11,9 +12,12 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use hoviyat_datasets::popfile::{self, PopulationReader};
-use hoviyat_engine::abis::{Abis, AbisConfig};
+use hoviyat_engine::EngineError;
+use hoviyat_engine::abis::{Abis, AbisConfig, ImportSummary};
 use hoviyat_engine::models::EnrollmentRecord;
-use hoviyat_engine::store::{Gallery, GalleryConfig};
+use hoviyat_engine::store::Gallery;
+use hoviyat_server::app::GALLERY_DIR;
+use hoviyat_server::audit::{AuditEvent, AuditLog};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `hoviyat gallery`.
@@ -36,9 +40,11 @@ enum GalleryCommand {
     },
     /// Bulk-import enrollment records: JSON lines of EnrollmentRecord, or a
     /// population file of `hoviyat synth population`. Creates the gallery if
-    /// the directory holds none.
+    /// the directory holds none. Into the `gallery/` of a data directory (what
+    /// `hoviyat serve --data DIR` uses), the import is recorded in DIR's
+    /// audit log, and refused if that log's end does not match its head.
     Import {
-        /// The gallery directory.
+        /// The gallery directory (`DIR/gallery` for a service's data directory).
         #[arg(long)]
         data: PathBuf,
         /// The file to import; its format is detected from its content.
@@ -55,6 +61,9 @@ enum GalleryCommand {
         /// Print the summary as one JSON object on stdout.
         #[arg(long)]
         json: bool,
+        /// Who imports, as the audit entry records it (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
     },
     /// Check every checksum of every segment (reads the whole gallery).
     Verify {
@@ -80,7 +89,18 @@ pub fn run(args: GalleryArgs) -> anyhow::Result<()> {
             face_model,
             batch,
             json,
-        } => import(&data, &file, face_dim, face_model, batch, json),
+            by,
+        } => import(
+            &data,
+            &file,
+            NewGallery {
+                face_dim,
+                face_model,
+            },
+            batch,
+            json,
+            by,
+        ),
         GalleryCommand::Verify { data } => {
             let g = Gallery::open_read_only(&data)?;
             g.verify()?;
@@ -88,8 +108,8 @@ pub fn run(args: GalleryArgs) -> anyhow::Result<()> {
             Ok(())
         }
         GalleryCommand::Compact { data } => {
-            let g = Gallery::open(&data)?;
-            g.compact()?;
+            // Through the facade: decisions and compaction never interleave.
+            Abis::open_existing(&data, &AbisConfig::default())?.compact()?;
             eprintln!("{}: compacted", data.display());
             Ok(())
         }
@@ -205,13 +225,77 @@ fn json_lines(
         .filter(|(_, r)| !matches!(r, Err(reason) if reason.is_empty()))
 }
 
+/// Face settings of a gallery that the import creates.
+#[derive(Debug, Default)]
+struct NewGallery {
+    face_dim: Option<usize>,
+    face_model: Option<String>,
+}
+
+/// The data directory whose audit log records writes to the gallery in
+/// `gallery`: its parent when it is a data directory's `gallery/` (the
+/// layout `hoviyat serve` uses), else none.
+fn audit_dir(gallery: &Path) -> Option<PathBuf> {
+    if gallery.file_name()? != GALLERY_DIR {
+        return None;
+    }
+    let parent = gallery.parent()?;
+    Some(if parent.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        parent.to_path_buf()
+    })
+}
+
+/// The audit entry of an import: the source, the counts and the range of
+/// lines (or records) read. `stopped` says why an import ended early.
+fn import_event(
+    by: &str,
+    file: &Path,
+    format: Format,
+    summary: &ImportSummary,
+    stopped: Option<&str>,
+    identities: Option<u64>,
+) -> AuditEvent {
+    let source = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
+    let range = if summary.read == 0 {
+        format!("no {}s", format.unit())
+    } else {
+        format!("{}s 1..={}", format.unit(), summary.last_line)
+    };
+    let mut comment = format!(
+        "{} ({}, {bytes} bytes): {range}; read {}, imported {}, skipped {}",
+        source.display(),
+        format.name(),
+        summary.read,
+        summary.imported,
+        summary.skipped,
+    );
+    if let Some(reason) = stopped {
+        comment.push_str(&format!("; stopped early: {reason}"));
+    }
+    AuditEvent {
+        actor_name: by.to_owned(),
+        endpoint: "hoviyat gallery import".into(),
+        gallery_size: identities,
+        outcome: if stopped.is_some() {
+            "import_stopped".into()
+        } else {
+            "imported".into()
+        },
+        comment: Some(comment),
+        ..AuditEvent::default()
+    }
+}
+
 fn import(
     data: &Path,
     file: &Path,
-    face_dim: Option<usize>,
-    face_model: Option<String>,
+    new: NewGallery,
     batch: usize,
     json: bool,
+    by: Option<String>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut f = File::open(file).with_context(|| format!("opening {}", file.display()))?;
@@ -241,36 +325,64 @@ fn import(
         }
     };
 
+    // An existing gallery is opened (and locked: a running service keeps
+    // the import out) before its data directory's audit log; the log is
+    // checked before a new gallery is created. A log whose end does not
+    // match its head is refused, as `hoviyat serve` refuses it.
+    let existing = if data.join(hoviyat_engine::store::MANIFEST_FILE).exists() {
+        Some(Abis::open_existing(data, &AbisConfig::default())?)
+    } else {
+        None
+    };
+    let audit = match audit_dir(data) {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("creating the data directory {}", dir.display()))?;
+            Some(
+                AuditLog::open(&dir)
+                    .with_context(|| format!("the audit log of {}", dir.display()))?,
+            )
+        }
+        None => {
+            tracing::warn!(
+                dir = %data.display(),
+                "not the gallery/ of a data directory: the import is not audited"
+            );
+            None
+        }
+    };
     // A new gallery takes its face dimension from the first record with a face.
     let mut lookahead = Vec::new();
-    let gallery = if data.join("manifest.hvm").exists() {
-        Gallery::open(data)?
-    } else {
-        let mut dim = face_dim.or(header_dim);
-        let mut model = face_model;
-        if dim.is_none() {
-            for item in records.by_ref() {
-                let face = item.1.as_ref().ok().and_then(|r| r.face.clone());
-                lookahead.push(item);
-                if let Some(face) = face {
-                    dim = Some(face.dim);
-                    model = model.or(Some(face.model));
-                    break;
-                }
-                if lookahead.len() >= 10_000 {
-                    break;
+    let abis = match existing {
+        Some(abis) => abis,
+        None => {
+            let mut dim = new.face_dim.or(header_dim);
+            let mut model = new.face_model;
+            if dim.is_none() {
+                for item in records.by_ref() {
+                    let face = item.1.as_ref().ok().and_then(|r| r.face.clone());
+                    lookahead.push(item);
+                    if let Some(face) = face {
+                        dim = Some(face.dim);
+                        model = model.or(Some(face.model));
+                        break;
+                    }
+                    if lookahead.len() >= 10_000 {
+                        break;
+                    }
                 }
             }
+            tracing::info!(dir = %data.display(), face_dim = ?dim, "creating a new gallery");
+            Abis::open(
+                data,
+                &AbisConfig {
+                    face_dim: dim,
+                    face_model: model,
+                    face_mean: None,
+                    ..AbisConfig::default()
+                },
+            )?
         }
-        tracing::info!(dir = %data.display(), face_dim = ?dim, "creating a new gallery");
-        Gallery::create(
-            data,
-            GalleryConfig {
-                face_dim: dim,
-                face_model: model,
-                face_mean: None,
-            },
-        )?
     };
 
     let bar = ProgressBar::new(total);
@@ -280,8 +392,8 @@ fn import(
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    // Through the dedup facade, the gallery's one writer.
-    let abis = Abis::with_gallery(gallery, &AbisConfig::default())?;
+    // What was stored so far, for the audit entry of an import that stops.
+    let mut last = ImportSummary::default();
     let summary = abis.import_records(
         lookahead.into_iter().chain(records),
         batch,
@@ -295,23 +407,62 @@ fn import(
             }
         },
         |s| {
+            last = s.clone();
             bar.set_position(read.load(Ordering::Relaxed));
             bar.set_message(format!("{} imported, {} skipped", s.imported, s.skipped));
         },
     );
     bar.finish_and_clear();
+    let sealed = summary.as_ref().ok().map(|_| abis.seal());
+    let identities = abis.gallery_stats().ok().map(|s| s.identities);
+    // The entry says what was stored, also when the import stopped early.
+    let (recorded, stopped) = match &summary {
+        Ok(s) => (s.clone(), None),
+        Err(e) => {
+            let mut stored = last;
+            if let EngineError::ImportAborted {
+                stored: n, line, ..
+            } = e
+            {
+                stored.imported = *n;
+                stored.last_line = *line;
+            }
+            (stored, Some(e.to_string()))
+        }
+    };
+    let entry = match &audit {
+        Some(log) if recorded.imported > 0 || stopped.is_none() => {
+            let by = by
+                .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+                .unwrap_or_else(|| "unknown".into());
+            let event = import_event(&by, file, format, &recorded, stopped.as_deref(), identities);
+            Some(log.append(event).with_context(|| {
+                format!(
+                    "{} records were imported but their audit entry could not be written",
+                    recorded.imported
+                )
+            })?)
+        }
+        _ => None,
+    };
     let summary = summary?;
-    abis.seal()?;
+    if let Some(sealed) = sealed {
+        sealed?;
+    }
     let seconds = started.elapsed().as_secs_f64();
     let stats = abis.gallery_stats()?;
     eprintln!(
-        "{}: imported {} of {} records ({} skipped) in {:.1} s; the gallery holds {} identities",
+        "{}: imported {} of {} records ({} skipped) in {:.1} s; the gallery holds {} identities{}",
         file.display(),
         summary.imported,
         summary.read,
         summary.skipped,
         seconds,
-        stats.identities
+        stats.identities,
+        entry
+            .as_ref()
+            .map(|e| format!("; audit entry {}", e.seq))
+            .unwrap_or_default()
     );
     if json {
         println!(
@@ -325,6 +476,7 @@ fn import(
                 "seconds": seconds,
                 "records_per_second": summary.imported as f64 / seconds.max(1e-9),
                 "identities": stats.identities,
+                "audit_seq": entry.map(|e| e.seq),
             })
         );
     }

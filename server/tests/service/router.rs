@@ -441,3 +441,82 @@ async fn iso_and_ansi_templates_are_accepted_as_finger_input() {
     assert_eq!(err["error"], "position_mismatch");
     assert_eq!(err["field"], "fingers[0].template.data");
 }
+
+#[tokio::test]
+async fn a_corrupt_enrollment_state_is_a_500_never_a_404() {
+    use std::sync::Arc;
+
+    use hoviyat_server::app::{AppState, GALLERY_DIR, router};
+    use hoviyat_server::engine::AbisConfig;
+
+    use crate::common::{FACE_DIM, Service};
+
+    let s = service();
+    for (id, person) in [("c-1", 1), ("c-2", 2)] {
+        let (code, body) = s
+            .call(
+                "POST",
+                "/v1/enrollments",
+                Some(&s.keys.enroller),
+                Some(&enrollment(id, person, 0)),
+            )
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+    }
+    let Service {
+        dir,
+        app,
+        state,
+        keys,
+    } = s;
+    drop(app);
+    drop(state);
+    // Damage c-1's state behind the service's back (a deliberately corrupt
+    // fixture: the checksums stay valid, the content is not a state).
+    {
+        let g = hoviyat_engine::store::Gallery::open(dir.path().join(GALLERY_DIR)).unwrap();
+        g.set_state("c-1", b"not an enrollment state".to_vec())
+            .unwrap();
+    }
+    let config = AbisConfig {
+        face_dim: Some(FACE_DIM),
+        ..AbisConfig::default()
+    };
+    let state = Arc::new(AppState::open(dir.path(), Limits::default(), &config).unwrap());
+    let s = Service {
+        app: router(Arc::clone(&state)),
+        dir,
+        state,
+        keys,
+    };
+    let k = s.keys.clone();
+
+    let (code, body) = s
+        .call("GET", "/v1/enrollments/c-1", Some(&k.admin), None)
+        .await;
+    assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["error"], "internal");
+    let (code, body) = s
+        .call("DELETE", "/v1/enrollments/c-1", Some(&k.admin), None)
+        .await;
+    assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    let verdict = json!({ "verdict": "distinct", "comment": "" });
+    let (code, body) = s
+        .call(
+            "POST",
+            "/v1/enrollments/c-1/adjudication",
+            Some(&k.adjudicator),
+            Some(&verdict),
+        )
+        .await;
+    assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    // The others are unaffected, and an unknown id is still a 404.
+    let (code, body) = s
+        .call("GET", "/v1/enrollments/c-2", Some(&k.admin), None)
+        .await;
+    assert_eq!((code, &body["status"]), (StatusCode::OK, &json!("cleared")));
+    let (code, _) = s
+        .call("GET", "/v1/enrollments/never", Some(&k.admin), None)
+        .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+}
