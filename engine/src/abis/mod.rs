@@ -26,6 +26,7 @@
 
 pub mod calibration;
 mod decision;
+mod explain;
 mod import;
 mod search;
 mod types;
@@ -49,6 +50,7 @@ use crate::{EngineError, Result, fusion};
 pub use decision::{
     Decision, DecisionKind, DecisionLog, DecisionLogError, Unrecorded, took_effect,
 };
+pub use explain::FingerExplanation;
 pub use import::ImportSummary;
 pub use types::{
     Adjudication, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
