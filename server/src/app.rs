@@ -178,6 +178,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/eval/det/{name}", get(routes::eval::det_plot))
         .route("/v1/identify", post(routes::search::identify))
         .route("/v1/verify", post(routes::search::verify))
+        .route("/v1/compare", post(routes::compare::compare))
         .route("/v1/stats", get(routes::admin::stats))
         .route("/v1/audit", get(routes::admin::audit))
         .route("/v1/health", get(routes::meta::health))

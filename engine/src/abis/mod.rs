@@ -26,6 +26,7 @@
 
 pub mod calibration;
 mod decision;
+mod explain;
 mod import;
 mod read;
 mod search;
@@ -50,6 +51,7 @@ use crate::{EngineError, Result, fusion};
 pub use decision::{
     Decision, DecisionKind, DecisionLog, DecisionLogError, Unrecorded, took_effect,
 };
+pub use explain::FingerExplanation;
 pub use import::ImportSummary;
 pub use read::StoredFinger;
 pub use types::{

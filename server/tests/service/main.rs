@@ -6,6 +6,7 @@
 
 mod audit;
 mod common;
+mod compare;
 mod concurrency;
 mod console_api;
 mod crash;
