@@ -88,10 +88,20 @@ fn an_import_into_a_data_directory_is_audited_and_refused_after_a_cut_log() {
     ]));
     let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["imported"], 3);
-    assert_eq!(summary["audit_seq"], 1);
+    // An entry opens the import before anything is stored; its outcome
+    // refers to it.
+    assert_eq!(summary["audit_seq"], 2);
     let entries = audit_lines(&data);
-    assert_eq!(entries.len(), 1);
-    let e = &entries[0];
+    assert_eq!(entries.len(), 2);
+    let opened = &entries[0];
+    assert_eq!(opened["outcome"], "import_started");
+    assert_eq!(opened["actor_name"], "registrar-7");
+    assert!(
+        opened["comment"].as_str().unwrap().contains("first.jsonl"),
+        "{opened}"
+    );
+    let e = &entries[1];
+    assert_eq!(e["refers_to"], opened["seq"]);
     assert_eq!(e["endpoint"], "hoviyat gallery import");
     assert_eq!(e["actor_name"], "registrar-7");
     assert_eq!(e["outcome"], "imported");
@@ -116,14 +126,14 @@ fn an_import_into_a_data_directory_is_audited_and_refused_after_a_cut_log() {
         path_str(&second),
     ]));
     assert_eq!(identities(&gallery), 5);
-    assert_eq!(audit_lines(&data).len(), 2);
+    assert_eq!(audit_lines(&data).len(), 4);
     ok(&hoviyat(&["audit", "verify", "--data", path_str(&data)]));
 
     // Cut the last entry off: the head no longer matches and the next
     // import is refused before it stores anything, as `serve` refuses to
     // start.
     let log = std::fs::read_to_string(data.join("audit.log")).unwrap();
-    let kept: String = log.lines().take(1).map(|l| format!("{l}\n")).collect();
+    let kept: String = log.lines().take(3).map(|l| format!("{l}\n")).collect();
     std::fs::write(data.join("audit.log"), kept).unwrap();
     let third = records_file(tmp.path(), "third.jsonl", 5, 8);
     let out = hoviyat(&[
@@ -137,7 +147,7 @@ fn an_import_into_a_data_directory_is_audited_and_refused_after_a_cut_log() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("audit.head"), "{stderr}");
     assert_eq!(identities(&gallery), 5);
-    assert_eq!(audit_lines(&data).len(), 1);
+    assert_eq!(audit_lines(&data).len(), 3);
 }
 
 #[test]

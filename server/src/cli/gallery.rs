@@ -42,7 +42,8 @@ enum GalleryCommand {
     /// population file of `hoviyat synth population`. Creates the gallery if
     /// the directory holds none. Into the `gallery/` of a data directory (what
     /// `hoviyat serve --data DIR` uses), the import is recorded in DIR's
-    /// audit log, and refused if that log's end does not match its head.
+    /// audit log (an entry before it stores anything, one with its outcome),
+    /// and refused if that log's end does not match its head.
     Import {
         /// The gallery directory (`DIR/gallery` for a service's data directory).
         #[arg(long)]
@@ -256,6 +257,7 @@ fn import_event(
     summary: &ImportSummary,
     stopped: Option<&str>,
     identities: Option<u64>,
+    started: Option<u64>,
 ) -> AuditEvent {
     let source = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
     let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
@@ -285,6 +287,26 @@ fn import_event(
             "imported".into()
         },
         comment: Some(comment),
+        refers_to: started,
+        ..AuditEvent::default()
+    }
+}
+
+/// The entry written before an import stores anything: if the import is
+/// killed part way, the log still says that one began, from which source
+/// and by whom (the gallery holds what it stored).
+fn import_started_event(by: &str, file: &Path, format: Format) -> AuditEvent {
+    let source = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
+    AuditEvent {
+        actor_name: by.to_owned(),
+        endpoint: "hoviyat gallery import".into(),
+        outcome: "import_started".into(),
+        comment: Some(format!(
+            "{} ({}, {bytes} bytes)",
+            source.display(),
+            format.name()
+        )),
         ..AuditEvent::default()
     }
 }
@@ -392,6 +414,16 @@ fn import(
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let by = by
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    let started_entry = match &audit {
+        Some(log) => Some(
+            log.append(import_started_event(&by, file, format))
+                .context("the audit entry that opens the import could not be written; nothing was imported")?,
+        ),
+        None => None,
+    };
     // What was stored so far, for the audit entry of an import that stops.
     let mut last = ImportSummary::default();
     let summary = abis.import_records(
@@ -431,11 +463,16 @@ fn import(
         }
     };
     let entry = match &audit {
-        Some(log) if recorded.imported > 0 || stopped.is_none() => {
-            let by = by
-                .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-                .unwrap_or_else(|| "unknown".into());
-            let event = import_event(&by, file, format, &recorded, stopped.as_deref(), identities);
+        Some(log) => {
+            let event = import_event(
+                &by,
+                file,
+                format,
+                &recorded,
+                stopped.as_deref(),
+                identities,
+                started_entry.as_ref().map(|e| e.seq),
+            );
             Some(log.append(event).with_context(|| {
                 format!(
                     "{} records were imported but their audit entry could not be written",
