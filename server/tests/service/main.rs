@@ -5,8 +5,10 @@
 )]
 
 mod audit;
+mod browser;
 mod common;
 mod concurrency;
+mod console;
 mod crash;
 mod flow;
 mod fuzz;
