@@ -113,6 +113,12 @@ pub enum EngineError {
     /// An operation names a reference id the gallery never held.
     #[error("reference id {reference_id:?} is not in the gallery")]
     UnknownReference { reference_id: String },
+    /// A stored enrollment has no finger at the position asked for.
+    #[error("enrollment {reference_id:?} holds no finger at position {position}")]
+    UnknownFinger {
+        reference_id: String,
+        position: hoviyat_models::FingerPosition,
+    },
     /// An operation needs a live row but the reference was deleted.
     #[error("reference id {reference_id:?} has been deleted")]
     DeletedReference { reference_id: String },

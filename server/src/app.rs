@@ -16,6 +16,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::audit::{AuditEvent, AuditLog};
 use crate::engine::{Abis, AbisConfig};
 use crate::error::{ApiError, ErrorBody};
+use crate::evidence::EvidenceStore;
 use crate::keys::KeyRing;
 use crate::limits::{AtTimeout, Limits, StartGate, WorkQueue};
 use crate::metrics::Metrics;
@@ -31,6 +32,10 @@ pub struct AppState {
     pub limits: Limits,
     pub metrics: Metrics,
     pub data_dir: PathBuf,
+    /// The finger images enrollments submitted (see [`crate::evidence`]).
+    pub evidence: EvidenceStore,
+    /// Where `hoviyat eval suite --det` wrote its DET plots, if configured.
+    pub det_dir: Option<PathBuf>,
 }
 
 /// Why the service could not start on a data directory.
@@ -47,6 +52,8 @@ pub enum StartError {
     Audit(#[from] crate::audit::AuditError),
     #[error("gallery: {0}")]
     Engine(#[from] crate::engine::EngineError),
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
 }
 
 /// Sub-directory of the data directory that holds the engine's gallery.
@@ -65,6 +72,7 @@ impl AppState {
         let audit = AuditLog::open(data_dir)?;
         let abis = Abis::open(data_dir.join(GALLERY_DIR), abis)?;
         resolve_last_decision(&audit, &abis)?;
+        let evidence = open_evidence(data_dir, &abis)?;
         // The first request should not pay for the search caches.
         abis.warm_up();
         Ok(Self {
@@ -75,8 +83,40 @@ impl AppState {
             limits,
             metrics: Metrics::default(),
             data_dir: data_dir.to_owned(),
+            evidence,
+            det_dir: None,
         })
     }
+
+    /// Serves the DET plots (`*.svg`) of `dir` at `/v1/eval/det`.
+    pub fn with_det_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.det_dir = dir;
+        self
+    }
+}
+
+/// Opens the evidence store and sweeps what must not stay: images written
+/// for an enrollment that was never stored (the process died between the
+/// two) or that was deleted (its removal did not finish).
+fn open_evidence(data_dir: &Path, abis: &Abis) -> Result<EvidenceStore, StartError> {
+    let evidence = EvidenceStore::open(data_dir)?;
+    let report = evidence
+        .sweep(|id| {
+            abis.enrollment(id)
+                .map(|e| e.is_some_and(|e| e.status != crate::engine::Status::Deleted))
+        })
+        .map_err(|e| match e {
+            crate::evidence::SweepError::Evidence(e) => StartError::Evidence(e),
+            crate::evidence::SweepError::Gallery(e) => StartError::Engine(e),
+        })?;
+    if report.removed > 0 {
+        tracing::warn!(
+            removed = report.removed,
+            kept = report.kept,
+            "swept evidence of enrollments that are not stored"
+        );
+    }
+    Ok(evidence)
 }
 
 /// Decisions are recorded before they are stored, one at a time: if the
@@ -115,7 +155,10 @@ fn resolve_last_decision(audit: &AuditLog, abis: &Abis) -> Result<(), StartError
 pub fn router(state: Arc<AppState>) -> Router {
     let limits = state.limits.clone();
     let api = Router::new()
-        .route("/v1/enrollments", post(routes::enrollments::create))
+        .route(
+            "/v1/enrollments",
+            post(routes::enrollments::create).get(routes::evidence::queue),
+        )
         .route(
             "/v1/enrollments/{reference_id}",
             get(routes::enrollments::status).delete(routes::enrollments::delete),
@@ -124,8 +167,18 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/enrollments/{reference_id}/adjudication",
             post(routes::enrollments::adjudicate),
         )
+        .route(
+            "/v1/enrollments/{reference_id}/fingers/{position}/image",
+            get(routes::evidence::image),
+        )
+        .route("/v1/whoami", get(routes::keys::whoami))
+        .route("/v1/keys", get(routes::keys::list))
+        .route("/v1/audit/state", get(routes::admin::audit_state))
+        .route("/v1/eval/det", get(routes::eval::det_plots))
+        .route("/v1/eval/det/{name}", get(routes::eval::det_plot))
         .route("/v1/identify", post(routes::search::identify))
         .route("/v1/verify", post(routes::search::verify))
+        .route("/v1/compare", post(routes::compare::compare))
         .route("/v1/stats", get(routes::admin::stats))
         .route("/v1/audit", get(routes::admin::audit))
         .route("/v1/health", get(routes::meta::health))

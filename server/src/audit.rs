@@ -236,6 +236,17 @@ pub fn verify_anchored(
     data_dir: &Path,
     anchor: Option<&Anchor>,
 ) -> Result<VerifyReport, AuditError> {
+    verify_chain(data_dir, anchor, None)
+}
+
+/// The walk of [`verify_anchored`]; `upto` limits it to the first bytes of
+/// the log and gives the head to check them against (read together while
+/// no append runs), else the whole log is walked and the head read after.
+fn verify_chain(
+    data_dir: &Path,
+    anchor: Option<&Anchor>,
+    upto: Option<(u64, Option<Head>)>,
+) -> Result<VerifyReport, AuditError> {
     let path = data_dir.join(LOG_FILE);
     let file = match File::open(&path) {
         Ok(f) => Some(f),
@@ -246,7 +257,8 @@ pub fn verify_anchored(
     let mut entries = 0u64;
     let mut first_break = None;
     if let Some(file) = file {
-        let mut reader = BufReader::new(file);
+        let limit = upto.as_ref().map_or(u64::MAX, |(len, _)| *len);
+        let mut reader = BufReader::new(file.take(limit));
         let mut line = Vec::new();
         loop {
             line.clear();
@@ -310,7 +322,10 @@ pub fn verify_anchored(
         });
     }
     if first_break.is_none() {
-        let head = read_head(data_dir)?;
+        let head = match upto {
+            Some((_, head)) => head,
+            None => read_head(data_dir)?,
+        };
         let reason = match head {
             None if entries == 0 => None,
             None => Some("audit.head is missing".to_owned()),
@@ -613,6 +628,18 @@ impl AuditLog {
         }
         tail.len += line.len() as u64;
         Ok(entry)
+    }
+
+    /// [`verify`] of this log while the service runs: the chain up to the
+    /// last entry appended when it is called, against the head written with
+    /// that entry, so that a concurrent append is never taken for a break.
+    /// Blocking; appends wait only while the head is read.
+    pub fn verify_now(&self) -> Result<VerifyReport, AuditError> {
+        let upto = {
+            let tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
+            (tail.len, read_head(&self.dir)?)
+        };
+        verify_chain(&self.dir, None, Some(upto))
     }
 
     /// Entries with `seq > after`, at most `limit`. Blocking.

@@ -249,6 +249,15 @@ impl From<hoviyat_engine::EngineError> for ApiError {
                 ),
             ),
             E::UnknownReference { reference_id } => ApiError::not_found(&reference_id),
+            E::UnknownFinger {
+                reference_id,
+                position,
+            } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "finger_not_found",
+                format!("enrollment {reference_id:?} holds no finger at position {position}"),
+            )
+            .at("position"),
             E::DecisionNotRecorded { source } => ApiError::audit_unavailable(source),
             E::DeletedReference { reference_id } => ApiError::new(
                 StatusCode::GONE,

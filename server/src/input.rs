@@ -63,6 +63,14 @@ pub fn probe(
     Ok(Probe { fingers, face })
 }
 
+/// One finger given as in enrollments, validated; error fields are
+/// relative to the finger object (`image.data`, `minutiae.dpi`, ...).
+pub fn finger_sample(f: &FingerInput, limits: &Limits) -> Result<FingerTemplate, ApiError> {
+    let template = finger(f, limits)?;
+    template.validate()?;
+    Ok(template)
+}
+
 fn face(f: &FaceInput) -> FaceTemplate {
     FaceTemplate::new(f.model.clone(), f.values.clone())
 }

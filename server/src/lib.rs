@@ -24,6 +24,7 @@ pub mod auth;
 pub mod console;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod fsutil;
 pub mod input;
 pub mod keys;

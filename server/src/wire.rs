@@ -137,6 +137,9 @@ pub struct FingerScoreJson {
     pub raw: f32,
     /// Calibrated evidence, -log10 of the estimated false-match rate.
     pub evidence: f64,
+    /// What the score rests on, when the request asked with `"explain": true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<FingerExplainJson>,
 }
 
 /// The face's contribution to a candidate's score.
@@ -183,6 +186,7 @@ fn fingers_json(scores: &[engine::FingerScore]) -> Vec<FingerScoreJson> {
             position: f.position.code(),
             raw: f.raw,
             evidence: f.evidence,
+            explain: None,
         })
         .collect()
 }
@@ -281,6 +285,10 @@ pub struct EnrollmentResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<jiff::Timestamp>,
+    /// The fingers stored with the enrollment (empty once deleted). Given by
+    /// `GET /v1/enrollments/{reference_id}` and the adjudication queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingers: Option<Vec<EnrollmentFingerJson>>,
 }
 
 impl EnrollmentResponse {
@@ -300,6 +308,7 @@ impl EnrollmentResponse {
                 at: a.at,
             }),
             deleted_at: e.deleted_at,
+            fingers: None,
         }
     }
 }
@@ -348,6 +357,10 @@ pub struct IdentifyRequest {
     /// Search only these reference ids.
     #[serde(default)]
     pub restrict_to: Option<Vec<String>>,
+    /// Add to every finger score of every candidate the paired minutiae and
+    /// the alignment it rests on (`explain`).
+    #[serde(default)]
+    pub explain: bool,
 }
 
 /// Ranked candidates of a search.
@@ -372,6 +385,10 @@ pub struct VerifyRequest {
     pub fingers: Vec<FingerInput>,
     #[serde(default)]
     pub face: Option<FaceInput>,
+    /// Add to every finger score the paired minutiae and the alignment it
+    /// rests on (`explain`).
+    #[serde(default)]
+    pub explain: bool,
 }
 
 /// A 1:1 comparison.
@@ -416,6 +433,10 @@ pub struct StatsResponse {
     pub gallery_bytes: u64,
     /// Matching requests queued or running now.
     pub pending_work: u64,
+    /// Finger images kept in the evidence store.
+    pub evidence_images: u64,
+    /// Bytes of those images.
+    pub evidence_bytes: u64,
 }
 
 /// `GET /v1/health`.
@@ -426,4 +447,326 @@ pub struct HealthResponse {
     /// The matching kernels picked at start-up.
     #[schema(value_type = Object)]
     pub kernels: serde_json::Value,
+}
+
+/// `POST /v1/compare`: two fingers compared 1:1.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareRequest {
+    pub probe: SampleInput,
+    pub gallery: SampleInput,
+}
+
+/// One side of a comparison: a finger as in enrollments (`position` and
+/// exactly one of `image`, `template` or `minutiae`), or a stored finger
+/// (`reference_id` and `position`; held enrollments included).
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SampleInput {
+    /// ISO/IEC 19794 position code 0..=10 or its snake_case name; required.
+    #[schema(value_type = u8, minimum = 0, maximum = 10)]
+    #[serde(default)]
+    pub position: Option<hoviyat_models::FingerPosition>,
+    /// A stored enrollment whose finger at `position` is compared.
+    #[serde(default)]
+    pub reference_id: Option<String>,
+    #[serde(default)]
+    pub image: Option<ImageInput>,
+    #[serde(default)]
+    pub template: Option<TemplateInput>,
+    #[serde(default)]
+    pub minutiae: Option<MinutiaeInput>,
+}
+
+/// A similarity taking gallery pixel coordinates into the probe's image
+/// (origin top-left, y down): `x' = scale (cos r x + sin r y) + dx_px`,
+/// `y' = scale (-sin r x + cos r y) + dy_px` with `r = rotation_rad`,
+/// counter-clockwise as seen (a gallery minutia's `angle_rad + rotation_rad`
+/// is its direction in the probe). Pairs may deviate from it by the skin's
+/// distortion.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlignmentJson {
+    pub rotation_rad: f32,
+    pub dx_px: f32,
+    pub dy_px: f32,
+    /// Probe pixels per gallery pixel.
+    pub scale: f32,
+}
+
+impl From<engine::Similarity> for AlignmentJson {
+    fn from(a: engine::Similarity) -> Self {
+        Self {
+            rotation_rad: a.rotation_rad,
+            dx_px: a.dx_px,
+            dy_px: a.dy_px,
+            scale: a.scale,
+        }
+    }
+}
+
+/// A point in one image's pixels (origin top-left, y down).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PointJson {
+    pub x_px: f32,
+    pub y_px: f32,
+}
+
+/// A paired minutia: where it lies in the probe and in the gallery image.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PairJson {
+    pub probe: PointJson,
+    pub gallery: PointJson,
+}
+
+/// The probe finger of a comparison, as the matcher saw it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProbeFingerJson {
+    pub width_px: u16,
+    pub height_px: u16,
+    pub dpi: u16,
+    pub minutiae: Vec<MinutiaJson>,
+}
+
+impl ProbeFingerJson {
+    pub fn new(t: &hoviyat_models::FingerTemplate) -> Self {
+        Self {
+            width_px: t.width_px,
+            height_px: t.height_px,
+            dpi: t.dpi,
+            minutiae: minutiae_json(t),
+        }
+    }
+}
+
+/// The gallery finger of a comparison.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GalleryFingerJson {
+    pub width_px: u16,
+    pub height_px: u16,
+    pub dpi: u16,
+    pub minutiae: Vec<MinutiaJson>,
+    /// The stored enrollment it belongs to (absent for a submitted finger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_id: Option<String>,
+    /// ISO finger position code.
+    pub position: u8,
+    /// Whether the finger's image was kept and can be fetched.
+    pub has_image: bool,
+}
+
+impl GalleryFingerJson {
+    pub fn new(
+        t: &hoviyat_models::FingerTemplate,
+        reference_id: Option<String>,
+        has_image: bool,
+    ) -> Self {
+        Self {
+            width_px: t.width_px,
+            height_px: t.height_px,
+            dpi: t.dpi,
+            minutiae: minutiae_json(t),
+            reference_id,
+            position: t.position.code(),
+            has_image,
+        }
+    }
+}
+
+fn minutiae_json(t: &hoviyat_models::FingerTemplate) -> Vec<MinutiaJson> {
+    t.minutiae
+        .iter()
+        .map(|m| MinutiaJson {
+            x_px: m.x_px,
+            y_px: m.y_px,
+            angle_rad: m.angle_rad,
+            kind: m.kind,
+            quality: m.quality,
+        })
+        .collect()
+}
+
+/// The pairs of `e` as points of `probe` and `gallery`.
+fn pairs_json(
+    e: &engine::Explanation,
+    probe: &hoviyat_models::FingerTemplate,
+    gallery: &hoviyat_models::FingerTemplate,
+) -> Vec<PairJson> {
+    e.pairs
+        .iter()
+        .filter_map(|pair| {
+            let (p, g) = (
+                probe.minutiae.get(pair.probe)?,
+                gallery.minutiae.get(pair.gallery)?,
+            );
+            Some(PairJson {
+                probe: PointJson {
+                    x_px: p.x_px,
+                    y_px: p.y_px,
+                },
+                gallery: PointJson {
+                    x_px: g.x_px,
+                    y_px: g.y_px,
+                },
+            })
+        })
+        .collect()
+}
+
+/// A 1:1 finger comparison with what its score rests on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CompareResponse {
+    /// The matcher's raw similarity (symmetric: the stronger direction).
+    pub score: f32,
+    /// Calibrated evidence, -log10 of the estimated false-match rate.
+    pub log10_fmr: f32,
+    /// Estimated false-match rate of a score this high: 10^-log10_fmr.
+    pub fmr_estimate: f64,
+    /// Minutiae paired one-to-one.
+    pub paired: u32,
+    /// Gallery to probe coordinates; null when nothing paired.
+    pub alignment: Option<AlignmentJson>,
+    pub pairs: Vec<PairJson>,
+    pub probe: ProbeFingerJson,
+    pub gallery: GalleryFingerJson,
+}
+
+impl CompareResponse {
+    pub fn new(
+        e: &engine::Explanation,
+        probe: &hoviyat_models::FingerTemplate,
+        gallery: &hoviyat_models::FingerTemplate,
+        gallery_view: GalleryFingerJson,
+    ) -> Self {
+        Self {
+            score: e.score.raw,
+            log10_fmr: e.score.log10_fmr,
+            fmr_estimate: 10f64.powf(-f64::from(e.score.log10_fmr)),
+            paired: e.score.paired,
+            alignment: e.alignment.map(AlignmentJson::from),
+            pairs: pairs_json(e, probe, gallery),
+            probe: ProbeFingerJson::new(probe),
+            gallery: gallery_view,
+        }
+    }
+}
+
+/// What one finger score of a search rests on (`"explain": true`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FingerExplainJson {
+    /// Gallery to probe coordinates; null when nothing paired.
+    pub alignment: Option<AlignmentJson>,
+    pub pairs: Vec<PairJson>,
+    /// The stored finger compared.
+    pub gallery: GalleryFingerJson,
+}
+
+impl FingerExplainJson {
+    pub fn new(
+        e: &engine::FingerExplanation,
+        probe: &engine::Probe,
+        reference_id: &str,
+        has_image: bool,
+    ) -> Option<Self> {
+        let probe_finger = probe.fingers.get(e.probe_finger)?;
+        Some(Self {
+            alignment: e.explanation.alignment.map(AlignmentJson::from),
+            pairs: pairs_json(&e.explanation, probe_finger, &e.gallery),
+            gallery: GalleryFingerJson::new(&e.gallery, Some(reference_id.to_owned()), has_image),
+        })
+    }
+}
+
+/// Puts the explanations of `candidate`'s finger scores (in their order,
+/// as the engine made them) beside the scores.
+pub fn attach_explanations(
+    fingers: &mut [FingerScoreJson],
+    explained: &[Option<engine::FingerExplanation>],
+    probe: &engine::Probe,
+    reference_id: &str,
+) {
+    for (score, e) in fingers.iter_mut().zip(explained) {
+        score.explain = e.as_ref().and_then(|e| {
+            // No evidence store keeps images in this service: only minutiae
+            // can be shown.
+            FingerExplainJson::new(e, probe, reference_id, false)
+        });
+    }
+/// A finger stored with an enrollment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentFingerJson {
+    /// ISO finger position code.
+    pub position: u8,
+    /// Whether the submitted image is kept (read it at
+    /// `GET /v1/enrollments/{reference_id}/fingers/{position}/image`);
+    /// false for a finger sent as a template or minutiae.
+    pub has_image: bool,
+    /// Minutiae of the stored template.
+    pub minutiae_count: u32,
+}
+
+impl EnrollmentFingerJson {
+    /// The stored fingers, marked with the positions that have an image.
+    pub fn list(
+        fingers: &[engine::StoredFinger],
+        with_image: &[hoviyat_models::FingerPosition],
+    ) -> Vec<Self> {
+        fingers
+            .iter()
+            .map(|f| Self {
+                position: f.position.code(),
+                has_image: with_image.contains(&f.position),
+                minutiae_count: u32::try_from(f.minutiae_count).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+}
+
+/// `GET /v1/enrollments?status=potential_duplicate`: one page of the
+/// adjudication queue, oldest decision first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentQueueResponse {
+    pub enrollments: Vec<EnrollmentResponse>,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+/// `GET /v1/whoami`: the caller's key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WhoamiResponse {
+    pub key_id: String,
+    /// Who holds the key (its name in the key store).
+    pub name: String,
+    pub roles: Vec<crate::keys::Role>,
+}
+
+/// One API key as `GET /v1/keys` lists it: never its secret or hash.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyJson {
+    pub key_id: String,
+    pub name: String,
+    pub roles: Vec<crate::keys::Role>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    /// When the key was revoked (null while it is active).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<jiff::Timestamp>,
+}
+
+/// `GET /v1/audit/state`: whether the audit log's hash chain verifies.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditStateResponse {
+    pub intact: bool,
+    /// Entries in the log.
+    pub entries: u64,
+    /// SHA-256 (hex) of the last entry's line: the chain's head.
+    pub head: String,
+    /// Where and how the chain breaks (null when intact).
+    pub problem: Option<String>,
+}
+
+/// `GET /v1/eval/det`: the DET plots available.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DetPlotsResponse {
+    /// File names, to read at `GET /v1/eval/det/{name}`.
+    pub plots: Vec<String>,
 }

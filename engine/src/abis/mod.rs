@@ -26,7 +26,9 @@
 
 pub mod calibration;
 mod decision;
+mod explain;
 mod import;
+mod read;
 mod search;
 mod types;
 
@@ -49,7 +51,9 @@ use crate::{EngineError, Result, fusion};
 pub use decision::{
     Decision, DecisionKind, DecisionLog, DecisionLogError, Unrecorded, took_effect,
 };
+pub use explain::FingerExplanation;
 pub use import::ImportSummary;
+pub use read::StoredFinger;
 pub use types::{
     Adjudication, Candidate, EnrollOutcome, Enrollment, FaceScore, FingerScore, Identification,
     IdentifyOptions, Mode, Probe, Stats, Status, Verdict, Verification,

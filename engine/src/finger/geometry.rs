@@ -30,6 +30,22 @@ pub(crate) struct Point {
 /// with y still pointing **down** (as stored), in their original order.
 pub(crate) fn select_minutiae(template: &FingerTemplate, max: usize) -> Vec<Minutia> {
     let scale = MATCH_DPI / f32::from(template.dpi.max(1));
+    selected_indices(template, max)
+        .into_iter()
+        .map(|i| {
+            let m = &template.minutiae[i];
+            Minutia {
+                x_px: m.x_px * scale,
+                y_px: m.y_px * scale,
+                ..*m
+            }
+        })
+        .collect()
+}
+
+/// Indices into `template.minutiae` of what [`select_minutiae`] keeps, in
+/// the same order.
+pub(crate) fn selected_indices(template: &FingerTemplate, max: usize) -> Vec<usize> {
     let mut chosen: Vec<(usize, &Minutia)> = template.minutiae.iter().enumerate().collect();
     if chosen.len() > max {
         // Stable sort: equal qualities keep their order, so the choice is
@@ -38,14 +54,7 @@ pub(crate) fn select_minutiae(template: &FingerTemplate, max: usize) -> Vec<Minu
         chosen.truncate(max);
         chosen.sort_by_key(|(i, _)| *i);
     }
-    chosen
-        .into_iter()
-        .map(|(_, m)| Minutia {
-            x_px: m.x_px * scale,
-            y_px: m.y_px * scale,
-            ..*m
-        })
-        .collect()
+    chosen.into_iter().map(|(i, _)| i).collect()
 }
 
 /// `a - b` wrapped into `(-π, π]`.

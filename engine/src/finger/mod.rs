@@ -33,10 +33,12 @@
 //!    was learnt from real impostor comparisons.
 //!
 //! [`compare`] (1:1) scores both directions and keeps the stronger, so it is
-//! symmetric; 1:N search scores the probe's direction only.
+//! symmetric; 1:N search scores the probe's direction only. [`explain`]
+//! gives the same score with the minutiae it paired and the alignment.
 
 mod calibration;
 mod edges;
+mod explain;
 mod fusion;
 mod gallery;
 mod geometry;
@@ -48,6 +50,8 @@ mod probe;
 mod score;
 
 pub use calibration::Calibration;
+pub(crate) use explain::explain_prepared;
+pub use explain::{Explanation, MinutiaPair, Similarity, explain, explain_one_way};
 pub use fusion::{FingerEvidence, FusedScore, compare_records, fuse_fingers};
 pub use gallery::{
     GALLERY_FORMAT_VERSION, GalleryTemplate, MAX_GALLERY_MINUTIAE, NEIGHBOURS, decode_gallery,
@@ -70,14 +74,22 @@ pub fn compare(
 ) -> crate::Result<Score> {
     let forward = PreparedProbe::new(probe)?.score(&encode_gallery(gallery)?)?;
     let backward = PreparedProbe::new(gallery)?.score(&encode_gallery(probe)?)?;
-    // Ordered by raw score, then pairs: the same choice whichever order
-    // the two templates came in (equal keys mean equal scores).
-    let stronger = backward
+    Ok(if backward_wins(&forward, &backward) {
+        backward
+    } else {
+        forward
+    })
+}
+
+/// Whether [`compare`] keeps the backward direction's score. Ordered by raw
+/// score, then pairs: the same choice whichever order the two templates
+/// came in (equal keys mean equal scores).
+fn backward_wins(forward: &Score, backward: &Score) -> bool {
+    backward
         .raw
         .total_cmp(&forward.raw)
         .then(backward.paired.cmp(&forward.paired))
-        .is_gt();
-    Ok(if stronger { backward } else { forward })
+        .is_gt()
 }
 
 #[cfg(test)]

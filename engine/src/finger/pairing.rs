@@ -106,8 +106,9 @@ impl Alignment {
         )
     }
 
+    /// Gallery point `(x, y)` in the probe's frame.
     #[inline]
-    fn apply(&self, x: f32, y: f32) -> (f32, f32) {
+    pub(crate) fn apply(&self, x: f32, y: f32) -> (f32, f32) {
         let (dx, dy) = (x - self.gallery_anchor.0, y - self.gallery_anchor.1);
         (
             self.cos * dx - self.sin * dy + self.probe_anchor.0,

@@ -149,6 +149,29 @@ impl PreparedProbe {
     }
 
     fn best_pairing(&self, gallery: &GalleryTemplate, cascade: Cascade) -> Pairing {
+        self.best_pairing_into(gallery, cascade, &mut ())
+    }
+
+    /// The comparison of [`PreparedProbe::score_decoded`], also telling
+    /// `winner` the pairs (and the alignment they were made under) of the
+    /// pairing it returns, for an explanation.
+    pub(crate) fn explained(
+        &self,
+        gallery: &GalleryTemplate,
+        winner: &mut Option<(Alignment, PairList)>,
+    ) -> Score {
+        let pairing = self.best_pairing_into(gallery, Cascade::Screen, winner);
+        Score::from_pairing(&pairing, &self.calibration)
+    }
+
+    /// [`PreparedProbe::best_pairing`] with a sink for the winning pairs
+    /// (`()` for none, which compiles to the plain comparison).
+    fn best_pairing_into<W: Winner>(
+        &self,
+        gallery: &GalleryTemplate,
+        cascade: Cascade,
+        winner: &mut W,
+    ) -> Pairing {
         let g = &gallery.points[..gallery.len];
         if g.is_empty() || self.points.is_empty() {
             return Pairing::default();
@@ -313,16 +336,37 @@ impl PreparedProbe {
             }
         }
         if screened_out {
+            winner.win(&alignment, &best_pairs);
             return best;
         }
         // The local pass keeps the pairs that follow the print's own
         // distortion. The lower of the two scores is kept.
         let local = pair_local(&prints, &alignment, &best_pairs, &best, &mut pairs);
         if raw_score(&local) < raw_score(&best) {
+            winner.win(&alignment, &pairs);
             local
         } else {
+            winner.win(&alignment, &best_pairs);
             best
         }
+    }
+}
+
+/// Where a comparison may leave the pairs of its result and the alignment
+/// they were made under (the local pass pairs under that alignment
+/// corrected locally). Scoring passes `()`, which keeps nothing.
+pub(crate) trait Winner {
+    fn win(&mut self, alignment: &Alignment, pairs: &PairList);
+}
+
+impl Winner for () {
+    #[inline(always)]
+    fn win(&mut self, _: &Alignment, _: &PairList) {}
+}
+
+impl Winner for Option<(Alignment, PairList)> {
+    fn win(&mut self, alignment: &Alignment, pairs: &PairList) {
+        *self = Some((*alignment, pairs.clone()));
     }
 }
 

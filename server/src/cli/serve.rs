@@ -39,6 +39,10 @@ pub struct Args {
     /// existing gallery keeps its own.
     #[arg(long, default_value_t = 512)]
     face_dim: usize,
+    /// Serve the DET plots (`*.svg`) that `hoviyat eval suite --det DIR`
+    /// wrote to DIR at `/v1/eval/det` (admin).
+    #[arg(long, value_name = "DIR")]
+    det_dir: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -58,7 +62,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ..AbisConfig::default()
     };
     let state = AppState::open(&dir, limits, &abis)
-        .with_context(|| format!("opening data directory {}", dir.display()))?;
+        .with_context(|| format!("opening data directory {}", dir.display()))?
+        .with_det_dir(args.det_dir.clone());
     if first_start {
         // A fresh machine has no key: make one with every role and show it
         // once, so the README's curl tour works with no other setup.

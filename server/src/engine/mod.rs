@@ -3,11 +3,13 @@
 //! this module and in `error.rs`.
 
 pub use hoviyat_engine::EngineError;
+pub use hoviyat_engine::abis::FingerExplanation;
 pub use hoviyat_engine::abis::{
     Abis, AbisConfig, Candidate, Decision, DecisionKind, DecisionLog, EnrollOutcome, Enrollment,
-    FaceScore, FingerScore, Identification, IdentifyOptions, Mode, Probe, Stats, Status, Verdict,
-    Verification, took_effect,
+    FaceScore, FingerScore, Identification, IdentifyOptions, Mode, Probe, Stats, Status,
+    StoredFinger, Verdict, Verification, took_effect,
 };
+pub use hoviyat_engine::finger::{Explanation, Similarity, explain as explain_fingers};
 
 /// The kernels the engine picked on this machine, for the health endpoint.
 pub fn kernels() -> serde_json::Value {

@@ -1,4 +1,4 @@
-//! `/v1/stats` and `/v1/audit`: administrators' views.
+//! `/v1/stats`, `/v1/audit` and `/v1/audit/state`: administrators' views.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use crate::audit::AuditEntry;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ErrorBody};
 use crate::limits::WorkQueue;
-use crate::wire::StatsResponse;
+use crate::wire::{AuditStateResponse, StatsResponse};
 
 /// Gallery and queue figures.
 #[utoipa::path(
@@ -27,6 +27,7 @@ pub async fn stats(
     caller.require(Role::Admin)?;
     let abis = Arc::clone(&state.abis);
     let s = WorkQueue::io(move || abis.stats()).await??;
+    let (evidence_images, evidence_bytes) = state.evidence.totals();
     Ok(Json(StatsResponse {
         identities: s.identities as u64,
         held_enrollments: s.held as u64,
@@ -34,6 +35,8 @@ pub async fn stats(
         deleted: s.deleted as u64,
         gallery_bytes: s.bytes_on_disk,
         pending_work: (state.work.pending() + s.pending) as u64,
+        evidence_images,
+        evidence_bytes,
     }))
 }
 
@@ -70,4 +73,32 @@ pub async fn audit(
         .await?
         .map_err(ApiError::internal)?;
     Ok(Json(entries))
+}
+
+/// Whether the audit log's hash chain verifies (as `hoviyat audit verify`),
+/// its length and head.
+#[utoipa::path(
+    get, path = "/v1/audit/state", tag = "admin",
+    responses((status = 200, body = AuditStateResponse), (status = 403, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn audit_state(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<AuditStateResponse>, ApiError> {
+    caller.require(Role::Admin)?;
+    let st = Arc::clone(&state);
+    let report = WorkQueue::io(move || st.audit.verify_now())
+        .await?
+        .map_err(ApiError::internal)?;
+    let problem = report.first_break.map(|b| match b.line {
+        0 => format!("broken at its end: {}", b.reason),
+        line => format!("broken at line {line}: {}", b.reason),
+    });
+    Ok(Json(AuditStateResponse {
+        intact: report.intact,
+        entries: report.entries,
+        head: report.head_sha256,
+        problem,
+    }))
 }

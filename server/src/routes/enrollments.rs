@@ -12,6 +12,7 @@ use crate::audit::{AuditEvent, Decisions, decision_outcome};
 use crate::auth::{Caller, Role};
 use crate::engine::{Decision, DecisionKind, Status};
 use crate::error::{ApiError, ErrorBody};
+use crate::evidence;
 use crate::input;
 use crate::limits::{Admitted, StartGate};
 use crate::wire::{AdjudicationRequest, EnrollmentRequest, EnrollmentResponse};
@@ -55,12 +56,33 @@ pub async fn create(
         .work
         .run_admitted(admitted, move || {
             let record = input::enrollment_record(&req, &limits)?;
+            let images = evidence::prepare(&req.fingers, &limits)?;
             gate.start(Some(path))?;
+            let reference_id = record.reference_id.clone();
+            // The images are durable before the decision is taken; an id
+            // already stored (a replay, or a conflict) keeps what it has.
+            let _writing = st.evidence.lock(&reference_id);
+            let kept = !images.is_empty() && st.abis.enrollment(&reference_id)?.is_none();
+            if kept {
+                st.evidence
+                    .put(&reference_id, &images)
+                    .map_err(ApiError::evidence_unavailable)?;
+            }
             // The decision's entry is written by the engine before it stores
             // the decision, in this work item, which runs to its end even if
             // the request is dropped.
             let decisions = Decisions::new(&st.audit, AuditEvent::by(&who, "POST /v1/enrollments"));
-            let outcome = st.abis.enroll_recorded(record, &decisions)?;
+            let outcome = match st.abis.enroll_recorded(record, &decisions) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    // Not stored: neither are its images. Should the removal
+                    // fail, the next start sweeps them.
+                    if kept && let Err(r) = st.evidence.remove(&reference_id) {
+                        tracing::error!(error = %r, "evidence of a refused enrollment left behind");
+                    }
+                    return Err(e.into());
+                }
+            };
             if outcome.replayed {
                 // The decision was recorded when it was taken; this records
                 // who was given it again.
@@ -116,14 +138,22 @@ pub async fn status(
 ) -> Result<axum::Json<EnrollmentResponse>, ApiError> {
     caller.require_any(&Role::ALL)?;
     let reference_id = super::reference_id(&reference_id, "reference_id")?;
-    let abis = Arc::clone(&state.abis);
+    let st = Arc::clone(&state);
     let id = reference_id.clone();
-    let found = state.work.run(move || abis.enrollment(&id)).await??;
-    let e = found.ok_or_else(|| ApiError::not_found(&reference_id))?;
-    Ok(axum::Json(EnrollmentResponse::new(
-        &e,
-        caller.reads_candidates(),
-    )))
+    let found = state
+        .work
+        .run(move || {
+            let Some(e) = st.abis.enrollment(&id)? else {
+                return Ok(None);
+            };
+            let fingers = super::evidence::fingers(&st, &id)?;
+            Ok::<_, ApiError>(Some((e, fingers)))
+        })
+        .await??;
+    let (e, fingers) = found.ok_or_else(|| ApiError::not_found(&reference_id))?;
+    let mut answer = EnrollmentResponse::new(&e, caller.reads_candidates());
+    answer.fingers = Some(fingers);
+    Ok(axum::Json(answer))
 }
 
 /// An adjudicator's verdict on a held enrollment.
@@ -207,9 +237,19 @@ pub async fn delete(
                 &st.audit,
                 AuditEvent::by(&who, "DELETE /v1/enrollments/{reference_id}"),
             );
-            st.abis
+            let _writing = st.evidence.lock(&reference_id);
+            let deleted = st
+                .abis
                 .delete_recorded(&reference_id, &decisions)
-                .map_err(ApiError::from)
+                .map_err(ApiError::from)?;
+            // The delete has taken effect: a failure to remove its images is
+            // logged, never reported as a failed delete; they are out of
+            // every answer (the enrollment is deleted) and the next start
+            // sweeps them.
+            if let Err(e) = st.evidence.remove(&reference_id) {
+                tracing::error!(error = %e, "evidence of a deleted enrollment left behind");
+            }
+            Ok::<_, ApiError>(deleted)
         })
         .await??;
     Ok(axum::Json(EnrollmentResponse::new(&e, true)))

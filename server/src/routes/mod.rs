@@ -1,7 +1,11 @@
 //! Thin handlers: parse, one engine call on the work queue, audit, map.
 
 pub mod admin;
+pub mod compare;
 pub mod enrollments;
+pub mod eval;
+pub mod evidence;
+pub mod keys;
 pub mod meta;
 pub mod search;
 

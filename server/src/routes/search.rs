@@ -8,12 +8,13 @@ use axum::extract::State;
 use crate::app::{ApiJson, AppState};
 use crate::audit::{AuditEvent, probe_sha256};
 use crate::auth::{Caller, Role};
-use crate::engine::{IdentifyOptions, Mode};
+use crate::engine::{Candidate, IdentifyOptions, Mode};
 use crate::error::{ApiError, ErrorBody};
 use crate::input;
 use crate::limits::Admitted;
 use crate::wire::{
     CandidateJson, IdentifyRequest, IdentifyResponse, ModeJson, VerifyRequest, VerifyResponse,
+    attach_explanations,
 };
 
 /// Longest candidate list an investigation may ask for.
@@ -117,13 +118,19 @@ pub async fn identify(
     let opts = options(&req)?;
     let limits = state.limits.clone();
     let abis = Arc::clone(&state.abis);
-    let (probe_hash, found) = state
+    let (probe_hash, found, explained) = state
         .work
         .run_admitted(admitted, move || {
             let probe = input::probe(&req.fingers, req.face.as_ref(), &limits)?;
             let hash = probe_sha256(&probe);
             let found = abis.identify(&probe, &opts).map_err(ApiError::from)?;
-            Ok::<_, ApiError>((hash, found))
+            // Only the candidates returned are explained.
+            let explained = if req.explain {
+                Some((abis.explain_candidates(&probe, &found.candidates)?, probe))
+            } else {
+                None
+            };
+            Ok::<_, ApiError>((hash, found, explained))
         })
         .await??;
     super::audit(
@@ -137,11 +144,17 @@ pub async fn identify(
         },
     )
     .await?;
+    let mut candidates = CandidateJson::list(&found.candidates);
+    if let Some((explained, probe)) = &explained {
+        for (c, e) in candidates.iter_mut().zip(explained) {
+            attach_explanations(&mut c.fingers, e, probe, &c.reference_id);
+        }
+    }
     Ok(Json(IdentifyResponse {
         gallery_size: found.gallery_size as u64,
         threshold: found.threshold,
         probe_sha256: probe_hash,
-        candidates: CandidateJson::list(&found.candidates),
+        candidates,
     }))
 }
 
@@ -167,7 +180,7 @@ pub async fn verify(
     let limits = state.limits.clone();
     let abis = Arc::clone(&state.abis);
     let reference_id = req.reference_id.clone();
-    let (probe_hash, v) = state
+    let (probe_hash, v, explained) = state
         .work
         .run_admitted(admitted, move || {
             let probe = input::probe(&req.fingers, req.face.as_ref(), &limits)?;
@@ -175,7 +188,19 @@ pub async fn verify(
             let v = abis
                 .verify(&probe, &req.reference_id)
                 .map_err(ApiError::from)?;
-            Ok::<_, ApiError>((hash, v))
+            let explained = if req.explain {
+                let compared = Candidate {
+                    reference_id: v.reference_id.clone(),
+                    score: v.score,
+                    fingers: v.fingers.clone(),
+                    face: v.face,
+                };
+                let mut e = abis.explain_candidates(&probe, &[compared])?;
+                Some((e.pop().unwrap_or_default(), probe))
+            } else {
+                None
+            };
+            Ok::<_, ApiError>((hash, v, explained))
         })
         .await??;
     super::audit(
@@ -193,5 +218,9 @@ pub async fn verify(
         },
     )
     .await?;
-    Ok(Json(VerifyResponse::new(&v, probe_hash)))
+    let mut response = VerifyResponse::new(&v, probe_hash);
+    if let Some((explained, probe)) = &explained {
+        attach_explanations(&mut response.fingers, explained, probe, &v.reference_id);
+    }
+    Ok(Json(response))
 }
