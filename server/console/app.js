@@ -440,12 +440,11 @@ async function comparePage() {
     const slot = fingers.children[i];
     try {
       const result = await api("POST", "/v1/compare", { probe: f.probe, gallery: f.gallery });
-      let galleryUrl = null;
-      if (result.gallery && result.gallery.has_image) {
-        galleryUrl = await galleryImage(f.gallery.reference_id, result.gallery.position ?? f.gallery.position).catch(() => null);
-      }
+      // The image is asked for even when the answer does not say it is
+      // kept: a 404 just leaves the blank canvas under the minutiae.
+      const galleryUrl = await galleryImage(f.gallery.reference_id, result.gallery.position ?? f.gallery.position).catch(() => null);
       let probeUrl = f.probeImageUrl || null;
-      if (!probeUrl && f.probe.reference_id !== undefined && f.probeHasImage) {
+      if (!probeUrl && f.probe.reference_id !== undefined) {
         probeUrl = await galleryImage(f.probe.reference_id, f.probe.position).catch(() => null);
       }
       clear(slot).append(
@@ -648,7 +647,6 @@ function renderEnrollment(body, e, back) {
 }
 
 function heldComparison(e, candidate, back) {
-  const images = new Map((e.fingers || []).map((f) => [f.position, f.has_image]));
   return {
     title: `${e.reference_id} against ${candidate.reference_id}`,
     back: `${back || "#/lookup"}/${encodeURIComponent(e.reference_id)}`,
@@ -662,7 +660,6 @@ function heldComparison(e, candidate, back) {
       probe: { reference_id: e.reference_id, position: f.position },
       gallery: { reference_id: candidate.reference_id, position: f.position },
       probeImageUrl: null,
-      probeHasImage: Boolean(images.get(f.position)),
       probeTitle: `${e.reference_id}, ${positionName(f.position)}`,
     })),
   };

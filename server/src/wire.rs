@@ -691,6 +691,8 @@ pub fn attach_explanations(
             FingerExplainJson::new(e, probe, reference_id, false)
         });
     }
+}
+
 /// A finger stored with an enrollment.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EnrollmentFingerJson {
