@@ -66,7 +66,9 @@ function renderShell() {
   const signedIn = Boolean(session.whoami);
   nav.hidden = !signedIn;
   signOutButton.hidden = !signedIn;
-  who.textContent = signedIn ? `${session.whoami.key_id} · ${session.whoami.roles.join(", ")}` : "";
+  who.textContent = signedIn
+    ? `${session.whoami.name || "key"} (${session.whoami.key_id}) · ${session.whoami.roles.join(", ")}`
+    : "";
   if (!signedIn) return;
   const current = currentRoute().name;
   for (const p of PAGES) {
@@ -271,7 +273,7 @@ function searchPage() {
   const form = el(
     "form",
     { class: "card", id: "search-form" },
-    el("div", { class: "row" }, fingerZone, faceZone),
+    el("div", { class: "row fieldsets" }, fingerZone, faceZone),
     el("div", { class: "row" }, field("Mode", mode), field("List length", listLength), field("Only these reference ids (optional)", restrict)),
     button,
     status,
@@ -482,7 +484,7 @@ async function queuePage() {
           "tr",
           { class: "held", "data-reference-id": e.reference_id },
           el("td", { class: "ref" }, e.reference_id),
-          el("td", {}, when(e.decided_at)),
+          el("td", { class: "when" }, when(e.decided_at)),
           el(
             "td",
             {},
@@ -521,7 +523,7 @@ async function queuePage() {
 
 // ---------------------------------------------------------------- enrollment
 
-function history(e) {
+function historyList(e) {
   const items = [];
   const held = e.adjudication || e.status === "potential_duplicate" || e.status === "confirmed_duplicate" || e.candidate_count > 0;
   items.push([
@@ -582,7 +584,7 @@ function renderEnrollment(body, e, back) {
         e.fingers ? ["Fingers", e.fingers.map((f) => `${positionName(f.position)}${f.has_image ? ", image" : ""}, ${f.minutiae_count} minutiae`).join("; ")] : null,
       ]),
       el("h3", {}, "History"),
-      history(e),
+      historyList(e),
     ),
   );
   if (e.adjudication) {
@@ -853,6 +855,9 @@ function auditLog(after, total) {
     const last = rows.length ? rows[rows.length - 1].seq : from;
     clear(wrap).append(
       el(
+        "div",
+        { class: "table-wrap" },
+        el(
         "table",
         { class: "audit" },
         el("caption", {}, rows.length ? `Entries ${first}–${last}${total ? ` of ${total}` : ""}` : "No entries"),
@@ -865,7 +870,7 @@ function auditLog(after, total) {
               "tr",
               { "data-seq": r.seq },
               el("td", { class: "num" }, String(r.seq)),
-              el("td", {}, when(r.at)),
+              el("td", { class: "when" }, when(r.at)),
               el("td", {}, r.actor_name || r.actor_key_id || "—"),
               el("td", {}, r.endpoint || ""),
               el("td", { class: "ref" }, r.reference_id || ""),
@@ -874,6 +879,7 @@ function auditLog(after, total) {
             ),
           ),
         ),
+      ),
       ),
       el("div", { class: "pager" }, older, newer),
     );

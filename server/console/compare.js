@@ -101,14 +101,17 @@ export function comparisonView(result, opts) {
 
   const zoomId = `zoom-${Math.random().toString(36).slice(2)}`;
   const linesId = `${zoomId}-lines`;
-  const zoom = el("input", { type: "range", id: zoomId, min: 50, max: 400, step: 25, value: 100 });
-  const zoomValue = el("output", { for: zoomId }, "100%");
-  zoom.addEventListener("input", () => {
+  // Start at the largest step that fits a wide screen without scrolling.
+  const fit = Math.max(50, Math.min(200, Math.floor((1150 / width) * 4) * 25));
+  const zoom = el("input", { type: "range", id: zoomId, min: 50, max: 400, step: 25, value: fit });
+  const zoomValue = el("output", { for: zoomId });
+  const applyZoom = () => {
     const f = Number(zoom.value) / 100;
     drawing.setAttribute("width", String(Math.round(width * f)));
     drawing.setAttribute("height", String(Math.round(height * f)));
     zoomValue.textContent = `${zoom.value}%`;
-  });
+  };
+  zoom.addEventListener("input", applyZoom);
   const showLines = el("input", { type: "checkbox", id: linesId, checked: true });
   showLines.addEventListener("change", () => {
     lines.classList.toggle("hidden", !showLines.checked);
@@ -126,7 +129,7 @@ export function comparisonView(result, opts) {
       ? ` · rotation ${num((result.alignment.rotation_rad * 180) / Math.PI, 1)}°, shift ${num(result.alignment.dx_px, 0)}, ${num(result.alignment.dy_px, 0)} px`
       : "",
   );
-  return el(
+  const block = el(
     "section",
     { class: "comparison-block", "aria-label": opts.heading },
     el("h3", {}, opts.heading),
@@ -151,6 +154,8 @@ export function comparisonView(result, opts) {
     ),
     el("div", { class: "scroll" }, drawing),
   );
+  applyZoom();
+  return block;
 }
 
 export function fingerHeading(position, galleryPosition) {

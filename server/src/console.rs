@@ -134,7 +134,12 @@ mod tests {
             assert!(!file.contains("<script>"), "inline script");
             assert!(!file.contains("<style"), "inline style");
             assert!(!file.contains(" style=\""), "inline style attribute");
-            for markup in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"] {
+            for markup in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+            ] {
                 assert!(!file.contains(markup), "{markup}");
             }
             assert!(!file.contains("eval("), "eval");

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use thirtyfour::extensions::query::ElementPollerWithTimeout;
 use thirtyfour::prelude::*;
 
-use crate::common::{Keys, face, make_keys};
+use crate::common::{Keys, face, finger, make_keys};
 
 /// Finger positions every synthetic person is enrolled with.
 const POSITIONS: [u8; 2] = [2, 7];
@@ -101,7 +101,9 @@ fn print(person: u64, position: u8, impression: u32) -> Vec<u8> {
     png(&finger.impression(impression, &cfg).image)
 }
 
-fn enrollment(reference_id: &str, person: u64, impression: u32) -> Value {
+/// An enrollment of synthetic person `person` with images of
+/// [`POSITIONS`], impression `impression`.
+fn image_enrollment(reference_id: &str, person: u64, impression: u32) -> Value {
     let fingers: Vec<Value> = POSITIONS
         .iter()
         .map(|&p| {
@@ -117,15 +119,29 @@ fn enrollment(reference_id: &str, person: u64, impression: u32) -> Value {
     })
 }
 
-/// The gallery: six people, one whose reference id is markup, and one
-/// enrollment held as a potential duplicate of `person-3`.
+/// An enrollment of template-only fingers (random minutiae): a gallery
+/// identity that no synthetic print resembles.
+fn template_enrollment(reference_id: &str, person: u64) -> Value {
+    json!({
+        "reference_id": reference_id,
+        "fingers": POSITIONS.iter().map(|&p| finger(person, p, 0)).collect::<Vec<_>>(),
+        "face": face(person, 0),
+    })
+}
+
+/// The gallery: `person-1` enrolled from images, five template-only
+/// identities (one whose reference id is markup), and two enrollments held
+/// as potential duplicates: `held-1` (a second capture of person 1) and
+/// `held-2` (the templates of `person-2` again).
 async fn populate(base: &str, keys: &Keys) {
     let client = reqwest::Client::new();
-    let mut bodies: Vec<(Value, u16)> = (1..=6)
-        .map(|p| (enrollment(&format!("person-{p}"), p, 1), 201))
-        .collect();
-    bodies.push((enrollment(MARKUP_ID, 9, 1), 201));
-    bodies.push((enrollment("held-3", 3, 2), 202));
+    let mut bodies = vec![(image_enrollment("person-1", 1, 1), 201)];
+    for p in 2..=5 {
+        bodies.push((template_enrollment(&format!("person-{p}"), 100 + p), 201));
+    }
+    bodies.push((template_enrollment(MARKUP_ID, 109), 201));
+    bodies.push((image_enrollment("held-1", 1, 2), 202));
+    bodies.push((template_enrollment("held-2", 102), 202));
     for (body, expected) in bodies {
         let resp = client
             .post(format!("{base}/v1/enrollments"))
@@ -156,23 +172,61 @@ impl Console {
     }
 
     async fn el(&self, css: &str) -> WebElement {
-        self.driver
+        let found = self
+            .driver
             .query(By::Css(css))
+            // A page that re-renders leaves stale elements behind: retry.
+            .ignore_errors(true)
             .desc(css)
             .first()
+            .await;
+        match found {
+            Ok(e) => e,
+            Err(e) => panic!("no {css}: {e}\n--- the page:\n{}", self.page_text().await),
+        }
+    }
+
+    /// What the page says, for failure messages.
+    async fn page_text(&self) -> String {
+        let text = match self
+            .driver
+            .execute(
+                "return location.hash + '\\n' + document.body.innerText",
+                Vec::<Value>::new(),
+            )
             .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        {
+            Ok(r) => r.json().as_str().unwrap_or_default().to_owned(),
+            Err(e) => format!("(unreadable: {e})"),
+        };
+        let log = match self.driver.get_log("browser").await {
+            Ok(entries) => entries
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(e) => format!("(no browser log: {e})"),
+        };
+        format!("{text}\n--- the browser's console:\n{log}")
     }
 
     /// Waits until `css` holds exactly `text`.
     async fn el_text(&self, css: &str, text: &str) -> WebElement {
-        self.driver
+        let found = self
+            .driver
             .query(By::Css(css))
+            .ignore_errors(true)
             .with_text(text.to_owned())
             .desc(&format!("{css} with text {text:?}"))
             .first()
-            .await
-            .unwrap_or_else(|e| panic!("no {css} reading {text:?}: {e}"))
+            .await;
+        match found {
+            Ok(e) => e,
+            Err(e) => panic!(
+                "no {css} reading {text:?}: {e}\n--- the page:\n{}",
+                self.page_text().await
+            ),
+        }
     }
 
     async fn js(&self, script: &str) -> Value {
@@ -189,7 +243,12 @@ impl Console {
         let input = self.el("#api-key").await;
         input.send_keys(key).await.unwrap();
         self.el("#signin").await.click().await.unwrap();
-        self.el("#signout").await.wait_until().displayed().await.unwrap();
+        self.el("#signout")
+            .await
+            .wait_until()
+            .displayed()
+            .await
+            .unwrap();
     }
 
     async fn sign_out(&self) {
@@ -206,10 +265,31 @@ impl Console {
             .not_exists()
             .await
             .unwrap();
-        self.driver
-            .screenshot(&dir.join(format!("{name}.png")))
+        // The whole page, beyond the window (up to a limit).
+        self.js("document.activeElement.blur(); window.scrollTo(0, 0); return true")
+            .await;
+        let cdp = self.driver.cdp();
+        let metrics = cdp
+            .send_raw("Page.getLayoutMetrics", json!({}))
             .await
             .unwrap();
+        let size = &metrics["cssContentSize"];
+        let clip = json!({
+            "x": 0, "y": 0, "scale": 1,
+            "width": size["width"].as_f64().unwrap_or(1280.0),
+            "height": size["height"].as_f64().unwrap_or(1000.0).min(2400.0),
+        });
+        let shot = cdp
+            .send_raw(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "clip": clip, "captureBeyondViewport": true }),
+            )
+            .await
+            .unwrap();
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
     /// Nothing on the page ran script smuggled in through data.
@@ -244,10 +324,10 @@ async fn the_console_in_a_headless_browser() {
     populate(&base, &keys).await;
 
     let files = tempfile::tempdir().unwrap();
-    let probe_png = files.path().join("probe-person-2.png");
-    std::fs::write(&probe_png, print(2, 2, 2)).unwrap();
+    let probe_png = files.path().join("probe-person-1.png");
+    std::fs::write(&probe_png, print(1, 2, 3)).unwrap();
     let probe_face = files.path().join("probe-face.json");
-    std::fs::write(&probe_face, face(2, 1).to_string()).unwrap();
+    std::fs::write(&probe_face, face(1, 2).to_string()).unwrap();
 
     let (_driver_process, driver_url) = start_chromedriver(&chromedriver).await;
     let profile = tempfile::tempdir().unwrap();
@@ -263,11 +343,13 @@ async fn the_console_in_a_headless_browser() {
     ] {
         caps.add_arg(arg).unwrap();
     }
+    caps.set("goog:loggingPrefs", json!({ "browser": "ALL" }))
+        .unwrap();
     caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
         .unwrap();
     let driver = WebDriver::new(&driver_url, caps).await.unwrap();
     driver.set_poller(Arc::new(ElementPollerWithTimeout::new(
-        Duration::from_secs(60),
+        Duration::from_secs(20),
         Duration::from_millis(100),
     )));
     let shots = std::env::var_os("HOVIYAT_SCREENSHOTS").map(PathBuf::from);
@@ -294,7 +376,11 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
     c.el("#signin").await.click().await.unwrap();
     let error = c.el("#signin-form .error").await;
     assert!(
-        error.text().await.unwrap().contains("a valid bearer API key"),
+        error
+            .text()
+            .await
+            .unwrap()
+            .contains("a valid bearer API key"),
         "{}",
         error.text().await.unwrap()
     );
@@ -346,7 +432,7 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
     let first = c.el("tr.candidate[data-rank='1']").await;
     assert_eq!(
         first.attr("data-reference-id").await.unwrap().as_deref(),
-        Some("person-2")
+        Some("person-1")
     );
     let markup_row = c
         .el_text("tr.candidate td.ref", MARKUP_ID)
@@ -397,12 +483,16 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
     let marks = c
         .js("return document.querySelector('svg.comparison').querySelectorAll('.minutia.paired').length")
         .await;
-    assert_eq!(marks, json!(2 * pairs), "each pair marks both of its minutiae");
+    assert_eq!(
+        marks,
+        json!(2 * pairs),
+        "each pair marks both of its minutiae"
+    );
     c.el("svg.comparison image").await;
     c.shot("compare").await;
 
     // An investigator looks up the held enrollment: its status, no decision.
-    c.open("#/lookup/held-3").await;
+    c.open("#/lookup/held-1").await;
     c.el_text("#enrollment-status", "held: potential duplicate")
         .await;
     assert!(
@@ -434,12 +524,17 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
     // An adjudicator: the queue, the comparison, a decision.
     c.sign_in(&keys.adjudicator).await;
     c.open("#/queue").await;
-    let held = c.el("tr.held[data-reference-id='held-3']").await;
+    let held = c.el("tr.held[data-reference-id='held-1']").await;
     c.shot("queue").await;
-    held.find(By::Css("a.open")).await.unwrap().click().await.unwrap();
+    held.find(By::Css("a.open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.el_text("#enrollment-status", "held: potential duplicate")
         .await;
-    let candidate = c.el("tr.candidate[data-reference-id='person-3']").await;
+    let candidate = c.el("tr.candidate[data-reference-id='person-1']").await;
     candidate
         .find(By::Css("button.compare"))
         .await
@@ -455,7 +550,7 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
         .unwrap()
         .parse()
         .unwrap();
-    assert!(pairs >= 8, "only {pairs} pairs between held-3 and person-3");
+    assert!(pairs >= 8, "only {pairs} pairs between held-1 and person-1");
     c.el("a.back").await.click().await.unwrap();
     c.el("#decision").await;
     c.el("#decision input[value='duplicate']")
@@ -485,12 +580,21 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
         "a decided enrollment still offers a decision"
     );
     c.open("#/queue").await;
-    c.el("#queue .empty").await;
+    c.el("tr.held[data-reference-id='held-2']").await;
+    assert!(
+        c.driver
+            .query(By::Css("tr.held[data-reference-id='held-1']"))
+            .nowait()
+            .not_exists()
+            .await
+            .unwrap(),
+        "a decided enrollment is still queued"
+    );
     c.sign_out().await;
 
     // An admin: statistics, the audit chain and log, keys.
     c.sign_in(&keys.admin).await;
-    c.open("#/lookup/held-3").await;
+    c.open("#/lookup/held-1").await;
     c.el_text("#enrollment-status", "confirmed duplicate").await;
     c.shot("lookup").await;
     c.open("#/admin").await;

@@ -20,7 +20,11 @@ async fn get(path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
         .await
         .unwrap();
-    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 fn header<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> &'a str {
@@ -46,7 +50,10 @@ async fn the_page_is_served_without_a_key_under_a_strict_policy() {
     ] {
         assert!(csp.contains(directive), "{directive} missing from {csp}");
     }
-    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
     assert_eq!(header(&headers, "x-frame-options"), "DENY");
     assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
     assert_eq!(header(&headers, "referrer-policy"), "no-referrer");
@@ -63,7 +70,10 @@ async fn assets_carry_their_types_and_unknown_ones_are_404() {
         let (status, headers, body) = get(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(header(&headers, "content-type").starts_with(kind), "{path}");
-        assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY), "{path}");
+        assert!(
+            headers.contains_key(header::CONTENT_SECURITY_POLICY),
+            "{path}"
+        );
         assert!(!body.is_empty(), "{path}");
     }
     let (status, headers, _) = get("/console/assets/..%2Fapp.rs").await;
