@@ -1,5 +1,5 @@
 //! The audit log: an append-only, hash-chained record of every identify,
-//! verify, enrollment, adjudication and delete.
+//! verify, enrollment, adjudication, delete and read of a kept finger image.
 //!
 //! `audit.log` in the data directory holds one JSON object per line. Each
 //! entry carries `prev_sha256`, the SHA-256 of the previous line's bytes (64

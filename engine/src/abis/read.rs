@@ -61,3 +61,75 @@ impl Abis {
         Ok(held)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hoviyat_models::{EnrollmentRecord, FaceTemplate, FingerTemplate, Minutia, MinutiaKind};
+
+    use super::*;
+    use crate::abis::{AbisConfig, Verdict};
+
+    fn record(id: &str, face: [f32; 3], minutiae: usize) -> EnrollmentRecord {
+        let finger = FingerTemplate {
+            position: FingerPosition::LeftIndex,
+            width_px: 300,
+            height_px: 400,
+            dpi: 500,
+            quality: 60,
+            minutiae: (0..minutiae)
+                .map(|i| {
+                    let i = i as f32;
+                    Minutia::new(
+                        20.0 + 13.0 * i,
+                        30.0 + 17.0 * i,
+                        0.1 * i,
+                        MinutiaKind::Ending,
+                        50,
+                    )
+                })
+                .collect(),
+        };
+        EnrollmentRecord::new(
+            id,
+            vec![finger],
+            Some(FaceTemplate::new("m", face.to_vec())),
+        )
+    }
+
+    #[test]
+    fn held_enrollments_come_oldest_first_and_fingers_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AbisConfig {
+            face_dim: Some(3),
+            ..AbisConfig::default()
+        };
+        let abis = Abis::open(dir.path(), &config).unwrap();
+        let face = [1.0, 0.2, 0.1];
+        abis.enroll(record("first", face, 9)).unwrap();
+        for id in ["held-b", "held-a", "held-c"] {
+            let outcome = abis.enroll(record(id, face, 9)).unwrap();
+            assert_eq!(outcome.enrollment.status, Status::PotentialDuplicate);
+        }
+        abis.adjudicate("held-c", Verdict::Duplicate, "adam", "")
+            .unwrap();
+        let held: Vec<_> = abis
+            .held_enrollments()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.reference_id)
+            .collect();
+        assert_eq!(held, ["held-b", "held-a"]);
+
+        let fingers = abis.stored_fingers("first").unwrap().unwrap();
+        assert_eq!(
+            fingers,
+            [StoredFinger {
+                position: FingerPosition::LeftIndex,
+                minutiae_count: 9
+            }]
+        );
+        assert_eq!(abis.stored_fingers("nobody").unwrap(), None);
+        abis.delete("first").unwrap();
+        assert_eq!(abis.stored_fingers("first").unwrap(), Some(Vec::new()));
+    }
+}

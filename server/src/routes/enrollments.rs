@@ -26,6 +26,8 @@ pub const MAX_COMMENT_BYTES: usize = 4096;
 /// for adjudication; candidates for callers that may read them, a count for
 /// the others). Resending an identical body returns
 /// the original answer; a different body under the same id is 409.
+/// Fingers sent as images are kept in the evidence store before the
+/// decision is taken; 503 `evidence_unavailable` if they cannot be.
 #[utoipa::path(
     post, path = "/v1/enrollments", tag = "enrollments",
     request_body = EnrollmentRequest,
@@ -34,7 +36,8 @@ pub const MAX_COMMENT_BYTES: usize = 4096;
         (status = 202, description = "potential duplicate: held for adjudication", body = EnrollmentResponse),
         (status = 409, description = "reference id exists with a different record", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, description = "busy, timeout, audit_unavailable or evidence_unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -123,8 +126,9 @@ pub async fn create(
     Ok(response)
 }
 
-/// An enrollment's status, decision time and (for investigators,
-/// adjudicators and admins) candidates.
+/// An enrollment's status, decision time, stored fingers (with whether an
+/// image is kept) and (for investigators, adjudicators and admins)
+/// candidates.
 #[utoipa::path(
     get, path = "/v1/enrollments/{reference_id}", tag = "enrollments",
     params(("reference_id" = String, Path)),
@@ -211,7 +215,8 @@ pub async fn adjudicate(
     Ok(axum::Json(EnrollmentResponse::new(&e, true)))
 }
 
-/// Removes an enrollment from the gallery; its status becomes `deleted`.
+/// Removes an enrollment from the gallery; its status becomes `deleted`
+/// and its kept finger images are removed.
 #[utoipa::path(
     delete, path = "/v1/enrollments/{reference_id}", tag = "enrollments",
     params(("reference_id" = String, Path)),

@@ -59,7 +59,13 @@ pub async fn det_plots(
     let dir = det_dir(&state)?;
     let plots = WorkQueue::io(move || -> std::io::Result<Vec<String>> {
         let mut plots = Vec::new();
-        for entry in std::fs::read_dir(&dir)? {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // No evaluation has written its plots yet.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(plots),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
             let entry = entry?;
             let Ok(name) = entry.file_name().into_string() else {
                 continue;

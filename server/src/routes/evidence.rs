@@ -68,8 +68,10 @@ fn position(raw: &str) -> Result<FingerPosition, ApiError> {
         ("position" = String, Path, description = "ISO position code 0..=10 or its snake_case name"),
     ),
     responses(
-        (status = 200, description = "the image", content_type = "image/png"),
-        (status = 200, description = "the image", content_type = "image/jpeg"),
+        (status = 200, description = "the image, PNG or JPEG", content(
+            ("image/png"),
+            ("image/jpeg"),
+        )),
         (status = 403, body = ErrorBody),
         (status = 404, description = "no such enrollment, or no image kept for that finger", body = ErrorBody),
         (status = 422, description = "not a finger position", body = ErrorBody),
@@ -139,6 +141,7 @@ pub struct QueueQuery {
     #[param(required = true)]
     pub status: String,
     /// Page length, 1..=100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next` of the previous page.
     pub after: Option<String>,

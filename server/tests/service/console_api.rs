@@ -167,6 +167,25 @@ async fn whoami_names_the_roles_and_the_key_list_holds_no_secret() {
     }
 }
 
+#[tokio::test]
+async fn the_openapi_document_names_the_console_endpoints() {
+    let s = service();
+    let (_, doc) = s.call("GET", "/v1/openapi.json", None, None).await;
+    for path in [
+        "/v1/enrollments/{reference_id}/fingers/{position}/image",
+        "/v1/whoami",
+        "/v1/keys",
+        "/v1/audit/state",
+        "/v1/eval/det",
+        "/v1/eval/det/{name}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "openapi lacks {path}");
+    }
+    assert!(doc["paths"]["/v1/enrollments"]["get"].is_object());
+    let stats = &doc["components"]["schemas"]["StatsResponse"]["properties"];
+    assert!(stats["evidence_images"].is_object() && stats["evidence_bytes"].is_object());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_state_verifies_the_chain_and_reports_an_edit() {
     let s = service();
@@ -276,4 +295,29 @@ async fn det_plots_are_listed_and_served_and_nothing_outside_their_folder() {
     let (code, err) = http.get_json("/v1/eval/det", &plain.keys.admin).await;
     assert_eq!(code, StatusCode::NOT_FOUND, "{err}");
     assert_eq!(err["error"], "det_not_configured");
+}
+
+/// `hoviyat serve --det-dir DIR` serves DIR's plots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_det_dir_flag_serves_the_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let keys = make_keys(data.path());
+    let plots = tempfile::tempdir().unwrap();
+    std::fs::write(plots.path().join("DB4_B.svg"), b"<svg/>").unwrap();
+    let (mut child, addr) = crate::crash::start_with(
+        data.path(),
+        &["--det-dir".as_ref(), plots.path().as_os_str()],
+    );
+    let answer = reqwest::Client::new()
+        .get(format!("http://{addr}/v1/eval/det"))
+        .bearer_auth(&keys.admin)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"plots": ["DB4_B.svg"]}));
 }

@@ -17,11 +17,17 @@ const KILL_AFTER_ACKS: usize = 40;
 
 /// Starts the binary on a free loopback port; returns it and its address.
 pub(crate) fn start(dir: &Path) -> (Child, String) {
+    start_with(dir, &[])
+}
+
+/// [`start`] with more `serve` arguments.
+pub fn start_with(dir: &Path, extra: &[&std::ffi::OsStr]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hoviyat"))
         .args(["serve", "--listen", "127.0.0.1:0", "--face-dim"])
         .arg(crate::common::FACE_DIM.to_string())
         .arg("--data")
         .arg(dir)
+        .args(extra)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())

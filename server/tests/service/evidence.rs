@@ -392,3 +392,99 @@ async fn a_restart_sweeps_evidence_of_enrollments_that_are_not_stored() {
         .await;
     assert_eq!(resp.bytes().await.unwrap().as_ref(), png.as_slice());
 }
+
+/// Acknowledged image enrollments before the kill.
+const KILL_AFTER_IMAGE_ACKS: usize = 12;
+
+/// SIGKILL the real binary while image enrollments are written: after a
+/// restart every acknowledged enrollment has its image, byte for byte, and
+/// no image is kept for an enrollment that is not stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sigkill_images_and_enrollments_agree() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let keys = make_keys(dir.path());
+    // Distinct fingers, so that every enrollment is decided (cleared).
+    let prints: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..40)
+            .map(|f| print(1000 + f, image::ImageFormat::Png).1)
+            .collect(),
+    );
+    let (mut child, addr) = crate::crash::start_with(dir.path(), &[]);
+    let client = reqwest::Client::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let acks = Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for w in 0..2usize {
+        let (client, addr, key, stop, acks, prints) = (
+            client.clone(),
+            addr.clone(),
+            keys.enroller.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&acks),
+            Arc::clone(&prints),
+        );
+        writers.push(tokio::spawn(async move {
+            let (mut acked, mut sent) = (Vec::new(), Vec::new());
+            for i in (w..prints.len()).step_by(2) {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let id = format!("kill-{i}");
+                sent.push(id.clone());
+                let body = json!({ "reference_id": id, "fingers": [image_finger(7, &prints[i])] });
+                let Ok(resp) = client
+                    .post(format!("http://{addr}/v1/enrollments"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                if resp.status().is_success() {
+                    acks.fetch_add(1, Ordering::Relaxed);
+                    acked.push(i);
+                }
+            }
+            (acked, sent)
+        }));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while acks.load(Ordering::Relaxed) < KILL_AFTER_IMAGE_ACKS
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap(); // SIGKILL on Unix.
+    child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let (mut acked, mut sent) = (Vec::new(), Vec::new());
+    for w in writers {
+        let (a, s) = w.await.unwrap();
+        acked.extend(a);
+        sent.extend(s);
+    }
+    assert!(acked.len() >= KILL_AFTER_IMAGE_ACKS / 2, "{acked:?}");
+
+    let state = open(dir.path());
+    let left_index = hoviyat_models::FingerPosition::LeftIndex;
+    for i in &acked {
+        let id = format!("kill-{i}");
+        let kept = state.evidence.read(&id, left_index).unwrap();
+        assert_eq!(
+            kept.map(|(_, bytes)| bytes).as_deref(),
+            Some(prints[*i].as_slice()),
+            "{id} was acknowledged; its image must be kept"
+        );
+    }
+    // Whatever was in flight: an image only with its enrollment.
+    let mut stored = 0;
+    for id in &sent {
+        let is_stored = state.abis.enrollment(id).unwrap().is_some();
+        let has_image = state.evidence.read(id, left_index).unwrap().is_some();
+        assert_eq!(is_stored, has_image, "{id}");
+        stored += u64::from(is_stored);
+    }
+    assert_eq!(state.evidence.totals().0, stored);
+}

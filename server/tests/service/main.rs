@@ -7,6 +7,7 @@
 mod audit;
 mod browser;
 mod common;
+mod compare;
 mod concurrency;
 mod console;
 mod console_api;

@@ -143,8 +143,23 @@ async fn each_role_may_do_its_work_and_nothing_else() {
         "/v1/verify",
         "/v1/enrollments/{reference_id}/adjudication",
         "/v1/audit",
+        "/v1/compare",
     ] {
         assert!(doc["paths"][path].is_object(), "openapi lacks {path}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    for (schema, property) in [
+        ("CompareResponse", "fmr_estimate"),
+        ("CompareResponse", "pairs"),
+        ("SampleInput", "reference_id"),
+        ("FingerScoreJson", "explain"),
+        ("IdentifyRequest", "explain"),
+        ("GalleryFingerJson", "has_image"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][property].is_object(),
+            "openapi lacks {schema}.{property}"
+        );
     }
 }
 
