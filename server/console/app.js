@@ -343,7 +343,7 @@ function faceScore(face) {
 
 function candidateTable(answer, probe) {
   const rows = answer.candidates.map((c) => {
-    const compare = el("button", { type: "button", class: "compare" }, "Compare");
+    const compare = el("button", { type: "button", class: "compare", "aria-label": `Compare with ${c.reference_id}` }, "Compare");
     compare.addEventListener("click", () => {
       memory.compare = searchComparison(probe, c);
       go("#/compare");
@@ -478,7 +478,7 @@ async function queuePage() {
     if (cursor) q += `&after=${encodeURIComponent(cursor)}`;
     const answer = await api("GET", q);
     for (const e of answer.enrollments) {
-      const open = el("a", { href: `#/queue/${encodeURIComponent(e.reference_id)}`, class: "open" }, "Open");
+      const open = el("a", { href: `#/queue/${encodeURIComponent(e.reference_id)}`, class: "open", "aria-label": `Open ${e.reference_id}` }, "Open");
       tbody.append(
         el(
           "tr",
@@ -620,7 +620,7 @@ function renderEnrollment(body, e, back) {
             e.candidates.map((c) => {
               let action = "";
               if (canCompare) {
-                action = el("button", { type: "button", class: "compare" }, "Compare");
+                action = el("button", { type: "button", class: "compare", "aria-label": `Compare with ${c.reference_id}` }, "Compare");
                 action.addEventListener("click", () => {
                   memory.compare = heldComparison(e, c, back);
                   go("#/compare");
@@ -779,7 +779,7 @@ function adminPage() {
   const log = section("Audit log", "audit-log");
   const keys = section("API keys", "keys");
   const det = section("DET plots of the last evaluation", "det");
-  page("Admin", el("div", { class: "grid" }, stats.node, chain.node), log.node, keys.node, det.node);
+  page("Admin", el("div", { class: "grid" }, stats.node, chain.node), el("div", { class: "grid" }, keys.node, det.node), log.node);
 
   fill(stats.body, async () => {
     const s = await api("GET", "/v1/stats");

@@ -156,6 +156,21 @@ async fn populate(base: &str, keys: &Keys) {
     }
 }
 
+/// A DET plot, as `eval` writes them, of seeded synthetic score sets.
+fn write_det_plot(dir: &Path) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(16);
+    let genuine: Vec<f64> = (0..2_000)
+        .map(|_| 4.0 + 20.0 * rng.random_range(0.0..1.0f64).sqrt())
+        .collect();
+    let impostor: Vec<f64> = (0..20_000)
+        .map(|_| -1.5 * rng.random_range(1e-12..1.0f64).ln())
+        .collect();
+    let det = hoviyat_engine::metrics::Scores::new(&genuine, &impostor).det();
+    let svg = hoviyat_engine::metrics::det_svg("synthetic scores", &[("synthetic", &det)]);
+    std::fs::write(dir.join("synthetic.svg"), svg).unwrap();
+}
+
 /// The browser, the page's base address and where screenshots go.
 struct Console {
     driver: WebDriver,
@@ -318,7 +333,12 @@ async fn the_console_in_a_headless_browser() {
 
     let dir = tempfile::tempdir().unwrap();
     let keys = make_keys(dir.path());
-    let (server, addr) = crate::crash::start(dir.path());
+    let det_dir = tempfile::tempdir().unwrap();
+    write_det_plot(det_dir.path());
+    let (server, addr) = crate::crash::start_with(
+        dir.path(),
+        &["--det-dir".as_ref(), det_dir.path().as_os_str()],
+    );
     let _server = Reaped(server);
     let base = format!("http://{addr}");
     populate(&base, &keys).await;
@@ -605,6 +625,13 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
     let key_rows = c.driver.find_all(By::Css("#keys tbody tr")).await.unwrap();
     assert_eq!(key_rows.len(), 4, "four keys were made");
     c.el("#stats dl").await;
+    let plot = c.el("#det img").await;
+    plot.wait_until()
+        .condition(Box::new(|e: WebElement| {
+            Box::pin(async move { Ok(e.prop("naturalWidth").await?.is_some_and(|w| w != "0")) })
+        }))
+        .await
+        .unwrap();
     c.assert_no_script_ran().await;
     c.shot("admin").await;
     c.sign_out().await;
