@@ -255,9 +255,10 @@ impl Console {
 
     async fn sign_in(&self, key: &str) {
         self.open("").await;
+        // By keyboard: the key, then Enter submits the form.
         let input = self.el("#api-key").await;
         input.send_keys(key).await.unwrap();
-        self.el("#signin").await.click().await.unwrap();
+        input.send_keys(Key::Enter).await.unwrap();
         self.el("#signout")
             .await
             .wait_until()
@@ -307,6 +308,19 @@ impl Console {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// Every form control on the page has a label.
+    async fn assert_controls_labelled(&self) {
+        let unlabelled = self
+            .js(
+                "return [...document.querySelectorAll('input, select, textarea')] \
+                 .filter(e => e.type !== 'hidden' && e.labels.length === 0 \
+                   && !e.getAttribute('aria-label')) \
+                 .map(e => e.id || e.name || e.type)",
+            )
+            .await;
+        assert_eq!(unlabelled, json!([]), "controls without a label");
+    }
+
     /// Nothing on the page ran script smuggled in through data.
     async fn assert_no_script_ran(&self) {
         let ran = self.js("return window.__pwned === undefined").await;
@@ -346,6 +360,8 @@ async fn the_console_in_a_headless_browser() {
     let files = tempfile::tempdir().unwrap();
     let probe_png = files.path().join("probe-person-1.png");
     std::fs::write(&probe_png, print(1, 2, 3)).unwrap();
+    let not_a_print = files.path().join("not-a-print.txt");
+    std::fs::write(&not_a_print, "this is no fingerprint").unwrap();
     let probe_face = files.path().join("probe-face.json");
     std::fs::write(&probe_face, face(1, 2).to_string()).unwrap();
 
@@ -382,16 +398,18 @@ async fn the_console_in_a_headless_browser() {
         shots,
     };
 
-    let outcome = tokio::spawn(scenarios(c, keys, probe_png, probe_face)).await;
+    let outcome = tokio::spawn(scenarios(c, keys, [probe_png, not_a_print, probe_face])).await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
 }
 
-async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathBuf) {
+async fn scenarios(c: Console, keys: Keys, files: [PathBuf; 3]) {
+    let [probe_png, not_a_print, probe_face] = files;
     // Sign in: a wrong key is refused with the service's message.
     c.open("").await;
     c.shot("sign-in").await;
+    c.assert_controls_labelled().await;
     c.el("#api-key").await.send_keys("not-a-key").await.unwrap();
     c.el("#signin").await.click().await.unwrap();
     let error = c.el("#signin-form .error").await;
@@ -430,6 +448,15 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
     // Search with a print image (and a face): the mate ranks first, and the
     // id made of markup is listed as text.
     c.open("#/search").await;
+    // A file that is no print: the service's message and field are shown.
+    c.el("#probe-file")
+        .await
+        .send_keys(not_a_print.to_string_lossy().as_ref())
+        .await
+        .unwrap();
+    c.el("#search").await.click().await.unwrap();
+    let error = c.el("#search-form .error").await.text().await.unwrap();
+    assert!(error.contains("field fingers[0].template"), "{error}");
     c.el("#probe-file")
         .await
         .send_keys(probe_png.to_string_lossy().as_ref())
@@ -478,6 +505,7 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
         meaning.text().await.unwrap()
     );
     c.shot("search").await;
+    c.assert_controls_labelled().await;
 
     // Compare the probe with its mate: paired minutiae joined by lines.
     first
@@ -510,6 +538,7 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
     );
     c.el("svg.comparison image").await;
     c.shot("compare").await;
+    c.assert_controls_labelled().await;
 
     // An investigator looks up the held enrollment: its status, no decision.
     c.open("#/lookup/held-1").await;
@@ -584,6 +613,7 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
         .await
         .unwrap();
     c.shot("adjudication").await;
+    c.assert_controls_labelled().await;
     c.el("#decide").await.click().await.unwrap();
     c.el_text("#enrollment-status", "confirmed duplicate").await;
     c.el_text("#verdict", "duplicate").await;
@@ -617,6 +647,7 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
     c.open("#/lookup/held-1").await;
     c.el_text("#enrollment-status", "confirmed duplicate").await;
     c.shot("lookup").await;
+    c.assert_controls_labelled().await;
     c.open("#/admin").await;
     c.el_text("#chain-intact", "intact").await;
     c.el("#audit-log tr[data-seq]").await;
@@ -634,6 +665,7 @@ async fn scenarios(c: Console, keys: Keys, probe_png: PathBuf, probe_face: PathB
         .unwrap();
     c.assert_no_script_ran().await;
     c.shot("admin").await;
+    c.assert_controls_labelled().await;
     c.sign_out().await;
 
     c.driver.quit().await.unwrap();
