@@ -38,12 +38,40 @@ impl Drop for Reaped {
     }
 }
 
-/// The first of `names` found on PATH.
-fn on_path(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+/// The first of `names` found in the directories of `path` (as PATH).
+fn on_path(path: &std::ffi::OsStr, names: &[&str]) -> Option<PathBuf> {
+    std::env::split_paths(path)
         .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
         .find(|p| p.is_file())
+}
+
+/// chromedriver and Chromium from `path`, or what to install.
+fn browser_tools(path: &std::ffi::OsStr) -> Result<(PathBuf, PathBuf), String> {
+    match (
+        on_path(path, &["chromedriver"]),
+        on_path(path, &["chromium", "chromium-browser", "google-chrome"]),
+    ) {
+        (Some(driver), Some(browser)) => Ok((driver, browser)),
+        _ => Err(
+            "the console's browser test needs Chromium and its WebDriver: \
+                  `apt-get install -y chromium chromium-driver` (Debian), \
+                  or set HOVIYAT_SKIP_BROWSER=1 to skip it"
+                .to_owned(),
+        ),
+    }
+}
+
+#[test]
+fn missing_browser_tools_are_named_with_how_to_install_them() {
+    let empty = tempfile::tempdir().unwrap();
+    let err = browser_tools(empty.path().as_os_str()).unwrap_err();
+    assert!(
+        err.contains("apt-get install -y chromium chromium-driver"),
+        "{err}"
+    );
+    // A driver without a browser is not enough either.
+    std::fs::write(empty.path().join("chromedriver"), "").unwrap();
+    assert!(browser_tools(empty.path().as_os_str()).is_err());
 }
 
 fn free_port() -> u16 {
@@ -334,16 +362,11 @@ async fn the_console_in_a_headless_browser() {
         eprintln!("HOVIYAT_SKIP_BROWSER=1: the browser test of the console was skipped");
         return;
     }
-    let (Some(chromedriver), Some(chromium)) = (
-        on_path(&["chromedriver"]),
-        on_path(&["chromium", "chromium-browser", "google-chrome"]),
-    ) else {
-        panic!(
-            "the console's browser test needs Chromium and its WebDriver: \
-             `apt-get install -y chromium chromium-driver` (Debian), \
-             or set HOVIYAT_SKIP_BROWSER=1 to skip it"
-        );
-    };
+    let (chromedriver, chromium) =
+        match browser_tools(&std::env::var_os("PATH").unwrap_or_default()) {
+            Ok(tools) => tools,
+            Err(what) => panic!("{what}"),
+        };
 
     let dir = tempfile::tempdir().unwrap();
     let keys = make_keys(dir.path());
@@ -667,6 +690,18 @@ async fn scenarios(c: Console, keys: Keys, files: [PathBuf; 3]) {
     c.shot("admin").await;
     c.assert_controls_labelled().await;
     c.sign_out().await;
+
+    // The page broke no rule of its policy and threw no error on the way.
+    let log = c.driver.get_log("browser").await.unwrap();
+    let bad: Vec<_> = log
+        .iter()
+        .filter(|e| {
+            e.message.contains("Content Security Policy")
+                || (e.level == "SEVERE" && e.source.as_deref() == Some("javascript"))
+        })
+        .map(|e| e.message.clone())
+        .collect();
+    assert!(bad.is_empty(), "the browser's console: {bad:#?}");
 
     c.driver.quit().await.unwrap();
 }
