@@ -247,6 +247,7 @@ function searchPage() {
   const button = el("button", { type: "submit", id: "search" }, "Search");
   const status = el("div", { class: "status", "aria-live": "polite" });
   const results = el("div", { id: "results" });
+  let searches = 0;
 
   const fingerZone = el(
     "fieldset",
@@ -292,6 +293,8 @@ function searchPage() {
         const answer = await api("POST", "/v1/identify", body);
         memory.search = { probe, answer };
         clear(results).append(candidateTable(answer, probe));
+        searches += 1;
+        results.setAttribute("data-searches", String(searches));
       } catch (e) {
         status.append(errorBox(e));
       }

@@ -563,6 +563,48 @@ async fn scenarios(c: Console, keys: Keys, files: [PathBuf; 3]) {
     c.shot("compare").await;
     c.assert_controls_labelled().await;
 
+    // The same print of unknown position: compared with every finger, the
+    // mate still first, its right index found and paired.
+    c.el("a.back").await.click().await.unwrap();
+    c.el("#probe-position option[value='0']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    c.el("#search").await.click().await.unwrap();
+    let first = c
+        .el("#results[data-searches='2'] tr.candidate[data-rank='1']")
+        .await;
+    assert_eq!(
+        first.attr("data-reference-id").await.unwrap().as_deref(),
+        Some("person-1")
+    );
+    first
+        .find(By::Css("button.compare"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.el_text(
+        ".comparison-block h3",
+        "unknown (0) against right index (2)",
+    )
+    .await;
+    let pairs: usize = c
+        .el("svg.comparison[data-pairs]")
+        .await
+        .attr("data-pairs")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        pairs >= 8,
+        "only {pairs} pairs for a print of unknown position"
+    );
+
     // An investigator looks up the held enrollment: its status, no decision.
     c.open("#/lookup/held-1").await;
     c.el_text("#enrollment-status", "held: potential duplicate")
