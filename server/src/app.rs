@@ -195,6 +195,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(middleware::from_fn(json_errors))
         .with_state(state)
+        .merge(crate::console::router())
 }
 
 /// The request time limit. Work that began before it fired runs on (see

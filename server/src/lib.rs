@@ -21,6 +21,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod engine;
 pub mod error;
 pub mod evidence;

@@ -449,86 +449,6 @@ pub struct HealthResponse {
     pub kernels: serde_json::Value,
 }
 
-/// A finger stored with an enrollment.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct EnrollmentFingerJson {
-    /// ISO finger position code.
-    pub position: u8,
-    /// Whether the submitted image is kept (read it at
-    /// `GET /v1/enrollments/{reference_id}/fingers/{position}/image`);
-    /// false for a finger sent as a template or minutiae.
-    pub has_image: bool,
-    /// Minutiae of the stored template.
-    pub minutiae_count: u32,
-}
-
-impl EnrollmentFingerJson {
-    /// The stored fingers, marked with the positions that have an image.
-    pub fn list(
-        fingers: &[engine::StoredFinger],
-        with_image: &[hoviyat_models::FingerPosition],
-    ) -> Vec<Self> {
-        fingers
-            .iter()
-            .map(|f| Self {
-                position: f.position.code(),
-                has_image: with_image.contains(&f.position),
-                minutiae_count: u32::try_from(f.minutiae_count).unwrap_or(u32::MAX),
-            })
-            .collect()
-    }
-}
-
-/// `GET /v1/enrollments?status=potential_duplicate`: one page of the
-/// adjudication queue, oldest decision first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct EnrollmentQueueResponse {
-    pub enrollments: Vec<EnrollmentResponse>,
-    /// Pass as `after` for the next page; null on the last page.
-    pub next: Option<String>,
-}
-
-/// `GET /v1/whoami`: the caller's key.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WhoamiResponse {
-    pub key_id: String,
-    /// Who holds the key (its name in the key store).
-    pub name: String,
-    pub roles: Vec<crate::keys::Role>,
-}
-
-/// One API key as `GET /v1/keys` lists it: never its secret or hash.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct KeyJson {
-    pub key_id: String,
-    pub name: String,
-    pub roles: Vec<crate::keys::Role>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: jiff::Timestamp,
-    /// When the key was revoked (null while it is active).
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub revoked_at: Option<jiff::Timestamp>,
-}
-
-/// `GET /v1/audit/state`: whether the audit log's hash chain verifies.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AuditStateResponse {
-    pub intact: bool,
-    /// Entries in the log.
-    pub entries: u64,
-    /// SHA-256 (hex) of the last entry's line: the chain's head.
-    pub head: String,
-    /// Where and how the chain breaks (null when intact).
-    pub problem: Option<String>,
-}
-
-/// `GET /v1/eval/det`: the DET plots available.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DetPlotsResponse {
-    /// File names, to read at `GET /v1/eval/det/{name}`.
-    pub plots: Vec<String>,
-}
-
 /// `POST /v1/compare`: two fingers compared 1:1.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -771,4 +691,84 @@ pub fn attach_explanations(
             FingerExplainJson::new(e, probe, reference_id, false)
         });
     }
+}
+
+/// A finger stored with an enrollment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentFingerJson {
+    /// ISO finger position code.
+    pub position: u8,
+    /// Whether the submitted image is kept (read it at
+    /// `GET /v1/enrollments/{reference_id}/fingers/{position}/image`);
+    /// false for a finger sent as a template or minutiae.
+    pub has_image: bool,
+    /// Minutiae of the stored template.
+    pub minutiae_count: u32,
+}
+
+impl EnrollmentFingerJson {
+    /// The stored fingers, marked with the positions that have an image.
+    pub fn list(
+        fingers: &[engine::StoredFinger],
+        with_image: &[hoviyat_models::FingerPosition],
+    ) -> Vec<Self> {
+        fingers
+            .iter()
+            .map(|f| Self {
+                position: f.position.code(),
+                has_image: with_image.contains(&f.position),
+                minutiae_count: u32::try_from(f.minutiae_count).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+}
+
+/// `GET /v1/enrollments?status=potential_duplicate`: one page of the
+/// adjudication queue, oldest decision first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentQueueResponse {
+    pub enrollments: Vec<EnrollmentResponse>,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+/// `GET /v1/whoami`: the caller's key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WhoamiResponse {
+    pub key_id: String,
+    /// Who holds the key (its name in the key store).
+    pub name: String,
+    pub roles: Vec<crate::keys::Role>,
+}
+
+/// One API key as `GET /v1/keys` lists it: never its secret or hash.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyJson {
+    pub key_id: String,
+    pub name: String,
+    pub roles: Vec<crate::keys::Role>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    /// When the key was revoked (null while it is active).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<jiff::Timestamp>,
+}
+
+/// `GET /v1/audit/state`: whether the audit log's hash chain verifies.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditStateResponse {
+    pub intact: bool,
+    /// Entries in the log.
+    pub entries: u64,
+    /// SHA-256 (hex) of the last entry's line: the chain's head.
+    pub head: String,
+    /// Where and how the chain breaks (null when intact).
+    pub problem: Option<String>,
+}
+
+/// `GET /v1/eval/det`: the DET plots available.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DetPlotsResponse {
+    /// File names, to read at `GET /v1/eval/det/{name}`.
+    pub plots: Vec<String>,
 }

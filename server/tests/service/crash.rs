@@ -16,7 +16,7 @@ use crate::common::{enrollment, make_keys};
 const KILL_AFTER_ACKS: usize = 40;
 
 /// Starts the binary on a free loopback port; returns it and its address.
-fn start(dir: &Path) -> (Child, String) {
+pub(crate) fn start(dir: &Path) -> (Child, String) {
     start_with(dir, &[])
 }
 

@@ -5,9 +5,11 @@
 )]
 
 mod audit;
+mod browser;
 mod common;
 mod compare;
 mod concurrency;
+mod console;
 mod console_api;
 mod crash;
 mod evidence;
