@@ -445,9 +445,11 @@ async function comparePage() {
     const slot = fingers.children[i];
     try {
       const result = await api("POST", "/v1/compare", { probe: f.probe, gallery: f.gallery });
-      // The image is asked for even when the answer does not say it is
-      // kept: a 404 just leaves the blank canvas under the minutiae.
-      const galleryUrl = await galleryImage(f.gallery.reference_id, result.gallery.position ?? f.gallery.position).catch(() => null);
+      // Only a kept image is asked for (each read is audited); without one
+      // the minutiae are drawn on a blank canvas.
+      const galleryUrl = result.gallery.has_image
+        ? await galleryImage(f.gallery.reference_id, result.gallery.position ?? f.gallery.position).catch(() => null)
+        : null;
       let probeUrl = f.probeImageUrl || null;
       if (!probeUrl && f.probe.reference_id !== undefined) {
         probeUrl = await galleryImage(f.probe.reference_id, f.probe.position).catch(() => null);

@@ -677,18 +677,19 @@ impl FingerExplainJson {
 }
 
 /// Puts the explanations of `candidate`'s finger scores (in their order,
-/// as the engine made them) beside the scores.
+/// as the engine made them) beside the scores; `with_image` lists the
+/// candidate's fingers whose image the evidence store keeps.
 pub fn attach_explanations(
     fingers: &mut [FingerScoreJson],
     explained: &[Option<engine::FingerExplanation>],
     probe: &engine::Probe,
     reference_id: &str,
+    with_image: &[hoviyat_models::FingerPosition],
 ) {
     for (score, e) in fingers.iter_mut().zip(explained) {
         score.explain = e.as_ref().and_then(|e| {
-            // No evidence store keeps images in this service: only minutiae
-            // can be shown.
-            FingerExplainJson::new(e, probe, reference_id, false)
+            let has_image = with_image.contains(&e.gallery.position);
+            FingerExplainJson::new(e, probe, reference_id, has_image)
         });
     }
 }

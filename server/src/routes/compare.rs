@@ -128,9 +128,15 @@ pub async fn compare(
         },
     )
     .await?;
-    // No evidence store keeps images in this service: only minutiae can be
-    // shown.
-    let view = GalleryFingerJson::new(&gallery.template, gallery.reference_id.clone(), false);
+    let has_image = match &gallery.reference_id {
+        Some(id) => state
+            .evidence
+            .positions(id)
+            .map_err(ApiError::internal)?
+            .contains(&gallery.template.position),
+        None => false,
+    };
+    let view = GalleryFingerJson::new(&gallery.template, gallery.reference_id.clone(), has_image);
     Ok(Json(CompareResponse::new(
         &explanation,
         &probe.template,

@@ -147,7 +147,11 @@ pub async fn identify(
     let mut candidates = CandidateJson::list(&found.candidates);
     if let Some((explained, probe)) = &explained {
         for (c, e) in candidates.iter_mut().zip(explained) {
-            attach_explanations(&mut c.fingers, e, probe, &c.reference_id);
+            let with_image = state
+                .evidence
+                .positions(&c.reference_id)
+                .map_err(ApiError::internal)?;
+            attach_explanations(&mut c.fingers, e, probe, &c.reference_id, &with_image);
         }
     }
     Ok(Json(IdentifyResponse {
@@ -220,7 +224,17 @@ pub async fn verify(
     .await?;
     let mut response = VerifyResponse::new(&v, probe_hash);
     if let Some((explained, probe)) = &explained {
-        attach_explanations(&mut response.fingers, explained, probe, &v.reference_id);
+        let with_image = state
+            .evidence
+            .positions(&v.reference_id)
+            .map_err(ApiError::internal)?;
+        attach_explanations(
+            &mut response.fingers,
+            explained,
+            probe,
+            &v.reference_id,
+            &with_image,
+        );
     }
     Ok(Json(response))
 }

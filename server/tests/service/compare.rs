@@ -120,6 +120,7 @@ async fn compare_explains_mates_and_impostors_over_http() {
     assert!((f(&mate["fmr_estimate"]) / expected - 1.0).abs() < 1e-6);
     assert!(!mate["probe"]["minutiae"].as_array().unwrap().is_empty());
     assert_eq!(mate["gallery"]["position"], 3);
+    // A submitted finger has no kept image.
     assert_eq!(mate["gallery"]["has_image"], false);
     assert!(
         mate["gallery"].get("reference_id").is_none(),
@@ -163,6 +164,42 @@ async fn compare_explains_mates_and_impostors_over_http() {
     assert_eq!(compares[0]["actor_name"], "ines-investigator");
     assert_eq!(compares[0]["outcome"], format!("{paired} pairs"));
     assert!(compares[0]["probe_sha256"].as_str().unwrap().len() == 64);
+}
+
+/// A stored finger whose image the evidence store keeps says so, in the
+/// compare answer and in a search's explanation, so that a console can
+/// draw the print; a template-only finger does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_and_explain_say_which_stored_fingers_have_an_image() {
+    let s = service();
+    let base = format!("http://{}", s.listen().await);
+    let k = s.keys.clone();
+    let cfg = FingerprintConfig::default();
+    let one = SyntheticFinger::new(23, 1, &cfg);
+    let body = json!({ "reference_id": "img-1", "fingers": [image_sample(&one, 1, &cfg)] });
+    let (code, answer) = post(&base, "/v1/enrollments", Some(&k.enroller), &body).await;
+    assert!(code.is_success(), "{answer}");
+    enrolled(&s, &base).await;
+
+    let body = json!({ "probe": image_sample(&one, 2, &cfg), "gallery": stored("img-1", 3) });
+    let (code, with_image) = post(&base, "/v1/compare", Some(&k.investigator), &body).await;
+    assert_eq!(code, StatusCode::OK, "{with_image}");
+    assert_eq!(with_image["gallery"]["has_image"], true, "{with_image}");
+    let body = json!({ "probe": finger(301, 1, 2), "gallery": stored("s-1", 1) });
+    let (code, template_only) = post(&base, "/v1/compare", Some(&k.investigator), &body).await;
+    assert_eq!(code, StatusCode::OK, "{template_only}");
+    assert_eq!(template_only["gallery"]["has_image"], false);
+
+    let body =
+        json!({ "fingers": [image_sample(&one, 2, &cfg)], "max_candidates": 3, "explain": true });
+    let (code, found) = post(&base, "/v1/identify", Some(&k.investigator), &body).await;
+    assert_eq!(code, StatusCode::OK, "{found}");
+    let mate = &found["candidates"][0];
+    assert_eq!(mate["reference_id"], "img-1", "{found}");
+    assert_eq!(
+        mate["fingers"][0]["explain"]["gallery"]["has_image"], true,
+        "{mate}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
