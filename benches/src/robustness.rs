@@ -20,6 +20,10 @@ pub enum TemplateSource {
     Extract,
     /// The folder's `iso/` records, changed at minutia level.
     Iso,
+    /// The unchanged images through the engine's extractor, then changed at
+    /// minutia level: beside `Extract`, it tells the extractor's share of a
+    /// family's cost from the matcher's.
+    ExtractedMinutiae,
 }
 
 /// One family's figures.
@@ -75,6 +79,7 @@ pub fn run_robustness(
     let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
     let iso = match source {
         TemplateSource::Iso => Some(ds.iso_samples()?),
+        TemplateSource::ExtractedMinutiae => Some(ds.extract_samples()?.samples),
         TemplateSource::Extract => None,
     };
     let mut families = Vec::new();

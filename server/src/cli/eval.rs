@@ -53,6 +53,18 @@ enum TemplatesArg {
     Iso,
 }
 
+/// Where `eval robustness` takes its minutiae from.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RobustnessTemplatesArg {
+    /// Change the images and extract them with the engine's extractor.
+    Extract,
+    /// Change the minutiae of the `DIR/iso/` records.
+    Iso,
+    /// Extract the unchanged images, then change their minutiae: beside
+    /// `extract`, the matcher's share of a family's cost.
+    ExtractedMinutiae,
+}
+
 #[derive(Debug, Args)]
 struct FingerprintArgs {
     /// Folder of images named `{finger}_{impression}.{ext}`.
@@ -108,9 +120,10 @@ struct RobustnessArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// `extract`: change the images and extract them; `iso`: change the
-    /// minutiae of `DIR/iso/` records.
+    /// minutiae of `DIR/iso/` records; `extracted-minutiae`: extract the
+    /// unchanged images and change their minutiae.
     #[arg(long, value_enum, default_value = "extract")]
-    templates: TemplatesArg,
+    templates: RobustnessTemplatesArg,
     #[arg(long, value_enum, default_value = "all-pairs")]
     protocol: ProtocolArg,
     /// Scan resolution; default: `DIR/dataset.json`, else 500.
@@ -271,8 +284,9 @@ fn suite(args: SuiteArgs) -> anyhow::Result<()> {
 fn robustness(args: RobustnessArgs) -> anyhow::Result<()> {
     let dataset = FvcDataset::open(&args.dataset, args.dpi)?;
     let source = match args.templates {
-        TemplatesArg::Extract => TemplateSource::Extract,
-        TemplatesArg::Iso => TemplateSource::Iso,
+        RobustnessTemplatesArg::Extract => TemplateSource::Extract,
+        RobustnessTemplatesArg::Iso => TemplateSource::Iso,
+        RobustnessTemplatesArg::ExtractedMinutiae => TemplateSource::ExtractedMinutiae,
     };
     let report = run_robustness(
         &dataset,
