@@ -217,3 +217,16 @@ pub fn enrollment(reference_id: &str, person: u64, capture: u64) -> Value {
         "face": face(person, capture),
     })
 }
+
+/// `image` as a PNG file, base64-encoded as the API takes it.
+pub fn png_base64(image: &image::GrayImage) -> String {
+    use base64::Engine as _;
+    let mut bytes = Vec::new();
+    image
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -2,12 +2,11 @@
 //! stored fingers (held enrollments too), its errors, roles and audit, and
 //! `"explain": true` on identify and verify.
 
-use base64::Engine as _;
 use hoviyat_datasets::synth::fingerprint::{FingerprintConfig, SyntheticFinger};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Service, enrollment, finger, service};
+use crate::common::{Service, enrollment, finger, png_base64, service};
 
 async fn post(base: &str, path: &str, key: Option<&str>, body: &Value) -> (StatusCode, Value) {
     let mut req = reqwest::Client::new()
@@ -19,17 +18,6 @@ async fn post(base: &str, path: &str, key: Option<&str>, body: &Value) -> (Statu
     let resp = req.send().await.unwrap();
     let status = resp.status();
     (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-fn png_base64(image: &image::GrayImage) -> String {
-    let mut bytes = Vec::new();
-    image
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn image_sample(finger: &SyntheticFinger, impression: u32, cfg: &FingerprintConfig) -> Value {

@@ -2,22 +2,10 @@
 //! any other finger.
 
 use axum::http::StatusCode;
-use base64::Engine as _;
 use hoviyat_datasets::synth::fingerprint::{FingerprintConfig, SyntheticFinger};
 use serde_json::{Value, json};
 
-use crate::common::service;
-
-fn png_base64(image: &image::GrayImage) -> String {
-    let mut bytes = Vec::new();
-    image
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
+use crate::common::{png_base64, service};
 
 fn body(reference_id: &str, image: &image::GrayImage) -> Value {
     json!({
