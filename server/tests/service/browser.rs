@@ -337,6 +337,19 @@ impl Console {
     }
 
     /// Every form control on the page has a label.
+    /// The paired minutiae the comparison drawing says it shows, once it
+    /// is drawn.
+    async fn drawn_pairs(&self) -> usize {
+        self.el("svg.comparison[data-pairs]")
+            .await
+            .attr("data-pairs")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
     async fn assert_controls_labelled(&self) {
         let unlabelled = self
             .js(
@@ -538,14 +551,7 @@ async fn scenarios(c: Console, keys: Keys, files: [PathBuf; 3]) {
         .click()
         .await
         .unwrap();
-    let drawing = c.el("svg.comparison[data-pairs]").await;
-    let pairs: usize = drawing
-        .attr("data-pairs")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let pairs = c.drawn_pairs().await;
     assert!(pairs >= 8, "only {pairs} paired minutiae drawn for a mate");
     let first_drawing_lines = c
         .js("return document.querySelector('svg.comparison').querySelectorAll('line.pair-line').length")
@@ -591,15 +597,7 @@ async fn scenarios(c: Console, keys: Keys, files: [PathBuf; 3]) {
         "unknown (0) against right index (2)",
     )
     .await;
-    let pairs: usize = c
-        .el("svg.comparison[data-pairs]")
-        .await
-        .attr("data-pairs")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let pairs = c.drawn_pairs().await;
     assert!(
         pairs >= 8,
         "only {pairs} pairs for a print of unknown position"
@@ -656,14 +654,7 @@ async fn scenarios(c: Console, keys: Keys, files: [PathBuf; 3]) {
         .click()
         .await
         .unwrap();
-    let drawing = c.el("svg.comparison[data-pairs]").await;
-    let pairs: usize = drawing
-        .attr("data-pairs")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let pairs = c.drawn_pairs().await;
     assert!(pairs >= 8, "only {pairs} pairs between held-1 and person-1");
     c.el("a.back").await.click().await.unwrap();
     c.el("#decision").await;
