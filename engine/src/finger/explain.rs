@@ -109,6 +109,10 @@ impl Explanation {
 /// symmetric score, with the pairs and alignment of the stronger direction,
 /// always told from `probe`'s side.
 pub fn explain(probe: &FingerTemplate, gallery: &FingerTemplate) -> Result<Explanation> {
+    super::over_scales(probe, gallery, explain_at_stated_dpi, |e| &mut e.score)
+}
+
+fn explain_at_stated_dpi(probe: &FingerTemplate, gallery: &FingerTemplate) -> Result<Explanation> {
     let forward = explain_one_way(probe, gallery)?;
     let backward = explain_one_way(gallery, probe)?;
     Ok(if super::backward_wins(&forward.score, &backward.score) {
