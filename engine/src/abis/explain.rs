@@ -31,14 +31,7 @@ impl Abis {
         reference_id: &str,
         position: FingerPosition,
     ) -> Result<FingerTemplate> {
-        let snapshot = self.gallery.snapshot();
-        let row = snapshot
-            .get(reference_id)
-            .filter(|r| !r.is_deleted())
-            .ok_or_else(|| EngineError::UnknownReference {
-                reference_id: reference_id.to_string(),
-            })?;
-        row.record()?
+        super::live_record(&self.gallery.snapshot(), reference_id)?
             .fingers
             .into_iter()
             .find(|f| f.position == position)
@@ -68,10 +61,7 @@ impl Abis {
         candidates
             .par_iter()
             .map(|candidate| {
-                let Some(row) = snapshot
-                    .get(&candidate.reference_id)
-                    .filter(|r| !r.is_deleted())
-                else {
+                let Some(row) = super::live_row(&snapshot, &candidate.reference_id) else {
                     return Ok(vec![None; candidate.fingers.len()]);
                 };
                 let record = row.record()?;

@@ -45,7 +45,7 @@ use self::search::{Rows, Scope, SearchPlan, Searcher};
 use crate::face::FaceCodec;
 use crate::prepare::{blob_form, prepare_record};
 use crate::screen::{ScreenCode, ScreenMean};
-use crate::store::{Gallery, GalleryConfig, Snapshot};
+use crate::store::{Gallery, GalleryConfig, RowRef, Snapshot};
 use crate::{EngineError, Result, fusion};
 
 pub use decision::{
@@ -516,13 +516,7 @@ impl Abis {
     pub fn verify(&self, probe: &Probe, reference_id: &str) -> Result<Verification> {
         validate_probe(probe, self.face_dim())?;
         let snapshot = self.gallery.snapshot();
-        let row = snapshot
-            .get(reference_id)
-            .filter(|r| !r.is_deleted())
-            .ok_or_else(|| EngineError::UnknownReference {
-                reference_id: reference_id.to_string(),
-            })?;
-        let record = row.record()?;
+        let record = live_record(&snapshot, reference_id)?;
         let rows = Rows::new(&snapshot);
         let searcher = self.searcher(&snapshot, &rows, false);
         let candidate = searcher.compare(probe, &record)?;
@@ -675,6 +669,21 @@ fn state_bytes(enrollment: &Enrollment) -> Result<Vec<u8>> {
 
 /// The stored state of an enrollment: `None` if the reference id was never
 /// enrolled; an error if its state cannot be read (never taken for absent).
+/// The stored, not deleted, row of `reference_id` (held enrollments and
+/// confirmed duplicates included).
+fn live_row<'s>(snapshot: &'s Snapshot, reference_id: &str) -> Option<RowRef<'s>> {
+    snapshot.get(reference_id).filter(|r| !r.is_deleted())
+}
+
+/// The record of [`live_row`], or [`EngineError::UnknownReference`].
+fn live_record(snapshot: &Snapshot, reference_id: &str) -> Result<EnrollmentRecord> {
+    live_row(snapshot, reference_id)
+        .ok_or_else(|| EngineError::UnknownReference {
+            reference_id: reference_id.to_string(),
+        })?
+        .record()
+}
+
 fn read_state(snapshot: &Snapshot, reference_id: &str) -> Result<Option<Enrollment>> {
     let Some(bytes) = snapshot.state(reference_id) else {
         return Ok(None);
