@@ -7,21 +7,13 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use hoviyat_datasets::synth::{Population, PopulationConfig};
 
-fn hoviyat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hoviyat"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the hoviyat binary runs")
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{hoviyat, path_str};
 
 fn ok(out: &Output) -> String {
     assert!(

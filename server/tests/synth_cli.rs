@@ -1,23 +1,12 @@
 //! `hoviyat synth fingerprints|population`, run as a binary into a temp dir.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use hoviyat_datasets::PopulationReader;
 use hoviyat_datasets::synth::{GroundTruth, Population, PopulationConfig};
 use hoviyat_models::binary::canonicalize;
 
-fn hoviyat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hoviyat"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the hoviyat binary runs")
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{hoviyat, path_str};
 
 #[test]
 fn fingerprints_writes_fvc_named_images_with_ground_truth() {

@@ -1,23 +1,14 @@
 //! `hoviyat template show|convert`, run as a binary on the committed sample.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/tests/data/sample-iso2005.fmr")
 }
 
-fn hoviyat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hoviyat"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the hoviyat binary runs")
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{hoviyat, path_str};
 
 fn show_json(path: &Path) -> serde_json::Value {
     let out = hoviyat(&["template", "show", path_str(path)]);
