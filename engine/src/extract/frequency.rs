@@ -76,16 +76,7 @@ pub fn estimate(img: &Padded, field: &BlockField, mask: &[bool]) -> PeriodMap {
                     *slot = offs.iter().map(|&o| img.data[(centre + o) as usize]).sum();
                 }
             } else {
-                let (s, c) = field.theta[b].sin_cos();
-                // t along the ridge, n across it.
-                let (tx, ty, nx, ny) = (c, s, -s, c);
-                for (k, slot) in signature.iter_mut().enumerate() {
-                    let kk = k as f32 - HALF_SPAN as f32;
-                    *slot = ALONG_PX
-                        .iter()
-                        .map(|&j| img.sample_nearest(cx + kk * nx + j * tx, cy + kk * ny + j * ty))
-                        .sum();
-                }
+                sample_across(img, field.theta[b], (cx, cy), &ALONG_PX, &mut signature);
             }
             if let Some(p) = period_of(&signature) {
                 raw[b] = p;
@@ -241,21 +232,41 @@ pub fn ridge_evidence(img: &Padded, field: &BlockField, examine: &[bool]) -> Rid
             }
             let cx = (bx * BLOCK_PX) as f32 + 3.5;
             let cy = (by * BLOCK_PX) as f32 + 3.5;
-            let (s, c) = field.theta[b].sin_cos();
-            let (tx, ty, nx, ny) = (c, s, -s, c);
-            for (k, slot) in signature.iter_mut().enumerate() {
-                let kk = k as f32 - HALF_SPAN as f32;
-                *slot = EVIDENCE_ALONG_PX
-                    .iter()
-                    .map(|&j| img.sample_nearest(cx + kk * nx + j * tx, cy + kk * ny + j * ty))
-                    .sum();
-            }
+            sample_across(
+                img,
+                field.theta[b],
+                (cx, cy),
+                &EVIDENCE_ALONG_PX,
+                &mut signature,
+            );
             let (p, per) = spectrum_of(&signature);
             purity[b] = p;
             period_px[b] = per;
         }
     }
     RidgeEvidence { purity, period_px }
+}
+
+/// The signature across the ridges through `centre` (ridge orientation
+/// `theta`): sample `k` sums the image, by nearest neighbour, at the offsets
+/// `along` the ridge from the point `k - HALF_SPAN` pixels across it.
+fn sample_across(
+    img: &Padded,
+    theta: f32,
+    (cx, cy): (f32, f32),
+    along: &[f32],
+    signature: &mut [f32; SPAN],
+) {
+    let (s, c) = theta.sin_cos();
+    // t along the ridge, n across it.
+    let (tx, ty, nx, ny) = (c, s, -s, c);
+    for (k, slot) in signature.iter_mut().enumerate() {
+        let kk = k as f32 - HALF_SPAN as f32;
+        *slot = along
+            .iter()
+            .map(|&j| img.sample_nearest(cx + kk * nx + j * tx, cy + kk * ny + j * ty))
+            .sum();
+    }
 }
 
 /// The ridge period of a signature: mean distance between consecutive peaks
