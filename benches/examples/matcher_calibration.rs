@@ -1,7 +1,11 @@
 //! Learns the finger score calibration from real impostor comparisons and
 //! checks it on a held-out database.
 //!
-//! `cargo run --release -p hoviyat-benches --example matcher_calibration -- [DATA_DIR]`
+//! `cargo run --release -p hoviyat-benches --example matcher_calibration -- [DATA_DIR] [--full]`
+//!
+//! With `--full` the scores are those of the full 1:1 comparison
+//! (`finger::compare`), each unordered pair once, and the table printed is
+//! the full comparison's map.
 //!
 //! `DATA_DIR` (default `../shared/data/fingerprints`) holds `fvc2002-b/DB*_B`
 //! (the ISO records in `iso/`, resolution from `dataset.json`) and
@@ -18,8 +22,9 @@
 use std::path::{Path, PathBuf};
 
 use hoviyat_benches::fvc::FvcDataset;
-use hoviyat_engine::finger::{Calibration, PreparedProbe, encode_gallery};
+use hoviyat_engine::finger::{Calibration, PreparedProbe, compare, encode_gallery};
 use hoviyat_models::FingerTemplate;
+use rayon::prelude::*;
 
 /// Finger and template of every impression: the `iso/` records (at the
 /// folder's stated resolution: the records say 500 dpi whatever the
@@ -35,6 +40,19 @@ fn prints(dir: &Path, iso: bool) -> anyhow::Result<Vec<(u32, FingerTemplate)>> {
         .into_iter()
         .filter_map(|s| s.template.map(|t| (s.finger, t)))
         .collect())
+}
+
+/// Raw scores of every unordered cross-finger pair with the full 1:1
+/// comparison.
+fn full_impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<f32>> {
+    let pairs: Vec<(usize, usize)> = (0..prints.len())
+        .flat_map(|a| (a + 1..prints.len()).map(move |b| (a, b)))
+        .filter(|&(a, b)| prints[a].0 != prints[b].0)
+        .collect();
+    pairs
+        .par_iter()
+        .map(|&(a, b)| Ok(compare(&prints[a].1, &prints[b].1)?.raw))
+        .collect()
 }
 
 /// Raw scores of every ordered cross-finger pair.
@@ -59,11 +77,18 @@ fn impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<f32>>
 }
 
 fn main() -> anyhow::Result<()> {
+    let full = std::env::args().any(|a| a == "--full");
     let dir = PathBuf::from(
         std::env::args()
-            .nth(1)
+            .skip(1)
+            .find(|a| !a.starts_with("--"))
             .unwrap_or_else(|| "../shared/data/fingerprints".into()),
     );
+    let impostor_scores = if full {
+        full_impostor_scores
+    } else {
+        impostor_scores
+    };
     let mut sets: Vec<(String, Vec<f32>)> = Vec::new();
     for db in ["DB1_B", "DB2_B", "DB3_B", "DB4_B"] {
         let prints = prints(&dir.join("fvc2002-b").join(db), true)?;
@@ -71,7 +96,11 @@ fn main() -> anyhow::Result<()> {
     }
     let prints = prints(&dir.join("pyfnprint-16x8"), false)?;
     sets.push(("pyfnprint-extracted".into(), impostor_scores(&prints)?));
-    let synthetic = Calibration::default_finger();
+    let (synthetic, table) = if full {
+        (Calibration::default_finger_full(), "FULL")
+    } else {
+        (Calibration::default_finger(), "DEFAULT")
+    };
     println!(
         "held out               n      at predicted 1e-2: observed (built-in map)   at 1e-3: observed (built-in map)"
     );
@@ -102,11 +131,11 @@ fn main() -> anyhow::Result<()> {
         "// {} impostor scores: FVC2002 set B DB1-4 (ISO records) and pyfnprint-16x8 (own extraction)",
         all.len()
     );
-    println!("const DEFAULT_POINTS: &[(f32, f32)] = &[");
+    println!("const {table}_POINTS: &[(f32, f32)] = &[");
     for (raw, e) in cal.points() {
         println!("    ({raw:.4}, {e:.4}),");
     }
     println!("];");
-    println!("const DEFAULT_TAIL_SLOPE: f32 = {:.4};", cal.tail_slope());
+    println!("const {table}_TAIL_SLOPE: f32 = {:.4};", cal.tail_slope());
     Ok(())
 }

@@ -109,7 +109,9 @@ impl Explanation {
 /// symmetric score, with the pairs and alignment of the stronger direction,
 /// always told from `probe`'s side.
 pub fn explain(probe: &FingerTemplate, gallery: &FingerTemplate) -> Result<Explanation> {
-    super::over_scales(probe, gallery, explain_at_stated_dpi, |e| &mut e.score)
+    let mut e = super::over_scales(probe, gallery, explain_at_stated_dpi, |e| &mut e.score)?;
+    super::add_local_similarity(&mut e.score, probe, gallery)?;
+    Ok(e)
 }
 
 fn explain_at_stated_dpi(probe: &FingerTemplate, gallery: &FingerTemplate) -> Result<Explanation> {
