@@ -615,7 +615,9 @@ fn pairs_json(
 /// A 1:1 finger comparison with what its score rests on.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CompareResponse {
-    /// The matcher's raw similarity (symmetric: the stronger direction).
+    /// The full 1:1 comparison's raw similarity: the stronger direction's
+    /// alignment score plus the minutiae neighbourhoods' local similarity
+    /// (symmetric; not on the scale of search scores: compare `log10_fmr`).
     pub score: f32,
     /// Calibrated evidence, -log10 of the estimated false-match rate.
     pub log10_fmr: f32,
