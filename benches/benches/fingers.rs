@@ -1,12 +1,14 @@
-//! Finger matcher benches: probe preparation, one prepared comparison, and
-//! the overlap and edge-feature kernels against their scalar twins.
+//! Finger matcher benches: probe preparation, one prepared comparison, the
+//! full 1:1 comparison and its cylinder (local similarity) stages, and the
+//! overlap and edge-feature kernels against their scalar twins.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hoviyat_benches::finger_bench::synthetic_population;
 use hoviyat_engine::finger::kernels::{
     Edges8, Rigid, count_in_box, count_in_box_scalar, measure_edges8, measure_edges8_scalar,
 };
-use hoviyat_engine::finger::{PreparedProbe, encode_gallery};
+use hoviyat_engine::finger::mcc::Cylinders;
+use hoviyat_engine::finger::{PreparedProbe, compare, encode_gallery};
 
 const GALLERY: usize = 256;
 const SEED: u64 = 3;
@@ -30,6 +32,18 @@ fn fingers(c: &mut Criterion) {
                 .map(|blob| probe.score(blob).map_or(0.0, |s| s.raw))
                 .sum::<f32>()
         })
+    });
+    // The full 1:1 comparison (both directions, the resolution search and
+    // the local similarity) of an impostor pair, and its cylinder stages.
+    c.bench_function("finger/compare_full", |b| {
+        b.iter(|| compare(std::hint::black_box(&probes[0]), &gallery[0]))
+    });
+    c.bench_function("finger/cylinders_build", |b| {
+        b.iter(|| Cylinders::new(std::hint::black_box(&probes[0])))
+    });
+    let (ca, cb) = (Cylinders::new(&probes[0]), Cylinders::new(&gallery[0]));
+    c.bench_function("finger/cylinders_similarity", |b| {
+        b.iter(|| std::hint::black_box(&ca).similarity(&cb))
     });
     let xs: Vec<f32> = (0..48).map(|i| (i * 37 % 300) as f32).collect();
     let ys: Vec<f32> = (0..48).map(|i| (i * 53 % 400) as f32).collect();
