@@ -110,22 +110,7 @@ impl Explanation {
 /// always told from `probe`'s side.
 pub fn explain(probe: &FingerTemplate, gallery: &FingerTemplate) -> Result<Explanation> {
     let mut e = super::over_scales(probe, gallery, explain_at_stated_dpi, |e| &mut e.score)?;
-    // The alignment maps gallery pixels into probe pixels; in the matcher's
-    // 500 dpi frame that is this scale.
-    let gallery_to_probe = e.alignment.map_or(1.0, |a| {
-        let physical = a.scale * f32::from(gallery.dpi.max(1)) / f32::from(probe.dpi.max(1));
-        // Only a scale beyond what one alignment accepts (found by the
-        // resolution search) is applied: within it the estimate is mostly
-        // noise, and measured worse (FVC2002 ISO mean EER 2.32 % against
-        // 2.14 % with every alignment's own scale).
-        let beyond = !(1.0 / 1.16..=1.16).contains(&physical);
-        if physical.is_finite() && beyond {
-            physical
-        } else {
-            1.0
-        }
-    });
-    super::add_local_similarity(&mut e.score, probe, gallery, gallery_to_probe)?;
+    super::add_local_similarity(&mut e.score, probe, gallery)?;
     Ok(e)
 }
 

@@ -95,16 +95,9 @@ impl Cylinders {
     /// Builds the cylinders of `template`'s minutiae (the same ones the
     /// matcher uses).
     pub fn new(template: &FingerTemplate) -> Self {
-        Self::at_scale(template, 1.0)
-    }
-
-    /// The cylinders of `template` with its minutiae's positions scaled by
-    /// `scale` first: to compare with a print that an alignment found
-    /// `scale` times larger (pressure, a misstated resolution).
-    pub fn at_scale(template: &FingerTemplate, scale: f32) -> Self {
         let points: Vec<(f32, f32, f32)> = select_minutiae(template, MAX_GALLERY_MINUTIAE)
             .iter()
-            .map(|m| (scale * m.x_px, -scale * m.y_px, m.angle_rad))
+            .map(|m| (m.x_px, -m.y_px, m.angle_rad))
             .collect();
         let hull = convex_hull(&points);
         let delta_s = 2.0 * RADIUS_PX / NS as f32;

@@ -90,9 +90,9 @@ pub fn compare(
     probe: &hoviyat_models::FingerTemplate,
     gallery: &hoviyat_models::FingerTemplate,
 ) -> crate::Result<Score> {
-    // The explanation's alignment gives the scale the local similarity is
-    // measured at; its score is the comparison's.
-    Ok(explain(probe, gallery)?.score)
+    let mut score = over_scales(probe, gallery, compare_at_stated_dpi, |s| s)?;
+    add_local_similarity(&mut score, probe, gallery)?;
+    Ok(score)
 }
 
 /// Raw score added per unit of local (cylinder) similarity in the full 1:1
@@ -103,29 +103,19 @@ pub const LOCAL_SIMILARITY_WEIGHT_RAW: f32 = 20.0;
 
 /// Adds the local similarity of the two templates' minutia cylinders
 /// ([`mcc`]) to an alignment score and calibrates the sum with the full
-/// comparison's map. `gallery_to_probe` is the scale between the two
-/// prints (in the matcher's 500 dpi frame) at which the cylinders are
-/// compared, since they describe neighbourhoods in pixels: 1 unless the
-/// resolution search found the pair beyond one alignment's range (see
-/// [`explain`]). The two templates are taken in a fixed order and the
-/// scale is quantised, so the sum is as symmetric as the alignment score.
+/// comparison's map. The cylinders are compared in a fixed order of the two
+/// templates, so the sum is as symmetric as the alignment score.
 pub(crate) fn add_local_similarity(
     score: &mut Score,
     probe: &hoviyat_models::FingerTemplate,
     gallery: &hoviyat_models::FingerTemplate,
-    gallery_to_probe: f32,
 ) -> crate::Result<()> {
-    let (first, second, second_to_first) = if encode_gallery(probe)? <= encode_gallery(gallery)? {
-        (probe, gallery, gallery_to_probe)
+    let (first, second) = if encode_gallery(probe)? <= encode_gallery(gallery)? {
+        (probe, gallery)
     } else {
-        (gallery, probe, 1.0 / gallery_to_probe)
+        (gallery, probe)
     };
-    // Steps of 1/128 in the logarithm (0.8 %): far below what a cylinder's
-    // cells resolve, and the same step from either order.
-    let scale = ((second_to_first.ln() * 128.0).round() / 128.0)
-        .exp()
-        .clamp(0.5, 2.0);
-    let local = mcc::Cylinders::new(first).similarity(&mcc::Cylinders::at_scale(second, scale));
+    let local = mcc::Cylinders::new(first).similarity(&mcc::Cylinders::new(second));
     score.raw += LOCAL_SIMILARITY_WEIGHT_RAW * local;
     score.log10_fmr = Calibration::default_finger_full().log10_fmr(score.raw);
     Ok(())
@@ -168,6 +158,20 @@ pub(crate) fn over_scales<T>(
         }
     }
     Ok(best)
+}
+
+/// The symmetric comparison at the templates' stated resolutions.
+fn compare_at_stated_dpi(
+    probe: &hoviyat_models::FingerTemplate,
+    gallery: &hoviyat_models::FingerTemplate,
+) -> crate::Result<Score> {
+    let forward = PreparedProbe::new(probe)?.score(&encode_gallery(gallery)?)?;
+    let backward = PreparedProbe::new(gallery)?.score(&encode_gallery(probe)?)?;
+    Ok(if backward_wins(&forward, &backward) {
+        backward
+    } else {
+        forward
+    })
 }
 
 /// Whether [`compare`] keeps the backward direction's score. Ordered by raw
