@@ -1,15 +1,20 @@
 //! 1:N against 1:1 on real prints: a gallery of N synthetic identities plus
 //! one identity per real finger (its first impression, one finger each),
 //! searched with every other impression in investigation mode. Each search
-//! reports where the mate ranked; beside it, the mate's 1:1 score from
-//! [`hoviyat_engine::abis::Abis::verify`] says where an exhaustive search would have put it, so a
-//! mate the screening dropped shows as a disagreement.
+//! reports where the mate ranked; beside it, the mate's score by the
+//! search's own comparison (the prepared probe against the mate's stored
+//! finger, fused as searches fuse) says where an exhaustive search would
+//! have put it, so a mate the screening dropped shows as a disagreement.
+//! [`hoviyat_engine::abis::Abis::verify`] (the full 1:1 comparison) gives
+//! the verification decision for the same pair.
 
 use std::path::Path;
 use std::time::Instant;
 
 use hoviyat_datasets::synth::{Population, PopulationConfig};
 use hoviyat_engine::abis::{IdentifyOptions, Mode, Probe};
+use hoviyat_engine::finger::{PreparedProbe, encode_gallery};
+use hoviyat_engine::fusion::fuse_evidence;
 use hoviyat_models::{EnrollmentRecord, FingerPosition, FingerTemplate};
 use serde::Serialize;
 
@@ -38,13 +43,18 @@ pub struct AgreementRow {
     pub rank1_hit_rate: f64,
     /// Searches whose mate was among the candidates.
     pub in_list: usize,
-    /// Searches where the mate's 1:1 score was above every non-mate
-    /// candidate's: the rank-1 hits an exhaustive search would give.
+    /// Searches where the mate's 1:1 score (the search's comparison, made
+    /// without screening) was above every non-mate candidate's: the rank-1
+    /// hits an exhaustive search would give.
     pub one_to_one_rank1: usize,
     pub one_to_one_rank1_rate: f64,
     /// Mates left out of the list although their 1:1 score beat a
     /// candidate in it (the screening dropped them).
     pub screening_losses: usize,
+    /// Searches whose mate verification (`Abis::verify`, the full 1:1
+    /// comparison, at the verification threshold) accepted.
+    pub verified: usize,
+    pub verified_rate: f64,
 }
 
 /// What `hoviyat eval one-to-many` prints.
@@ -135,7 +145,15 @@ pub fn run(
             let found = abis.identify(&probe, &options)?;
             search_ms.push(started.elapsed().as_secs_f64() * 1e3);
             gallery_size = found.gallery_size;
-            let one_to_one = abis.verify(&probe, &mate)?.score;
+            // The search's comparison against the finger as the gallery
+            // holds it (stored at 500 dpi, so not bit for bit the extracted
+            // template); one finger, so the candidate's score is its
+            // evidence.
+            let stored = abis.stored_finger(&mate, FingerPosition::RightIndex)?;
+            let exhaustive =
+                PreparedProbe::new(&probe.fingers[0])?.score(&encode_gallery(&stored)?)?;
+            let one_to_one = fuse_evidence(&[f64::from(exhaustive.log10_fmr)]);
+            row.verified += usize::from(abis.verify(&probe, &mate)?.is_match);
             row.searches += 1;
             let candidates = &found.candidates;
             if candidates.first().is_some_and(|c| c.reference_id == mate) {
@@ -168,6 +186,7 @@ pub fn run(
         total.in_list += r.in_list;
         total.one_to_one_rank1 += r.one_to_one_rank1;
         total.screening_losses += r.screening_losses;
+        total.verified += r.verified;
     }
     search_ms.sort_by(f64::total_cmp);
     Ok(AgreementReport {
@@ -185,5 +204,6 @@ fn finish(mut row: AgreementRow) -> AgreementRow {
     let n = row.searches.max(1) as f64;
     row.rank1_hit_rate = row.rank1_hits as f64 / n;
     row.one_to_one_rank1_rate = row.one_to_one_rank1 as f64 / n;
+    row.verified_rate = row.verified as f64 / n;
     row
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::types::{Candidate, FingerScore, Probe};
 use super::{Abis, validate_probe};
-use crate::finger::{Explanation, PreparedProbe, explain_prepared};
+use crate::finger::{Explanation, PreparedProbe, explain, explain_prepared};
 use crate::{EngineError, Result};
 
 /// The explanation of one finger score of a candidate.
@@ -18,8 +18,8 @@ pub struct FingerExplanation {
     pub probe_finger: usize,
     /// The stored finger it was compared with.
     pub gallery: FingerTemplate,
-    /// Pairs and alignment, from the probe's side (the probe's direction,
-    /// as searches score).
+    /// Pairs and alignment, from the probe's side: of the probe's direction
+    /// for a search result, of the full 1:1 comparison for a verification.
     pub explanation: Explanation,
 }
 
@@ -97,14 +97,23 @@ fn explain_score(
             t.position == score.position || t.position == FingerPosition::Unknown
         });
     for (i, (template, prepared)) in tried {
-        let explanation = explain_prepared(prepared, template, gallery)?;
-        if explanation.score.raw.to_bits() == score.raw.to_bits() {
-            return Ok(Some(FingerExplanation {
-                probe_finger: i,
-                gallery: gallery.clone(),
-                explanation,
-            }));
-        }
+        // Searches score the probe's direction by alignment; verification
+        // scores with the full comparison.
+        let one_way = explain_prepared(prepared, template, gallery)?;
+        let explanation = if one_way.score.raw.to_bits() == score.raw.to_bits() {
+            one_way
+        } else {
+            let full = explain(template, gallery)?;
+            if full.score.raw.to_bits() != score.raw.to_bits() {
+                continue;
+            }
+            full
+        };
+        return Ok(Some(FingerExplanation {
+            probe_finger: i,
+            gallery: gallery.clone(),
+            explanation,
+        }));
     }
     Ok(None)
 }
@@ -206,5 +215,32 @@ mod tests {
                 .len()
                 >= 10
         );
+
+        // Verification scores each finger with the full 1:1 comparison,
+        // the score `POST /v1/compare` shows, and explains that score.
+        let verified = abis.verify(&probe, "p-0").unwrap();
+        assert!(verified.is_match);
+        let stored_thumb = abis
+            .stored_finger("p-0", FingerPosition::RightThumb)
+            .unwrap();
+        let full = crate::finger::compare(&probe.fingers[0], &stored_thumb).unwrap();
+        let thumb = verified
+            .fingers
+            .iter()
+            .find(|f| f.position == FingerPosition::RightThumb)
+            .unwrap();
+        assert_eq!(thumb.raw, full.raw);
+        assert_eq!(thumb.evidence, f64::from(full.log10_fmr));
+        let as_candidate = crate::abis::Candidate {
+            reference_id: verified.reference_id.clone(),
+            score: verified.score,
+            fingers: verified.fingers.clone(),
+            face: verified.face,
+        };
+        let explained = abis.explain_candidates(&probe, &[as_candidate]).unwrap();
+        for (score, e) in verified.fingers.iter().zip(&explained[0]) {
+            let e = e.as_ref().expect("every verified score is explained");
+            assert_eq!(e.explanation.score.raw, score.raw);
+        }
     }
 }

@@ -512,7 +512,12 @@ impl Abis {
         }
     }
 
-    /// Compares a probe 1:1 with one stored enrollment (held ones included).
+    /// Compares a probe 1:1 with one stored enrollment (held ones
+    /// included), each finger with the full comparison
+    /// ([`crate::finger::compare`]: both directions, the resolution search
+    /// and the local similarity, calibrated with its own map), so a
+    /// verification and `POST /v1/compare` give the same finger scores.
+    /// Searches score by alignment alone (one direction, cheaper).
     pub fn verify(&self, probe: &Probe, reference_id: &str) -> Result<Verification> {
         validate_probe(probe, self.face_dim())?;
         let snapshot = self.gallery.snapshot();

@@ -470,39 +470,27 @@ impl Searcher<'_> {
         }
     }
 
-    /// Compares a probe with one record directly (1:1).
+    /// Compares a probe with one record directly (1:1), finger by finger
+    /// with the full comparison ([`crate::finger::compare`]: symmetric,
+    /// with the resolution search and the local similarity), as
+    /// `POST /v1/compare` does; searches score by alignment alone.
     pub(crate) fn compare(
         &self,
         probe: &Probe,
         record: &hoviyat_models::EnrollmentRecord,
     ) -> Result<Candidate> {
-        let prepared = PreparedSearch::new(probe, self.codec)?;
-        let mut fingers = Vec::new();
-        for (position, p) in &prepared.fingers {
-            let stored: Vec<&hoviyat_models::FingerTemplate> = record
-                .fingers
-                .iter()
-                .filter(|g| *position == FingerPosition::Unknown || g.position == *position)
-                .collect();
-            let mut best: Option<FingerScore> = None;
-            for g in &stored {
-                let score = p.score(&crate::finger::encode_gallery(g)?)?;
-                if best.is_none_or(|b| score.raw > b.raw) {
-                    best = Some(FingerScore {
-                        position: g.position,
-                        raw: score.raw,
-                        evidence: f64::from(score.log10_fmr),
-                    });
-                }
-            }
-            if let Some(mut b) = best {
-                if *position == FingerPosition::Unknown {
-                    b.evidence = (b.evidence - (stored.len() as f64).log10()).max(0.0);
-                }
-                fingers.push(b);
-            }
-        }
-        let face = match (&prepared.face, self.codec, &record.face) {
+        let face_probe = match (&probe.face, self.codec) {
+            (Some(face), Some(codec)) => Some(codec.prepare(&face.values)?),
+            _ => None,
+        };
+        let per_finger: Vec<Option<FingerScore>> = probe
+            .fingers
+            .par_iter()
+            .filter(|f| !f.minutiae.is_empty())
+            .map(|f| best_full_score(f, &record.fingers))
+            .collect::<Result<_>>()?;
+        let fingers = per_finger.into_iter().flatten().collect();
+        let face = match (&face_probe, self.codec, &record.face) {
             (Some(p), Some(codec), Some(stored)) => {
                 Some(self.face_score(codec.score(p, &stored.values)?))
             }
@@ -510,6 +498,37 @@ impl Searcher<'_> {
         };
         Ok(fused(record.reference_id.clone(), fingers, face))
     }
+}
+
+/// The full 1:1 score of probe finger `probe` against the stored finger at
+/// its position, or for a finger of unknown position the best over all
+/// stored fingers, discounted for the number tried; `None` when nothing
+/// could be compared.
+fn best_full_score(
+    probe: &hoviyat_models::FingerTemplate,
+    stored: &[hoviyat_models::FingerTemplate],
+) -> Result<Option<FingerScore>> {
+    let unknown = probe.position == FingerPosition::Unknown;
+    let mut tried = 0usize;
+    let mut best: Option<FingerScore> = None;
+    for g in stored
+        .iter()
+        .filter(|g| unknown || g.position == probe.position)
+    {
+        tried += 1;
+        let score = crate::finger::compare(probe, g)?;
+        if best.is_none_or(|b| score.raw > b.raw) {
+            best = Some(FingerScore {
+                position: g.position,
+                raw: score.raw,
+                evidence: f64::from(score.log10_fmr),
+            });
+        }
+    }
+    if let Some(b) = best.as_mut().filter(|_| unknown) {
+        b.evidence = (b.evidence - (tried as f64).log10()).max(0.0);
+    }
+    Ok(best)
 }
 
 /// A candidate with its finger and face evidence fused into one score.

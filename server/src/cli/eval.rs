@@ -352,13 +352,14 @@ fn one_to_many(args: OneToManyArgs) -> anyhow::Result<()> {
     );
     for r in report.datasets.iter().chain([&report.total]) {
         println!(
-            "  {:<16} searches {:4}  rank-1 1:N {:6.2} %  rank-1 1:1 {:6.2} %  in list {:4}  screening losses {}",
+            "  {:<16} searches {:4}  rank-1 1:N {:6.2} %  rank-1 1:1 {:6.2} %  in list {:4}  screening losses {}  verified {:6.2} %",
             r.name,
             r.searches,
             r.rank1_hit_rate * 100.0,
             r.one_to_one_rank1_rate * 100.0,
             r.in_list,
-            r.screening_losses
+            r.screening_losses,
+            r.verified_rate * 100.0
         );
     }
     Ok(())
