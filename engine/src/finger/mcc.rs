@@ -34,6 +34,8 @@ const ND: usize = 6;
 const CELLS: usize = NS * NS * ND;
 /// Radius of the neighbourhood a cylinder describes, 500 dpi pixels.
 pub const RADIUS_PX: f32 = 70.0;
+/// Side of a base cell, pixels.
+const DELTA_S: f32 = 2.0 * RADIUS_PX / NS as f32;
 /// Spread of a neighbour's spatial contribution, pixels.
 const SIGMA_S: f32 = 28.0 / 3.0;
 /// Spread of a neighbour's directional contribution, radians.
@@ -100,14 +102,8 @@ impl Cylinders {
             .map(|m| (m.x_px, -m.y_px, m.angle_rad))
             .collect();
         let hull = convex_hull(&points);
-        let delta_s = 2.0 * RADIUS_PX / NS as f32;
         let delta_d = TAU / ND as f32;
-        let possible = (0..NS * NS)
-            .filter(|&c| {
-                let (u, v) = cell_offset(c, delta_s);
-                u * u + v * v <= RADIUS_PX * RADIUS_PX
-            })
-            .count();
+        let possible = possible_cells();
         let reach = RADIUS_PX + 3.0 * SIGMA_S;
         let mut cylinders = Vec::new();
         for (index, &(x, y, angle)) in points.iter().enumerate() {
@@ -115,11 +111,8 @@ impl Cylinders {
             // Base cells inside the disc and inside the print.
             let mut valid = [0u64; NS * NS / 64];
             let mut n_valid = 0;
-            for c in 0..NS * NS {
-                let (u, v) = cell_offset(c, delta_s);
-                if u * u + v * v > RADIUS_PX * RADIUS_PX {
-                    continue;
-                }
+            for c in (0..NS * NS).filter(|&c| in_disc(c)) {
+                let (u, v) = cell_offset(c);
                 let (px, py) = (x + cos * u - sin * v, y + sin * u + cos * v);
                 if near_hull(&hull, px, py, HULL_MARGIN_PX) {
                     valid[c / 64] |= 1 << (c % 64);
@@ -149,10 +142,10 @@ impl Cylinders {
                 let mut touched = false;
                 // Only cells within 3 sigma of the neighbour get anything.
                 let half = (NS as f32 - 1.0) / 2.0;
-                let reach_cells = 3.0 * SIGMA_S / delta_s;
+                let reach_cells = 3.0 * SIGMA_S / DELTA_S;
                 let span = |centre: f32| {
-                    let lo = (centre / delta_s + half - reach_cells).ceil().max(0.0) as usize;
-                    let hi = (centre / delta_s + half + reach_cells)
+                    let lo = (centre / DELTA_S + half - reach_cells).ceil().max(0.0) as usize;
+                    let hi = (centre / DELTA_S + half + reach_cells)
                         .floor()
                         .min(NS as f32 - 1.0);
                     lo..(hi.max(-1.0) + 1.0) as usize
@@ -161,7 +154,7 @@ impl Cylinders {
                     if valid[c / 64] & (1 << (c % 64)) == 0 {
                         continue;
                     }
-                    let (u, v) = cell_offset(c, delta_s);
+                    let (u, v) = cell_offset(c);
                     let d2 = (u - lu) * (u - lu) + (v - lv) * (v - lv);
                     if d2 > 9.0 * SIGMA_S * SIGMA_S {
                         continue;
@@ -342,21 +335,21 @@ fn cylinder_similarity(a: &Cylinder, b: &Cylinder, possible: f32) -> f32 {
 
 /// Base cells within the cylinder's radius.
 fn possible_cells() -> usize {
-    let delta_s = 2.0 * RADIUS_PX / NS as f32;
-    (0..NS * NS)
-        .filter(|&c| {
-            let (u, v) = cell_offset(c, delta_s);
-            u * u + v * v <= RADIUS_PX * RADIUS_PX
-        })
-        .count()
+    (0..NS * NS).filter(|&c| in_disc(c)).count()
+}
+
+/// Whether base cell `c`'s centre lies within the cylinder's radius.
+fn in_disc(c: usize) -> bool {
+    let (u, v) = cell_offset(c);
+    u * u + v * v <= RADIUS_PX * RADIUS_PX
 }
 
 /// Offset of base cell `c`'s centre from the cylinder's centre, in the
 /// cylinder's frame.
-fn cell_offset(c: usize, delta_s: f32) -> (f32, f32) {
+fn cell_offset(c: usize) -> (f32, f32) {
     let (i, j) = (c / NS, c % NS);
     let half = (NS as f32 - 1.0) / 2.0;
-    ((i as f32 - half) * delta_s, (j as f32 - half) * delta_s)
+    ((i as f32 - half) * DELTA_S, (j as f32 - half) * DELTA_S)
 }
 
 fn sigmoid(v: f32, mu: f32, tau: f32) -> f32 {
@@ -385,24 +378,23 @@ fn convex_hull(points: &[(f32, f32, f32)]) -> Vec<(f32, f32)> {
     let cross = |o: (f32, f32), a: (f32, f32), b: (f32, f32)| {
         (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
     };
-    let mut hull: Vec<(f32, f32)> = Vec::with_capacity(2 * p.len());
-    for pass in 0..2 {
-        let start = hull.len();
-        let iter: Box<dyn Iterator<Item = &(f32, f32)>> = if pass == 0 {
-            Box::new(p.iter())
-        } else {
-            Box::new(p.iter().rev())
-        };
-        for &q in iter {
-            while hull.len() >= start + 2
-                && cross(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0
+    // Andrew's monotone chain: the lower hull left to right, then the upper
+    // one right to left, each without its last point (the other's first).
+    let half = |points: &mut dyn Iterator<Item = &(f32, f32)>| {
+        let mut chain: Vec<(f32, f32)> = Vec::new();
+        for &q in points {
+            while chain.len() >= 2
+                && cross(chain[chain.len() - 2], chain[chain.len() - 1], q) <= 0.0
             {
-                hull.pop();
+                chain.pop();
             }
-            hull.push(q);
+            chain.push(q);
         }
-        hull.pop();
-    }
+        chain.pop();
+        chain
+    };
+    let mut hull = half(&mut p.iter());
+    hull.extend(half(&mut p.iter().rev()));
     hull
 }
 
