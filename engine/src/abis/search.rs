@@ -403,40 +403,14 @@ impl Searcher<'_> {
                 }
             }
             let (position, probe) = &prepared.fingers[i];
-            if *position == FingerPosition::Unknown {
-                // A latent of unknown position: the best of all stored fingers,
-                // discounted for the number of fingers tried.
-                let mut best: Option<FingerScore> = None;
-                let mut tried = 0usize;
-                for p in FingerPosition::TEN {
-                    let Some(blob) = block.finger_blob(row.index, p) else {
-                        continue;
-                    };
-                    tried += 1;
-                    let score = probe.score(blob_form(blob)?)?;
-                    if best.is_none_or(|b| score.raw > b.raw) {
-                        best = Some(FingerScore {
-                            position: p,
-                            raw: score.raw,
-                            evidence: f64::from(score.log10_fmr),
-                        });
-                    }
-                }
-                if let Some(mut b) = best {
-                    b.evidence = (b.evidence - (tried as f64).log10()).max(0.0);
-                    scores[i] = Some(b);
-                }
-                continue;
-            }
-            let Some(blob) = block.finger_blob(row.index, *position) else {
-                continue;
-            };
-            let score = probe.score(blob_form(blob)?)?;
-            scores[i] = Some(FingerScore {
-                position: *position,
-                raw: score.raw,
-                evidence: f64::from(score.log10_fmr),
-            });
+            // A latent of unknown position is compared with every stored
+            // finger.
+            let tried = FingerPosition::TEN
+                .into_iter()
+                .filter(|p| *position == FingerPosition::Unknown || p == position)
+                .filter_map(|p| block.finger_blob(row.index, p).map(|blob| (p, blob)))
+                .map(|(p, blob)| Ok((p, probe.score(blob_form(blob)?)?)));
+            scores[i] = best_finger_score(*position, tried)?;
         }
         // Reported in the probe's finger order, whatever the comparison order.
         let fingers: Vec<FingerScore> = scores.into_iter().flatten().collect();
@@ -501,32 +475,47 @@ impl Searcher<'_> {
 }
 
 /// The full 1:1 score of probe finger `probe` against the stored finger at
-/// its position, or for a finger of unknown position the best over all
-/// stored fingers, discounted for the number tried; `None` when nothing
-/// could be compared.
+/// its position (every stored finger for one of unknown position, as
+/// [`best_finger_score`] takes them).
 fn best_full_score(
     probe: &hoviyat_models::FingerTemplate,
     stored: &[hoviyat_models::FingerTemplate],
 ) -> Result<Option<FingerScore>> {
     let unknown = probe.position == FingerPosition::Unknown;
-    let mut tried = 0usize;
-    let mut best: Option<FingerScore> = None;
-    for g in stored
+    let tried = stored
         .iter()
         .filter(|g| unknown || g.position == probe.position)
-    {
-        tried += 1;
-        let score = crate::finger::compare(probe, g)?;
+        .map(|g| Ok((g.position, crate::finger::compare(probe, g)?)));
+    best_finger_score(probe.position, tried)
+}
+
+/// The finger score of a probe finger at `position` from its comparisons
+/// with stored fingers: the strongest (by raw score); for a finger of
+/// unknown position, which was compared with every stored finger, its
+/// evidence is discounted for the number of fingers tried. `None` when
+/// nothing was compared.
+fn best_finger_score(
+    position: FingerPosition,
+    tried: impl IntoIterator<Item = Result<(FingerPosition, crate::finger::Score)>>,
+) -> Result<Option<FingerScore>> {
+    let mut n_tried = 0usize;
+    let mut best: Option<FingerScore> = None;
+    for scored in tried {
+        let (stored_at, score) = scored?;
+        n_tried += 1;
         if best.is_none_or(|b| score.raw > b.raw) {
             best = Some(FingerScore {
-                position: g.position,
+                position: stored_at,
                 raw: score.raw,
                 evidence: f64::from(score.log10_fmr),
             });
         }
     }
-    if let Some(b) = best.as_mut().filter(|_| unknown) {
-        b.evidence = (b.evidence - (tried as f64).log10()).max(0.0);
+    if let Some(b) = best
+        .as_mut()
+        .filter(|_| position == FingerPosition::Unknown)
+    {
+        b.evidence = (b.evidence - (n_tried as f64).log10()).max(0.0);
     }
     Ok(best)
 }

@@ -110,7 +110,7 @@ pub(crate) fn add_local_similarity(
     probe: &hoviyat_models::FingerTemplate,
     gallery: &hoviyat_models::FingerTemplate,
 ) -> crate::Result<()> {
-    let (first, second) = if encode_gallery(probe)? <= encode_gallery(gallery)? {
+    let (first, second) = if probe_first(probe, gallery)? {
         (probe, gallery)
     } else {
         (gallery, probe)
@@ -139,7 +139,7 @@ pub(crate) fn over_scales<T>(
     score_of: impl Fn(&mut T) -> &mut Score,
 ) -> crate::Result<T> {
     let mut best = run(probe, gallery)?;
-    let rescale_probe = encode_gallery(probe)? <= encode_gallery(gallery)?;
+    let rescale_probe = probe_first(probe, gallery)?;
     for factor in SCALE_SEARCH {
         let read_at = |t: &hoviyat_models::FingerTemplate| hoviyat_models::FingerTemplate {
             dpi: (f32::from(t.dpi) * factor).round() as u16,
@@ -172,6 +172,17 @@ fn compare_at_stated_dpi(
     } else {
         forward
     })
+}
+
+/// The order of two templates that does not depend on which came as the
+/// probe (that of their gallery forms): `true` if `probe` comes first. Work
+/// done on one template of a pair picks it by this, so a comparison stays
+/// symmetric.
+fn probe_first(
+    probe: &hoviyat_models::FingerTemplate,
+    gallery: &hoviyat_models::FingerTemplate,
+) -> crate::Result<bool> {
+    Ok(encode_gallery(probe)? <= encode_gallery(gallery)?)
 }
 
 /// Whether [`compare`] keeps the backward direction's score. Ordered by raw
