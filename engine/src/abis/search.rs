@@ -405,10 +405,14 @@ impl Searcher<'_> {
             let (position, probe) = &prepared.fingers[i];
             // A latent of unknown position is compared with every stored
             // finger.
-            let tried = FingerPosition::TEN
-                .into_iter()
-                .filter(|p| *position == FingerPosition::Unknown || p == position)
-                .filter_map(|p| block.finger_blob(row.index, p).map(|blob| (p, blob)))
+            let positions: &[FingerPosition] = if *position == FingerPosition::Unknown {
+                &FingerPosition::TEN
+            } else {
+                std::slice::from_ref(position)
+            };
+            let tried = positions
+                .iter()
+                .filter_map(|&p| block.finger_blob(row.index, p).map(|blob| (p, blob)))
                 .map(|(p, blob)| Ok((p, probe.score(blob_form(blob)?)?)));
             scores[i] = best_finger_score(*position, tried)?;
         }
