@@ -30,6 +30,10 @@ enum AuditCommand {
     Head {
         #[command(flatten)]
         data: DataDir,
+        /// Print one JSON object: `anchor` (SEQ:SHA256), `seq`, `sha256` and
+        /// whether the chain is `intact`.
+        #[arg(long)]
+        json: bool,
     },
     /// With the service stopped: accept a log whose end does not match
     /// audit.head (after restoring what can be restored), by appending an
@@ -64,9 +68,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 Some(b) => anyhow::bail!("audit log broken at line {}: {}", b.line, b.reason),
             }
         }
-        AuditCommand::Head { data } => {
+        AuditCommand::Head { data, json } => {
             let report = audit::verify(&data.path())?;
-            println!("{}:{}", report.entries, report.head_sha256);
+            let anchor = format!("{}:{}", report.entries, report.head_sha256);
+            if json {
+                let line = serde_json::json!({
+                    "anchor": anchor,
+                    "seq": report.entries,
+                    "sha256": report.head_sha256,
+                    "intact": report.intact,
+                });
+                println!("{line}");
+            } else {
+                println!("{anchor}");
+            }
             if !report.intact {
                 eprintln!(
                     "warning: the chain is broken; run `hoviyat audit verify` before anchoring this head"

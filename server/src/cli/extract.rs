@@ -36,6 +36,10 @@ pub struct ExtractArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// Print one JSON object per image on stdout (the default output; the
+    /// flag every reporting command takes).
+    #[arg(long)]
+    pub json: bool,
     /// Write the output here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -99,6 +103,12 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<()> {
         keep_skeleton: args.skeleton,
         ..ExtractConfig::default()
     };
+    if args.json && args.format != Format::Json {
+        bail!(
+            "--json and --format {:?} ask for two outputs: give one",
+            args.format
+        );
+    }
     let many = args.images.len() > 1;
     if many && args.format != Format::Json {
         bail!(

@@ -343,6 +343,17 @@ fn audit_head_prints_an_anchor_that_verify_checks_later() {
     assert!(out.status.success());
     let anchor = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(anchor.starts_with("3:"), "{anchor}");
+    let out = hoviyat(&["audit", "head", "--json"]);
+    assert!(out.status.success());
+    let head: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(head["anchor"], anchor.as_str());
+    assert_eq!(head["seq"], 3);
+    assert_eq!(head["intact"], true);
+    assert_eq!(
+        format!("3:{}", head["sha256"].as_str().unwrap()),
+        anchor,
+        "the anchor is SEQ:SHA256"
+    );
     assert!(
         hoviyat(&["audit", "verify", "--anchor", &anchor])
             .status
