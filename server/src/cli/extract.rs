@@ -103,18 +103,16 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<()> {
         keep_skeleton: args.skeleton,
         ..ExtractConfig::default()
     };
+    let format_name = args
+        .format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned());
     if args.json && args.format != Format::Json {
-        bail!(
-            "--json and --format {:?} ask for two outputs: give one",
-            args.format
-        );
+        bail!("--json and --format {format_name} ask for two outputs: give one");
     }
     let many = args.images.len() > 1;
     if many && args.format != Format::Json {
-        bail!(
-            "--format {:?} writes one record: give one image",
-            args.format
-        );
+        bail!("--format {format_name} writes one record: give one image");
     }
     if let (true, Some(dir)) = (many, &args.overlay) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
