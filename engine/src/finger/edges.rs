@@ -85,9 +85,11 @@ impl EdgeFeatures {
     #[inline]
     pub fn agrees(&self, other: &EdgeFeatures) -> bool {
         let (a, b) = (i32::from(self.length_q), i32::from(other.length_q));
-        (a - b).abs() <= length_tolerance(a.min(b))
-            && direction_close(self.beta_i, other.beta_i)
-            && direction_close(self.beta_j, other.beta_j)
+        // `&`, not `&&`: about half the probe edges of a bucket agree, so
+        // a branch per test would be mispredicted as often as not.
+        ((a - b).abs() <= length_tolerance(a.min(b)))
+            & direction_close(self.beta_i, other.beta_i)
+            & direction_close(self.beta_j, other.beta_j)
     }
 }
 
@@ -184,16 +186,23 @@ impl EdgeTable {
         Self { offsets, entries }
     }
 
-    /// The probe edges filed under `bucket`.
+    /// Where the entries of `bucket` start and end, for
+    /// [`EdgeTable::entries`]; an empty range for a bucket out of range.
     #[inline]
-    pub fn bucket(&self, bucket: usize) -> &[EdgeEntry] {
+    pub fn range(&self, bucket: usize) -> (u32, u32) {
         match (self.offsets.get(bucket), self.offsets.get(bucket + 1)) {
-            (Some(&start), Some(&end)) => self
-                .entries
-                .get(start as usize..end as usize)
-                .unwrap_or_default(),
-            _ => &[],
+            (Some(&start), Some(&end)) => (start, end),
+            _ => (0, 0),
         }
+    }
+
+    /// The entries from `start` to `end`, as [`EdgeTable::range`] gives
+    /// them.
+    #[inline]
+    pub fn entries(&self, (start, end): (u32, u32)) -> &[EdgeEntry] {
+        self.entries
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
     }
 
     /// Number of filed entries (each edge appears in several buckets).

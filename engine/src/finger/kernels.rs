@@ -15,6 +15,13 @@
 //! evaluate `c x - s y + t` with the same operations in the same order and no
 //! fused multiply-add, so they agree exactly (a property test checks it).
 
+//!
+//! [`near_candidates`] moves the gallery minutia of every candidate minutia
+//! pair by one alignment and marks the pairs whose two minutiae then lie
+//! within the distance tolerance (which widens away from the alignment's
+//! anchor): the test that most candidates of every root alignment fail.
+//! Its AVX2 body, too, repeats the scalar twin's operations in order.
+
 use super::edges::{ANGLE_STEPS, EdgeFeatures, LENGTH_UNITS_PER_PX};
 use super::geometry::{ATAN_COEFFS, MIN_EDGE_PX, Point};
 
@@ -106,6 +113,139 @@ unsafe fn count_in_box_avx2(
         i += 8;
     }
     count + count_in_box_scalar(&xs[lanes..n], &ys[lanes..n], t, bounds)
+}
+
+/// Candidate minutia pairs in structure-of-arrays form (matcher frame):
+/// pair `c` is gallery minutia `(gx[c], gy[c])` and probe minutia
+/// `(px[c], py[c])`. All four slices have the same length.
+#[derive(Debug, Clone, Copy)]
+pub struct CandidatePoints<'a> {
+    pub gx: &'a [f32],
+    pub gy: &'a [f32],
+    pub px: &'a [f32],
+    pub py: &'a [f32],
+}
+
+/// A similarity alignment as the near test applies it: a gallery point
+/// `(x, y)` goes to `(cos dx - sin dy + probe_anchor.0, sin dx + cos dy +
+/// probe_anchor.1)` with `(dx, dy) = (x, y) - gallery_anchor` (`cos` and
+/// `sin` carry the scale).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    pub cos: f32,
+    pub sin: f32,
+    pub gallery_anchor: (f32, f32),
+    pub probe_anchor: (f32, f32),
+}
+
+/// The distance tolerance at distance `r` from the probe anchor:
+/// `min(base + slope r, max)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    pub base: f32,
+    pub slope: f32,
+    pub max: f32,
+}
+
+/// Sets bit `c % 64` of `near[c / 64]` exactly for the candidates `c` whose
+/// gallery minutia, moved by `a`, lies within `t`'s tolerance (taken at the
+/// moved point's distance from the probe anchor) of the probe minutia:
+/// squared distance at most the squared tolerance. Words past the
+/// candidates are cleared; `near` must hold a bit per candidate.
+#[inline]
+pub fn near_candidates(c: &CandidatePoints<'_>, a: &Placement, t: &Tolerance, near: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { near_candidates_avx2(c, a, t, near) };
+        }
+    }
+    near_candidates_scalar(c, a, t, near)
+}
+
+/// Scalar twin of [`near_candidates`].
+pub fn near_candidates_scalar(
+    c: &CandidatePoints<'_>,
+    a: &Placement,
+    t: &Tolerance,
+    near: &mut [u64],
+) {
+    near.fill(0);
+    near_candidates_from(0, c, a, t, near);
+}
+
+/// The scalar test for candidates `first..`, setting their bits.
+fn near_candidates_from(
+    first: usize,
+    c: &CandidatePoints<'_>,
+    a: &Placement,
+    t: &Tolerance,
+    near: &mut [u64],
+) {
+    let n = c.gx.len().min(c.gy.len()).min(c.px.len()).min(c.py.len());
+    for i in first..n {
+        let (dx, dy) = (c.gx[i] - a.gallery_anchor.0, c.gy[i] - a.gallery_anchor.1);
+        let x = a.cos * dx - a.sin * dy + a.probe_anchor.0;
+        let y = a.sin * dx + a.cos * dy + a.probe_anchor.1;
+        let (ax, ay) = (x - a.probe_anchor.0, y - a.probe_anchor.1);
+        let r = (ax * ax + ay * ay).sqrt();
+        let tolerance = (t.base + t.slope * r).min(t.max);
+        let d2 = (c.px[i] - x) * (c.px[i] - x) + (c.py[i] - y) * (c.py[i] - y);
+        if d2 <= tolerance * tolerance {
+            near[i / 64] |= 1 << (i % 64);
+        }
+    }
+}
+
+/// AVX2 body of [`near_candidates`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn near_candidates_avx2(
+    c: &CandidatePoints<'_>,
+    a: &Placement,
+    t: &Tolerance,
+    near: &mut [u64],
+) {
+    use std::arch::x86_64::*;
+    near.fill(0);
+    let n = c.gx.len().min(c.gy.len()).min(c.px.len()).min(c.py.len());
+    let lanes = n / 8 * 8;
+    let set = |v: f32| _mm256_set1_ps(v);
+    let (cos, sin) = (set(a.cos), set(a.sin));
+    let (gax, gay) = (set(a.gallery_anchor.0), set(a.gallery_anchor.1));
+    let (pax, pay) = (set(a.probe_anchor.0), set(a.probe_anchor.1));
+    let (base, slope, max) = (set(t.base), set(t.slope), set(t.max));
+    let mut i = 0;
+    while i < lanes {
+        // SAFETY: i + 8 <= lanes <= the length of every slice; loadu has
+        // no alignment requirement.
+        let load = |v: &[f32]| unsafe { _mm256_loadu_ps(v.as_ptr().add(i)) };
+        let dx = _mm256_sub_ps(load(c.gx), gax);
+        let dy = _mm256_sub_ps(load(c.gy), gay);
+        let x = _mm256_add_ps(
+            _mm256_sub_ps(_mm256_mul_ps(cos, dx), _mm256_mul_ps(sin, dy)),
+            pax,
+        );
+        let y = _mm256_add_ps(
+            _mm256_add_ps(_mm256_mul_ps(sin, dx), _mm256_mul_ps(cos, dy)),
+            pay,
+        );
+        let (ax, ay) = (_mm256_sub_ps(x, pax), _mm256_sub_ps(y, pay));
+        let r = _mm256_sqrt_ps(_mm256_add_ps(_mm256_mul_ps(ax, ax), _mm256_mul_ps(ay, ay)));
+        let tolerance = _mm256_min_ps(_mm256_add_ps(base, _mm256_mul_ps(slope, r)), max);
+        let ex = _mm256_sub_ps(load(c.px), x);
+        let ey = _mm256_sub_ps(load(c.py), y);
+        let d2 = _mm256_add_ps(_mm256_mul_ps(ex, ex), _mm256_mul_ps(ey, ey));
+        let inside = _mm256_cmp_ps::<_CMP_LE_OQ>(d2, _mm256_mul_ps(tolerance, tolerance));
+        let bits = u64::from(_mm256_movemask_ps(inside) as u8);
+        near[i / 64] |= bits << (i % 64);
+        i += 8;
+    }
+    near_candidates_from(lanes, c, a, t, near);
 }
 
 /// Eight edges, endpoints in structure-of-arrays form (matcher frame).
@@ -312,6 +452,89 @@ mod tests {
             let t = Rigid { cos, sin, tx, ty };
             let b = (x0, y0, x0 + w, y0 + h);
             prop_assert_eq!(count_in_box(&xs, &ys, &t, b), count_in_box_scalar(&xs, &ys, &t, b));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn simd_near_candidates_agree_with_scalar(
+            pairs in proptest::collection::vec(
+                (-300.0f32..300.0, -300.0f32..300.0, -40.0f32..40.0, -40.0f32..40.0),
+                0..300,
+            ),
+            angle in 0.0f32..std::f32::consts::TAU, scale in 0.85f32..1.15,
+            gax in -200.0f32..200.0, gay in -200.0f32..200.0,
+            pax in -200.0f32..200.0, pay in -200.0f32..200.0,
+        ) {
+            let (sin, cos) = angle.sin_cos();
+            let a = Placement {
+                cos: cos * scale,
+                sin: sin * scale,
+                gallery_anchor: (gax, gay),
+                probe_anchor: (pax, pay),
+            };
+            // Probe minutiae near where the gallery ones land, so that both
+            // sides of the tolerance are exercised.
+            let (gx, gy): (Vec<f32>, Vec<f32>) = pairs.iter().map(|p| (p.0, p.1)).unzip();
+            let moved: Vec<(f32, f32)> = pairs
+                .iter()
+                .map(|p| {
+                    let (dx, dy) = (p.0 - gax, p.1 - gay);
+                    (a.cos * dx - a.sin * dy + pax + p.2, a.sin * dx + a.cos * dy + pay + p.3)
+                })
+                .collect();
+            let (px, py): (Vec<f32>, Vec<f32>) = moved.into_iter().unzip();
+            let c = CandidatePoints { gx: &gx, gy: &gy, px: &px, py: &py };
+            let t = Tolerance { base: 12.0, slope: 0.07, max: 24.0 };
+            let (mut simd, mut scalar) = ([u64::MAX; 5], [u64::MAX; 5]);
+            near_candidates(&c, &a, &t, &mut simd);
+            near_candidates_scalar(&c, &a, &t, &mut scalar);
+            prop_assert_eq!(simd, scalar);
+        }
+    }
+
+    #[test]
+    fn near_candidates_marks_pairs_within_the_widening_tolerance() {
+        // Identity alignment anchored at the origin: the tolerance is 12 px
+        // there, 12 + 0.07 r further out, 24 px at most.
+        let a = Placement {
+            cos: 1.0,
+            sin: 0.0,
+            gallery_anchor: (0.0, 0.0),
+            probe_anchor: (0.0, 0.0),
+        };
+        let t = Tolerance {
+            base: 12.0,
+            slope: 0.07,
+            max: 24.0,
+        };
+        // (gallery x, probe x offset along y): in, out, in far away, out
+        // beyond the cap, and again past the first eight lanes.
+        let cases = [
+            (0.0, 11.9, true),
+            (0.0, 12.1, false),
+            (100.0, 18.9, true),
+            (100.0, 19.1, false),
+            (1000.0, 23.9, true),
+            (1000.0, 24.1, false),
+            (0.0, 0.0, true),
+            (0.0, 30.0, false),
+            (0.0, 5.0, true),
+            (0.0, 50.0, false),
+        ];
+        let gx: Vec<f32> = cases.iter().map(|c| c.0).collect();
+        let gy = vec![0.0; cases.len()];
+        let py: Vec<f32> = cases.iter().map(|c| c.1).collect();
+        let c = CandidatePoints {
+            gx: &gx,
+            gy: &gy,
+            px: &gx,
+            py: &py,
+        };
+        let mut near = [0u64; 1];
+        near_candidates(&c, &a, &t, &mut near);
+        for (i, case) in cases.iter().enumerate() {
+            assert_eq!(near[0] >> i & 1 == 1, case.2, "case {i}: {case:?}");
         }
     }
 

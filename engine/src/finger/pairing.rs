@@ -5,7 +5,7 @@
 
 use super::gallery::MAX_GALLERY_MINUTIAE;
 use super::geometry::{Point, angle_diff, atan2_fast};
-use super::kernels::{Rigid, count_in_box};
+use super::kernels::{CandidatePoints, Placement, Rigid, Tolerance, count_in_box, near_candidates};
 
 /// Largest pairing distance, in pixels.
 const MAX_DISTANCE_TOLERANCE_PX: f32 = 24.0;
@@ -89,21 +89,34 @@ impl Alignment {
     /// `(pi, pj)`, midpoint onto midpoint, with the edges' length ratio as
     /// the scale when both are long enough to measure it.
     pub(crate) fn from_edges(pi: &Point, pj: &Point, ga: &Point, gb: &Point) -> Self {
-        let phi_p = atan2_fast(pj.y - pi.y, pj.x - pi.x);
-        let phi_g = atan2_fast(gb.y - ga.y, gb.x - ga.x);
-        let length_p = (pj.x - pi.x).hypot(pj.y - pi.y);
-        let length_g = (gb.x - ga.x).hypot(gb.y - ga.y);
+        let (px, py) = (pj.x - pi.x, pj.y - pi.y);
+        let (gx, gy) = (gb.x - ga.x, gb.y - ga.y);
+        let length_p = px.hypot(py);
+        let length_g = gx.hypot(gy);
         let scale = if length_p.min(length_g) >= MIN_SCALE_EDGE_PX {
             length_p / length_g
         } else {
             1.0
         };
-        Self::new(
-            angle_diff(phi_p, phi_g),
+        let scale = scale.clamp(1.0 / MAX_SCALE, MAX_SCALE);
+        // The rotation's cosine and sine come from the two edge vectors
+        // directly (every root pays for this, and a sine and cosine call
+        // cost more than the rest of it).
+        let (dot, cross) = (gx * px + gy * py, gx * py - gy * px);
+        let norm = length_p * length_g;
+        let (cos, sin) = if norm > 0.0 {
+            (dot / norm, cross / norm)
+        } else {
+            (1.0, 0.0)
+        };
+        Self {
+            rotation_rad: atan2_fast(cross, dot),
             scale,
-            ((ga.x + gb.x) * 0.5, (ga.y + gb.y) * 0.5),
-            ((pi.x + pj.x) * 0.5, (pi.y + pj.y) * 0.5),
-        )
+            cos: cos * scale,
+            sin: sin * scale,
+            gallery_anchor: ((ga.x + gb.x) * 0.5, (ga.y + gb.y) * 0.5),
+            probe_anchor: ((pi.x + pj.x) * 0.5, (pi.y + pj.y) * 0.5),
+        }
     }
 
     /// Gallery point `(x, y)` in the probe's frame.
@@ -114,6 +127,17 @@ impl Alignment {
             self.cos * dx - self.sin * dy + self.probe_anchor.0,
             self.sin * dx + self.cos * dy + self.probe_anchor.1,
         )
+    }
+
+    /// The alignment as [`near_candidates`] applies it (the same
+    /// operations as [`Alignment::apply`]).
+    fn placement(&self) -> Placement {
+        Placement {
+            cos: self.cos,
+            sin: self.sin,
+            gallery_anchor: self.gallery_anchor,
+            probe_anchor: self.probe_anchor,
+        }
     }
 
     /// Gallery to probe coordinates as `x' = c x - s y + tx`, `y' = s x + c y + ty`.
@@ -186,7 +210,16 @@ pub(crate) struct Prints<'a> {
     pub gallery_ys: &'a [f32],
     pub gallery_bounds: (f32, f32, f32, f32),
     pub candidates: &'a [(u8, u8)],
+    /// The minutiae of each candidate pair, in the same order.
+    pub candidate_points: CandidatePoints<'a>,
 }
+
+/// The distance tolerance of [`pair`].
+const TOLERANCE: Tolerance = Tolerance {
+    base: DISTANCE_TOLERANCE_PX,
+    slope: DISTANCE_TOLERANCE_SLOPE,
+    max: MAX_DISTANCE_TOLERANCE_PX,
+};
 
 /// Pairs candidate minutiae under `alignment`: a candidate pair qualifies
 /// within the distance and direction tolerances, and is kept when it is the
@@ -208,19 +241,35 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
             tolerance * tolerance,
         );
     }
+    // Under a wrong alignment most candidates lie beyond the distance
+    // tolerance, unpredictably which: a vector pass marks those within it
+    // (the same arithmetic as `moved`), and only they are tested further.
+    let mut near = [0u64; MAX_CANDIDATES.div_ceil(64)];
+    near_candidates(
+        &prints.candidate_points,
+        &alignment.placement(),
+        &TOLERANCE,
+        &mut near,
+    );
     let mut best_for_gallery = [(f32::MAX, NO_PAIR); MAX_GALLERY_MINUTIAE];
     let mut best_for_probe = [f32::MAX; MAX_GALLERY_MINUTIAE];
-    for &(m, k) in prints.candidates {
-        let (m, k) = (usize::from(m), usize::from(k));
-        let (x, y, angle, tolerance2) = moved[k];
-        let Some(cost) = pair_cost(&prints.probe[m], x, y, angle, tolerance2) else {
-            continue;
-        };
-        if cost < best_for_gallery[k].0 {
-            best_for_gallery[k] = (cost, m as u8);
-        }
-        if cost < best_for_probe[m] {
-            best_for_probe[m] = cost;
+    for (w, &word) in near.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            let c = w * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let (m, k) = prints.candidates[c];
+            let (m, k) = (usize::from(m), usize::from(k));
+            let (x, y, angle, tolerance2) = moved[k];
+            let Some(cost) = pair_cost(&prints.probe[m], x, y, angle, tolerance2) else {
+                continue;
+            };
+            if cost < best_for_gallery[k].0 {
+                best_for_gallery[k] = (cost, m as u8);
+            }
+            if cost < best_for_probe[m] {
+                best_for_probe[m] = cost;
+            }
         }
     }
     let mut result = Pairing::default();

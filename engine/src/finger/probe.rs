@@ -7,7 +7,7 @@ use super::calibration::Calibration;
 use super::edges::{EdgeFeatures, EdgeTable};
 use super::gallery::{GalleryTemplate, MAX_GALLERY_MINUTIAE, NEIGHBOURS, decode_gallery};
 use super::geometry::{MAX_EDGE_PX, Point, select_minutiae};
-use super::kernels::{Edges8, measure_edges8};
+use super::kernels::{CandidatePoints, Edges8, measure_edges8};
 use super::pairing::{
     Alignment, MAX_CANDIDATES, PairList, Pairing, Prints, bounds, pair, pair_local, refit,
 };
@@ -23,8 +23,9 @@ const ROOTS: usize = 12;
 ///
 /// Build it once per search with [`PreparedProbe::new`], then call
 /// [`PreparedProbe::score`] on gallery blobs made by
-/// [`encode_gallery`](super::encode_gallery). Scoring allocates nothing and
-/// takes `&self`, so one prepared probe can be shared across threads.
+/// [`encode_gallery`](super::encode_gallery). Scoring takes `&self`, so one
+/// prepared probe can be shared across threads; it allocates nothing after
+/// a thread's first comparison (its work arrays are kept per thread).
 #[derive(Debug, Clone)]
 pub struct PreparedProbe {
     points: Vec<Point>,
@@ -172,6 +173,25 @@ impl PreparedProbe {
         cascade: Cascade,
         winner: &mut W,
     ) -> Pairing {
+        SCRATCH.with_borrow_mut(|scratch| self.best_pairing_with(gallery, cascade, winner, scratch))
+    }
+
+    /// [`PreparedProbe::best_pairing_into`] with the thread's work arrays.
+    fn best_pairing_with<W: Winner>(
+        &self,
+        gallery: &GalleryTemplate,
+        cascade: Cascade,
+        winner: &mut W,
+        scratch: &mut Scratch,
+    ) -> Pairing {
+        let Scratch {
+            listed,
+            edges,
+            ranges,
+            hits,
+            candidates,
+            points: [cgx, cgy, cpx, cpy],
+        } = scratch;
         let g = &gallery.points[..gallery.len];
         if g.is_empty() || self.points.is_empty() {
             return Pairing::default();
@@ -184,7 +204,6 @@ impl PreparedProbe {
         // takes the writes that are not kept): which edges are kept is
         // unpredictable, and mispredicted branches would stall the feature
         // arithmetic that otherwise overlaps from one edge to the next.
-        let mut listed = [(0u8, 0u8, 0u8); MAX_GALLERY_MINUTIAE * NEIGHBOURS + 1];
         let mut n_listed = 0;
         for a in 0..g.len() {
             for &b in &gallery.neighbours[a] {
@@ -195,7 +214,6 @@ impl PreparedProbe {
                 n_listed += usize::from((usize::from(b) != a) & !(mutual & (usize::from(b) < a)));
             }
         }
-        let mut edges = [GalleryEdge::default(); MAX_GALLERY_MINUTIAE * NEIGHBOURS + 1];
         let mut n_edges = 0;
         for chunk in listed[..n_listed].chunks(8) {
             let mut ends = Edges8::default();
@@ -226,10 +244,14 @@ impl PreparedProbe {
         // bucket agree, so the list grows without a branch on agreement
         // (which would be mispredicted half the time); a spare slot takes
         // the writes of a full list.
-        let mut hits = [Hit::default(); MAX_HITS + 1];
+        // The bucket ranges are read first, in a pass of independent loads
+        // (the offsets table is too large for the nearest cache).
+        for (range, edge) in ranges.iter_mut().zip(&edges[..n_edges]) {
+            *range = self.table.range(edge.bucket as usize);
+        }
         let mut n_hits = 0;
-        for edge in &edges[..n_edges] {
-            for e in self.table.bucket(edge.bucket as usize) {
+        for (edge, &range) in edges[..n_edges].iter().zip(ranges.iter()) {
+            for e in self.table.entries(range) {
                 hits[n_hits] = Hit {
                     i: e.i,
                     a: edge.a,
@@ -243,7 +265,6 @@ impl PreparedProbe {
         // Each hit votes for its two minutia pairs; a pair's first vote
         // makes it a candidate for consolidation.
         let mut votes = [[0u8; MAX_GALLERY_MINUTIAE]; MAX_GALLERY_MINUTIAE];
-        let mut candidates = [(0u8, 0u8); MAX_CANDIDATES + 1];
         let mut n_candidates = 0;
         for hit in &hits[..n_hits] {
             for (p, q) in [(hit.i, hit.a), (hit.j, hit.b)] {
@@ -278,6 +299,10 @@ impl PreparedProbe {
             gallery_xs[k] = p.x;
             gallery_ys[k] = p.y;
         }
+        for (t, &(p, q)) in candidates[..n_candidates].iter().enumerate() {
+            let (p, q) = (&self.points[usize::from(p)], &g[usize::from(q)]);
+            (cgx[t], cgy[t], cpx[t], cpy[t]) = (q.x, q.y, p.x, p.y);
+        }
         let prints = Prints {
             probe: &self.points,
             probe_xs: &self.xs,
@@ -288,6 +313,12 @@ impl PreparedProbe {
             gallery_ys: &gallery_ys[..g.len()],
             gallery_bounds: bounds(g),
             candidates: &candidates[..n_candidates],
+            candidate_points: CandidatePoints {
+                gx: &cgx[..n_candidates],
+                gy: &cgy[..n_candidates],
+                px: &cpx[..n_candidates],
+                py: &cpy[..n_candidates],
+            },
         };
         let mut pairs = PairList::new();
         let mut best_pairs = PairList::new();
@@ -350,6 +381,33 @@ impl PreparedProbe {
             best
         }
     }
+}
+
+/// Most gallery neighbour edges of one comparison, plus a spare slot.
+const MAX_EDGES: usize = MAX_GALLERY_MINUTIAE * NEIGHBOURS + 1;
+
+/// The work arrays of one comparison. Every comparison writes each slot it
+/// reads first, so they are kept per thread and reused rather than cleared
+/// (about 30 KB, whose clearing cost a few per cent of a comparison).
+struct Scratch {
+    listed: [(u8, u8, u8); MAX_EDGES],
+    edges: [GalleryEdge; MAX_EDGES],
+    ranges: [(u32, u32); MAX_EDGES],
+    hits: [Hit; MAX_HITS + 1],
+    candidates: [(u8, u8); MAX_CANDIDATES + 1],
+    /// The candidate pairs' gallery x, y and probe x, y.
+    points: [[f32; MAX_CANDIDATES]; 4],
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Box<Scratch>> = std::cell::RefCell::new(Box::new(Scratch {
+        listed: [(0, 0, 0); MAX_EDGES],
+        edges: [GalleryEdge::default(); MAX_EDGES],
+        ranges: [(0, 0); MAX_EDGES],
+        hits: [Hit::default(); MAX_HITS + 1],
+        candidates: [(0, 0); MAX_CANDIDATES + 1],
+        points: [[0.0; MAX_CANDIDATES]; 4],
+    }));
 }
 
 /// Where a comparison may leave the pairs of its result and the alignment
