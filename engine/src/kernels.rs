@@ -163,6 +163,9 @@ pub struct KernelReport {
     /// The most capable simsimd target this CPU supports.
     pub simsimd_target: &'static str,
     pub dynamic_dispatch: bool,
+    /// The instruction set of the finger matcher's own kernels
+    /// ([`crate::finger::kernels`]): `avx2`, or `scalar` (their twins).
+    pub finger_kernels: &'static str,
 }
 
 /// Which kernels run on this machine (decided once, cached).
@@ -184,9 +187,14 @@ pub fn report() -> KernelReport {
             .into_iter()
             .find_map(|(yes, name)| yes.then_some(name))
             .unwrap_or("serial");
+            #[cfg(target_arch = "x86_64")]
+            let finger_kernels = if has_avx2() { "avx2" } else { "scalar" };
+            #[cfg(not(target_arch = "x86_64"))]
+            let finger_kernels = "scalar";
             KernelReport {
                 simsimd_target: target,
                 dynamic_dispatch: caps::uses_dynamic_dispatch(),
+                finger_kernels,
             }
         })
         .clone()
