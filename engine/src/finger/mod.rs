@@ -97,9 +97,12 @@ pub fn compare(
 
 /// Raw score added per unit of local (cylinder) similarity in the full 1:1
 /// comparison. Chosen on FVC2002 DB1_B and DB2_B (ISO records and own
-/// extraction: mean EER 1.33 % alone, 1.26 / 1.18 / 1.23 / 1.23 % at 10 /
-/// 20 / 30 / 40) and confirmed on DB3_B, DB4_B and pyfnprint (docs/notes/matcher-fvc2002.md).
-pub const LOCAL_SIMILARITY_WEIGHT_RAW: f32 = 20.0;
+/// extraction, mean EER over the four: 1.15 / 1.09 / 1.09 / 1.09 / 1.09 /
+/// 1.16 % at 20 / 30 / 50 / 60 / 80 / 120; 50 is the middle of the plateau)
+/// and confirmed on DB3_B, DB4_B and pyfnprint's seeded changes
+/// (BENCHMARKS.md, session 8). It was 20 while the raw score's share was
+/// taken over the geometric mean of the two prints' overlap counts.
+pub const LOCAL_SIMILARITY_WEIGHT_RAW: f32 = 50.0;
 
 /// Adds the local similarity of the two templates' minutia cylinders
 /// ([`mcc`]) to an alignment score and calibrates the sum with the full
