@@ -261,14 +261,8 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
             let (m, k) = prints.candidates[c];
             let (m, k) = (usize::from(m), usize::from(k));
             let (x, y, angle, tolerance2) = moved[k];
-            let Some(cost) = pair_cost(&prints.probe[m], x, y, angle, tolerance2) else {
-                continue;
-            };
-            if cost < best_for_gallery[k].0 {
-                best_for_gallery[k] = (cost, m as u8);
-            }
-            if cost < best_for_probe[m] {
-                best_for_probe[m] = cost;
+            if let Some(cost) = pair_cost(&prints.probe[m], x, y, angle, tolerance2) {
+                keep_if_better(&mut best_for_gallery, &mut best_for_probe, cost, m, k);
             }
         }
     }
@@ -369,14 +363,8 @@ pub(crate) fn pair_local(
         let (m, k) = (usize::from(m), usize::from(k));
         let (x, y) = corrected[k];
         let angle = prints.gallery[k].angle_rad + alignment.rotation_rad;
-        let Some(cost) = pair_cost(&prints.probe[m], x, y, angle, tolerance2) else {
-            continue;
-        };
-        if cost < best_for_gallery[k].0 {
-            best_for_gallery[k] = (cost, m as u8);
-        }
-        if cost < best_for_probe[m] {
-            best_for_probe[m] = cost;
+        if let Some(cost) = pair_cost(&prints.probe[m], x, y, angle, tolerance2) {
+            keep_if_better(&mut best_for_gallery, &mut best_for_probe, cost, m, k);
         }
     }
     let mut result = Pairing {
@@ -426,6 +414,24 @@ pub(crate) fn refit(prints: &Prints<'_>, pairs: &PairList) -> Option<Alignment> 
     let rotation = atan2_fast(cross, dot);
     let scale = dot.hypot(cross) / norm;
     Some(Alignment::new(rotation, scale, (gx, gy), (px, py)))
+}
+
+/// Records a candidate pair's cost as the best so far for gallery minutia
+/// `k` (with its partner `m`) and for probe minutia `m`, where it is.
+#[inline(always)]
+fn keep_if_better(
+    best_for_gallery: &mut [(f32, u8); MAX_GALLERY_MINUTIAE],
+    best_for_probe: &mut [f32; MAX_GALLERY_MINUTIAE],
+    cost: f32,
+    m: usize,
+    k: usize,
+) {
+    if cost < best_for_gallery[k].0 {
+        best_for_gallery[k] = (cost, m as u8);
+    }
+    if cost < best_for_probe[m] {
+        best_for_probe[m] = cost;
+    }
 }
 
 /// How far a gallery minutia moved to `(x, y)` with direction `angle` is
