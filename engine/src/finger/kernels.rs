@@ -147,6 +147,15 @@ pub struct Tolerance {
     pub max: f32,
 }
 
+impl Tolerance {
+    /// The tolerance at distance `r` from the anchor: `base + slope r`, at
+    /// most `max` (the AVX2 body computes the same, lane by lane).
+    #[inline(always)]
+    pub fn at(&self, r: f32) -> f32 {
+        (self.base + self.slope * r).min(self.max)
+    }
+}
+
 /// Sets bit `c % 64` of `near[c / 64]` exactly for the candidates `c` whose
 /// gallery minutia, moved by `a`, lies within `t`'s tolerance (taken at the
 /// moved point's distance from the probe anchor) of the probe minutia:
@@ -190,7 +199,7 @@ fn near_candidates_from(
         let y = a.sin * dx + a.cos * dy + a.probe_anchor.1;
         let (ax, ay) = (x - a.probe_anchor.0, y - a.probe_anchor.1);
         let r = (ax * ax + ay * ay).sqrt();
-        let tolerance = (t.base + t.slope * r).min(t.max);
+        let tolerance = t.at(r);
         let d2 = (c.px[i] - x) * (c.px[i] - x) + (c.py[i] - y) * (c.py[i] - y);
         if d2 <= tolerance * tolerance {
             near[i / 64] |= 1 << (i % 64);

@@ -74,6 +74,18 @@ impl Alignment {
         probe_anchor: (f32, f32),
     ) -> Self {
         let (sin, cos) = rotation_rad.sin_cos();
+        Self::with_cos_sin(rotation_rad, cos, sin, scale, gallery_anchor, probe_anchor)
+    }
+
+    /// [`Alignment::new`] with the rotation's cosine and sine given.
+    fn with_cos_sin(
+        rotation_rad: f32,
+        cos: f32,
+        sin: f32,
+        scale: f32,
+        gallery_anchor: (f32, f32),
+        probe_anchor: (f32, f32),
+    ) -> Self {
         let scale = scale.clamp(1.0 / MAX_SCALE, MAX_SCALE);
         Self {
             rotation_rad,
@@ -98,7 +110,6 @@ impl Alignment {
         } else {
             1.0
         };
-        let scale = scale.clamp(1.0 / MAX_SCALE, MAX_SCALE);
         // The rotation's cosine and sine come from the two edge vectors
         // directly (every root pays for this, and a sine and cosine call
         // cost more than the rest of it).
@@ -109,14 +120,14 @@ impl Alignment {
         } else {
             (1.0, 0.0)
         };
-        Self {
-            rotation_rad: atan2_fast(cross, dot),
+        Self::with_cos_sin(
+            atan2_fast(cross, dot),
+            cos,
+            sin,
             scale,
-            cos: cos * scale,
-            sin: sin * scale,
-            gallery_anchor: ((ga.x + gb.x) * 0.5, (ga.y + gb.y) * 0.5),
-            probe_anchor: ((pi.x + pj.x) * 0.5, (pi.y + pj.y) * 0.5),
-        }
+            ((ga.x + gb.x) * 0.5, (ga.y + gb.y) * 0.5),
+            ((pi.x + pj.x) * 0.5, (pi.y + pj.y) * 0.5),
+        )
     }
 
     /// Gallery point `(x, y)` in the probe's frame.
@@ -232,8 +243,7 @@ pub(crate) fn pair(prints: &Prints<'_>, alignment: &Alignment, pairs: &mut PairL
         let (x, y) = alignment.apply(g.x, g.y);
         let (ax, ay) = (x - alignment.probe_anchor.0, y - alignment.probe_anchor.1);
         let r = (ax * ax + ay * ay).sqrt();
-        let tolerance =
-            (DISTANCE_TOLERANCE_PX + DISTANCE_TOLERANCE_SLOPE * r).min(MAX_DISTANCE_TOLERANCE_PX);
+        let tolerance = TOLERANCE.at(r);
         *slot = (
             x,
             y,
