@@ -8,7 +8,8 @@
 //!
 //! `DATA_DIR` (default `../shared/data/fingerprints`) holds `fvc2002-b/DB*_B`
 //! and `pyfnprint-16x8`. The alignment score is `finger::compare`'s with the
-//! local term taken off again, so the figures hold for any built-in weight.
+//! local term (`finger::local_similarity`) taken off again, so the figures
+//! hold for any built-in weight.
 //! Also prints the median cost of building a template's cylinders, of
 //! comparing two templates' cylinders, and of the whole `compare`.
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use std::time::Instant;
 use hoviyat_benches::fingers::Sample;
 use hoviyat_benches::fvc::FvcDataset;
 use hoviyat_engine::finger::mcc::Cylinders;
-use hoviyat_engine::finger::{LOCAL_SIMILARITY_WEIGHT_RAW, compare};
+use hoviyat_engine::finger::{LOCAL_SIMILARITY_WEIGHT_RAW, compare, explain, local_similarity};
 use hoviyat_engine::metrics::VerificationReport;
 use rayon::prelude::*;
 
@@ -30,10 +31,6 @@ struct Pair {
 }
 
 fn score_set(samples: &[Sample]) -> anyhow::Result<Vec<Pair>> {
-    let cylinders: Vec<Option<Cylinders>> = samples
-        .par_iter()
-        .map(|s| s.template.as_ref().map(Cylinders::new))
-        .collect();
     let pairs: Vec<(usize, usize)> = (0..samples.len())
         .flat_map(|a| (a + 1..samples.len()).map(move |b| (a, b)))
         .collect();
@@ -41,13 +38,11 @@ fn score_set(samples: &[Sample]) -> anyhow::Result<Vec<Pair>> {
         .par_iter()
         .map(|&(a, b)| {
             let genuine = samples[a].finger == samples[b].finger;
-            let (alignment, local) = match (
-                (&samples[a].template, &cylinders[a]),
-                (&samples[b].template, &cylinders[b]),
-            ) {
-                ((Some(ta), Some(ca)), (Some(tb), Some(cb))) => {
-                    let local = ca.similarity(cb);
-                    let raw = compare(ta, tb)?.raw - LOCAL_SIMILARITY_WEIGHT_RAW * local;
+            let (alignment, local) = match (&samples[a].template, &samples[b].template) {
+                (Some(ta), Some(tb)) => {
+                    let e = explain(ta, tb)?;
+                    let local = local_similarity(ta, tb, e.alignment)?;
+                    let raw = e.score.raw - LOCAL_SIMILARITY_WEIGHT_RAW * local;
                     (f64::from(raw), f64::from(local))
                 }
                 _ => (0.0, 0.0),

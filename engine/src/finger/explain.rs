@@ -110,7 +110,7 @@ impl Explanation {
 /// always told from `probe`'s side.
 pub fn explain(probe: &FingerTemplate, gallery: &FingerTemplate) -> Result<Explanation> {
     let mut e = super::over_scales(probe, gallery, explain_at_stated_dpi, |e| &mut e.score)?;
-    super::add_local_similarity(&mut e.score, probe, gallery)?;
+    super::add_local_similarity(&mut e.score, probe, gallery, e.alignment)?;
     Ok(e)
 }
 
