@@ -109,12 +109,17 @@ impl Explanation {
 /// symmetric score, with the pairs and alignment of the stronger direction,
 /// always told from `probe`'s side.
 pub fn explain(probe: &FingerTemplate, gallery: &FingerTemplate) -> Result<Explanation> {
-    let mut e = super::over_scales(probe, gallery, explain_at_stated_dpi, |e| &mut e.score)?;
+    let mut e = super::over_scales(probe, gallery)?;
     super::add_local_similarity(&mut e.score, probe, gallery, e.alignment)?;
     Ok(e)
 }
 
-fn explain_at_stated_dpi(probe: &FingerTemplate, gallery: &FingerTemplate) -> Result<Explanation> {
+/// The symmetric comparison at the templates' stated resolutions: the
+/// stronger direction, told from `probe`'s side.
+pub(super) fn explain_at_stated_dpi(
+    probe: &FingerTemplate,
+    gallery: &FingerTemplate,
+) -> Result<Explanation> {
     let forward = explain_one_way(probe, gallery)?;
     let backward = explain_one_way(gallery, probe)?;
     Ok(if super::backward_wins(&forward.score, &backward.score) {

@@ -177,15 +177,14 @@ const SCALE_SEARCH: [f32; 2] = [1.2, 1.0 / 1.2];
 /// stated one (the calibration rises about one decade per raw unit here).
 pub const SCALE_SEARCH_PENALTY_RAW: f32 = 1.0;
 
-/// `run` at the stated resolutions, then with one template (the same one
-/// whichever order the two come in) read at each [`SCALE_SEARCH`] factor,
-/// those results penalised; the strongest is kept.
-pub(crate) fn over_scales<T>(
+/// The comparison explained at the stated resolutions, then with one
+/// template (the same one whichever order the two come in) read at each
+/// [`SCALE_SEARCH`] factor, those results penalised; the strongest is kept.
+fn over_scales(
     probe: &hoviyat_models::FingerTemplate,
     gallery: &hoviyat_models::FingerTemplate,
-    run: impl Fn(&hoviyat_models::FingerTemplate, &hoviyat_models::FingerTemplate) -> crate::Result<T>,
-    score_of: impl Fn(&mut T) -> &mut Score,
-) -> crate::Result<T> {
+) -> crate::Result<Explanation> {
+    let run = explain::explain_at_stated_dpi;
     let mut best = run(probe, gallery)?;
     let rescale_probe = probe_first(probe, gallery)?;
     for factor in SCALE_SEARCH {
@@ -198,10 +197,9 @@ pub(crate) fn over_scales<T>(
         } else {
             run(probe, &read_at(gallery))?
         };
-        let score = score_of(&mut alt);
-        score.raw = (score.raw - SCALE_SEARCH_PENALTY_RAW).max(0.0);
-        score.log10_fmr = Calibration::default_finger().log10_fmr(score.raw);
-        if backward_wins(score_of(&mut best), score_of(&mut alt)) {
+        alt.score.raw = (alt.score.raw - SCALE_SEARCH_PENALTY_RAW).max(0.0);
+        alt.score.log10_fmr = Calibration::default_finger().log10_fmr(alt.score.raw);
+        if backward_wins(&best.score, &alt.score) {
             best = alt;
         }
     }
