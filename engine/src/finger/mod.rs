@@ -208,8 +208,9 @@ fn over_scales(
 
 /// Least scale change worth a second local similarity: 3 % moves a
 /// cylinder's outer cells by 2 px, under a quarter of a neighbour's spatial
-/// spread (measured: the same FVC2002 and robustness figures as with no
-/// floor, and 40 % of impostor and 70 % of genuine comparisons skip it).
+/// spread. Measured against no floor: FVC2002 figures identical, the
+/// robustness families' EER within 0.05 point; 40 % of impostor and 70 %
+/// of genuine comparisons skip the second try.
 const LOCAL_RESCALE_MIN: f32 = 0.03;
 
 /// `template` with the resolution that puts it at `reference`'s scale,
