@@ -241,6 +241,7 @@ mod tests {
                 hoviyat_models::MinutiaKind::Ending,
                 50,
             )],
+            ridge_map: None,
         };
         let bytes = hoviyat_models::codec::encode(
             std::slice::from_ref(&template),

@@ -58,6 +58,7 @@ pub fn synthetic_record(i: u64) -> EnrollmentRecord {
                     )
                 })
                 .collect(),
+            ridge_map: None,
         })
         .collect();
     let face = FaceTemplate::new(

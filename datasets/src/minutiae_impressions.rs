@@ -260,6 +260,7 @@ impl Master {
             dpi: 500,
             quality: 70,
             minutiae,
+            ridge_map: None,
         }
     }
 }

@@ -445,6 +445,7 @@ mod tests {
                     Minutia::new(x, y, i as f32 * 0.7, MinutiaKind::Ending, 50)
                 })
                 .collect(),
+            ridge_map: None,
         }
     }
 

@@ -127,6 +127,7 @@ mod tests {
             dpi: 500,
             quality: 60,
             minutiae,
+            ridge_map: None,
         };
         EnrollmentRecord::new(
             "r-1",

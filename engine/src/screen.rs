@@ -334,6 +334,7 @@ mod tests {
             dpi: 500,
             quality: 60,
             minutiae,
+            ridge_map: None,
         }
     }
 

@@ -28,6 +28,12 @@
 //! minutiae a finger near 2.5 KB, which the gallery's per-identity budget
 //! needs.
 //!
+//! Version 3 is version 2 with one more field per finger, after its
+//! minutiae: `has_map:u8` (0 or 1), then if 1 `cell_px:u8 cols:u16 rows:u16
+//! cells:[u8; cols * rows]`, the finger's [`RidgeMap`]. It is written only
+//! when some finger has a ridge map, so minutiae-only records keep the
+//! version 2 bytes.
+//!
 //! Version 1 (still decoded, never written) stored a minutia in eight bytes:
 //! `x_q:u16 y_q:u16` in quarter pixels, `angle_q:u16` in 1/65536 turns,
 //! `kind:u8 quality:u8`.
@@ -41,11 +47,14 @@ use half::f16;
 
 use crate::{
     EnrollmentRecord, FaceTemplate, FingerPosition, FingerTemplate, Minutia, MinutiaKind,
-    MissingFinger, MissingReason, ModelError, Result,
+    MissingFinger, MissingReason, ModelError, Result, RidgeMap,
 };
 
-/// Version byte written by [`encode_record`].
-pub const RECORD_FORMAT_VERSION: u8 = 2;
+/// Version byte written by [`encode_record`] for a record with a ridge map.
+pub const RECORD_FORMAT_VERSION: u8 = 3;
+/// Version byte written for a record without ridge maps (the version 3
+/// layout without the map fields).
+const RECORD_FORMAT_V2: u8 = 2;
 /// The older layout [`decode_record`] still reads.
 const RECORD_FORMAT_V1: u8 = 1;
 const MAGIC: &[u8; 3] = b"HVR";
@@ -76,8 +85,13 @@ pub fn encode_record(record: &EnrollmentRecord) -> Result<Vec<u8>> {
             + MINUTIA_BYTES * minutiae
             + face_len,
     );
+    let with_maps = record.fingers.iter().any(|f| f.ridge_map.is_some());
     out.extend_from_slice(MAGIC);
-    out.push(RECORD_FORMAT_VERSION);
+    out.push(if with_maps {
+        RECORD_FORMAT_VERSION
+    } else {
+        RECORD_FORMAT_V2
+    });
     put_len_u8(&mut out, "reference_id", record.reference_id.as_bytes())?;
     let mut flags = 0;
     if record.captured_at.is_some() {
@@ -113,6 +127,19 @@ pub fn encode_record(record: &EnrollmentRecord) -> Result<Vec<u8>> {
         for m in &finger.minutiae {
             let word = pack_minutia(m, side)?;
             out.extend_from_slice(&word.to_le_bytes()[..MINUTIA_BYTES]);
+        }
+        if with_maps {
+            match &finger.ridge_map {
+                Some(map) => {
+                    map.validate(finger.position, finger.width_px, finger.height_px)?;
+                    out.push(1);
+                    out.push(map.cell_px);
+                    out.extend_from_slice(&map.cols.to_le_bytes());
+                    out.extend_from_slice(&map.rows.to_le_bytes());
+                    out.extend_from_slice(&map.cells);
+                }
+                None => out.push(0),
+            }
         }
     }
     if let Some(face) = &record.face {
@@ -156,7 +183,7 @@ fn decode(bytes: &[u8], want_fingers: bool) -> Result<EnrollmentRecord> {
         });
     }
     let version = r.u8()?;
-    if version != RECORD_FORMAT_VERSION && version != RECORD_FORMAT_V1 {
+    if ![RECORD_FORMAT_V1, RECORD_FORMAT_V2, RECORD_FORMAT_VERSION].contains(&version) {
         return Err(ModelError::UnsupportedVersion {
             format: FORMAT,
             version: version.to_string(),
@@ -221,6 +248,9 @@ fn decode(bytes: &[u8], want_fingers: bool) -> Result<EnrollmentRecord> {
         r.ensure(n * minutia_bytes)?;
         if !want_fingers {
             r.take(n * minutia_bytes)?;
+            if version == RECORD_FORMAT_VERSION {
+                read_ridge_map(&mut r, position, width_px, height_px)?;
+            }
             continue;
         }
         let mut minutiae = Vec::with_capacity(n);
@@ -241,6 +271,11 @@ fn decode(bytes: &[u8], want_fingers: bool) -> Result<EnrollmentRecord> {
             };
             minutiae.push(m);
         }
+        let ridge_map = if version == RECORD_FORMAT_VERSION {
+            read_ridge_map(&mut r, position, width_px, height_px)?
+        } else {
+            None
+        };
         fingers.push(FingerTemplate {
             position,
             width_px,
@@ -248,6 +283,7 @@ fn decode(bytes: &[u8], want_fingers: bool) -> Result<EnrollmentRecord> {
             dpi,
             quality,
             minutiae,
+            ridge_map,
         });
     }
     let face = if flags & FLAG_FACE != 0 {
@@ -279,6 +315,34 @@ fn decode(bytes: &[u8], want_fingers: bool) -> Result<EnrollmentRecord> {
         captured_at,
         metadata,
     })
+}
+
+/// Reads a version 3 finger's map field; the map must fit the image.
+fn read_ridge_map(
+    r: &mut Reader<'_>,
+    position: FingerPosition,
+    width_px: u16,
+    height_px: u16,
+) -> Result<Option<RidgeMap>> {
+    let at = r.at;
+    match r.u8()? {
+        0 => Ok(None),
+        1 => {
+            let cell_px = r.u8()?;
+            let cols = r.u16()?;
+            let rows = r.u16()?;
+            let cells = r.take(usize::from(cols) * usize::from(rows))?.to_vec();
+            let map = RidgeMap {
+                cell_px,
+                cols,
+                rows,
+                cells,
+            };
+            map.validate(position, width_px, height_px)?;
+            Ok(Some(map))
+        }
+        other => Err(invalid("has_map", at, u64::from(other))),
+    }
 }
 
 /// The canonical form of a record: what a store gives back after storing it.
@@ -486,13 +550,28 @@ mod tests {
                     )
                 })
                 .collect(),
+            ridge_map: None,
         };
+        // The thumb comes from an image (it has a ridge map), the little
+        // finger from a minutiae-only record.
+        let mut thumb = finger(FingerPosition::RightThumb, 40);
+        thumb.ridge_map = Some(RidgeMap {
+            cell_px: 16,
+            cols: 25,
+            rows: 32,
+            cells: (0..25 * 32)
+                .map(|i| {
+                    if i % 7 == 0 {
+                        0xFF
+                    } else {
+                        (i % 239) as u8 & 0xFE
+                    }
+                })
+                .collect(),
+        });
         let mut r = EnrollmentRecord::new(
             "person-42",
-            vec![
-                finger(FingerPosition::RightThumb, 40),
-                finger(FingerPosition::LeftLittle, 3),
-            ],
+            vec![thumb, finger(FingerPosition::LeftLittle, 3)],
             Some(FaceTemplate::new(
                 "arcface-r100",
                 (0..512).map(|i| (i as f32 * 0.013).sin()).collect(),
@@ -522,6 +601,7 @@ mod tests {
                 (a.position, a.width_px, a.height_px, a.dpi, a.quality),
                 (b.position, b.width_px, b.height_px, b.dpi, b.quality)
             );
+            assert_eq!(a.ridge_map, b.ridge_map);
             for (m, n) in a.minutiae.iter().zip(&b.minutiae) {
                 assert!((m.x_px - n.x_px).abs() <= 0.25 && (m.y_px - n.y_px).abs() <= 0.25);
                 let d = (m.angle_rad - n.angle_rad).abs();
@@ -555,6 +635,41 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(decode_face(&bytes[..cut]).is_err(), "cut at {cut}");
         }
+    }
+
+    /// Records without ridge maps keep the version 2 bytes, which every
+    /// earlier release reads; a map makes the record version 3.
+    #[test]
+    fn only_a_ridge_map_changes_the_version() {
+        let mut r = sample();
+        assert_eq!(encode_record(&r).unwrap()[3], RECORD_FORMAT_VERSION);
+        r.fingers[0].ridge_map = None;
+        let bytes = encode_record(&r).unwrap();
+        assert_eq!(bytes[3], RECORD_FORMAT_V2);
+        assert_eq!(decode_record(&bytes).unwrap().fingers[0].ridge_map, None);
+    }
+
+    #[test]
+    fn a_ridge_map_that_does_not_fit_its_image_is_refused() {
+        let mut r = sample();
+        let bytes = encode_record(&r).unwrap();
+        // The thumb's map is its only one; its `cols` follows `has_map` and
+        // `cell_px`, right after the 40 minutiae.
+        let at = bytes
+            .windows(5)
+            .position(|w| w == [1, 16, 25, 0, 32])
+            .unwrap();
+        let mut damaged = bytes.clone();
+        damaged[at + 2] = 24;
+        assert!(matches!(
+            decode_record(&damaged),
+            Err(ModelError::InvalidRidgeMap { .. })
+        ));
+        r.fingers[0].ridge_map.as_mut().unwrap().cells.pop();
+        assert!(matches!(
+            encode_record(&r),
+            Err(ModelError::InvalidRidgeMap { .. })
+        ));
     }
 
     #[test]
@@ -593,6 +708,7 @@ mod tests {
     fn a_lying_minutiae_count_does_not_allocate_or_panic() {
         let mut r = sample();
         r.fingers.truncate(1);
+        r.fingers[0].ridge_map = None;
         r.face = None;
         let mut bytes = encode_record(&r).unwrap();
         // Point the count at 255 minutiae while only 40 are present.
@@ -613,6 +729,7 @@ mod tests {
             .map(|&p| {
                 let mut f = r.fingers[0].clone();
                 f.position = p;
+                f.ridge_map = None;
                 f
             })
             .collect();
@@ -698,6 +815,7 @@ mod tests {
         let mut r = sample();
         r.fingers.truncate(1);
         let f = &mut r.fingers[0];
+        f.ridge_map = None;
         f.width_px = crate::finger::MAX_IMAGE_SIDE_PX;
         f.height_px = crate::finger::MAX_IMAGE_SIDE_PX;
         f.minutiae[0] = Minutia::new(16_382.9, 16_382.6, 6.2825, MinutiaKind::Other, 100);

@@ -135,6 +135,11 @@ pub enum ModelError {
     InvalidJson { reason: String },
     #[error("template data is neither an FMR record nor JSON: starts with {found:02x?}")]
     UnknownTemplateFormat { found: Vec<u8> },
+    #[error("finger {position}: ridge map: {reason}")]
+    InvalidRidgeMap {
+        position: FingerPosition,
+        reason: String,
+    },
     #[error("finger {position}: {count} minutiae; at most {max} allowed")]
     TooManyMinutiae {
         position: FingerPosition,

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Minutia, ModelError, Result};
+use crate::{Minutia, ModelError, Result, RidgeMap};
 
 /// Finger position, coded as in ISO/IEC 19794-2 and ANSI/NIST-ITL.
 ///
@@ -162,6 +162,10 @@ pub struct FingerTemplate {
     /// Finger image quality, 0 (worst) to 100 (best).
     pub quality: u8,
     pub minutiae: Vec<Minutia>,
+    /// Ridge flow and spacing of the image, when the template was extracted
+    /// from one (minutiae-only interchange records carry none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ridge_map: Option<RidgeMap>,
 }
 
 impl FingerTemplate {
@@ -230,6 +234,9 @@ impl FingerTemplate {
                 m.quality,
             )?;
         }
+        if let Some(map) = &self.ridge_map {
+            map.validate(position, self.width_px, self.height_px)?;
+        }
         Ok(())
     }
 }
@@ -260,6 +267,7 @@ mod tests {
             dpi: 500,
             quality: 60,
             minutiae: vec![Minutia::new(10.0, 20.0, 0.5, MinutiaKind::Ending, 50)],
+            ridge_map: None,
         }
     }
 

@@ -17,6 +17,7 @@
 //!     dpi: 500,
 //!     quality: 80,
 //!     minutiae: vec![Minutia::new(120.0, 200.0, 1.2, MinutiaKind::Ending, 70)],
+//!     ridge_map: None,
 //! };
 //! let record = EnrollmentRecord::new("applicant-0001", vec![thumb], None);
 //! record.validate(None).unwrap();
@@ -32,6 +33,7 @@ mod face;
 mod finger;
 mod minutia;
 mod record;
+pub mod ridge;
 
 pub use error::{ModelError, Result};
 pub use face::FaceTemplate;
@@ -43,3 +45,4 @@ pub use record::{
     EnrollmentRecord, MAX_FINGERS, MAX_REFERENCE_ID_BYTES, normalize_reference_id,
     validate_reference_id,
 };
+pub use ridge::{RidgeCell, RidgeMap};

@@ -225,6 +225,7 @@ mod tests {
                 MinutiaKind::Bifurcation,
                 80,
             )],
+            ridge_map: None,
         }
     }
 

@@ -128,6 +128,7 @@ fn arb_fingers() -> impl Strategy<Value = Vec<FingerTemplate>> {
                     dpi,
                     quality,
                     minutiae,
+                    ridge_map: None,
                 },
             );
             prop::collection::vec(finger, 1..3)

@@ -33,6 +33,7 @@ fn sample_finger() -> FingerTemplate {
             m(140.0, 446.0, 96, MinutiaKind::Bifurcation, 71),
             m(333.0, 470.0, 160, MinutiaKind::Ending, 66),
         ],
+        ridge_map: None,
     }
 }
 

@@ -193,6 +193,9 @@ fn model_error_field(e: &ModelError) -> Option<String> {
         ModelError::NonFinite { field } | ModelError::QualityOutOfRange { field, .. } => {
             Some(field.clone())
         }
+        ModelError::InvalidRidgeMap { position, .. } => {
+            Some(format!("finger {position}: ridge_map"))
+        }
         ModelError::DuplicateFingerPosition { .. }
         | ModelError::MissingAndCaptured { .. }
         | ModelError::InvalidFingerPosition { .. }

@@ -135,6 +135,7 @@ fn from_minutiae(f: &FingerInput, m: &MinutiaeInput) -> Result<FingerTemplate, A
             .iter()
             .map(|m| Minutia::new(m.x_px, m.y_px, m.angle_rad, m.kind, m.quality))
             .collect(),
+        ridge_map: None,
     })
 }
 

@@ -444,6 +444,7 @@ impl Population {
             dpi: 500,
             quality: f.quality,
             minutiae: out,
+            ridge_map: None,
         }
     }
 }

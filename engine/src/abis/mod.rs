@@ -836,6 +836,7 @@ mod tests {
             dpi: 500,
             quality: 70,
             minutiae,
+            ridge_map: None,
         }
     }
 

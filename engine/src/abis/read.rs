@@ -88,6 +88,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            ridge_map: None,
         };
         EnrollmentRecord::new(
             id,

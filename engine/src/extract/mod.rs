@@ -288,6 +288,7 @@ pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> 
         dpi: WORK_DPI,
         quality,
         minutiae,
+        ridge_map: None,
     };
     template.validate()?;
     Ok(Extraction {

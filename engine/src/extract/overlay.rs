@@ -111,6 +111,7 @@ mod tests {
                     50,
                 ),
             ],
+            ridge_map: None,
         };
         let out = draw(&img, &t, None, 1);
         // The ending's tick points right (+x), the bifurcation's up (-y).

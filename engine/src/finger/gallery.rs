@@ -211,6 +211,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            ridge_map: None,
         }
     }
 

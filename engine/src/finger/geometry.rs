@@ -169,6 +169,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            ridge_map: None,
         };
         let kept = select_minutiae(&t, 3);
         let xs: Vec<f32> = kept.iter().map(|m| m.x_px).collect();

@@ -203,6 +203,7 @@ pub(crate) mod test_support {
                         )
                     })
                     .collect(),
+                ridge_map: None,
             })
             .collect();
         let face = (!i.is_multiple_of(3)).then(|| {

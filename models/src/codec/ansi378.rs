@@ -136,6 +136,7 @@ mod tests {
                     0,
                 ),
             ],
+            ridge_map: None,
         }
     }
 

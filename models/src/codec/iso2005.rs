@@ -102,6 +102,7 @@ mod tests {
                 Minutia::new(100.0, 200.0, FRAC_PI_2, MinutiaKind::Ending, 80),
                 Minutia::new(10.0, 399.0, 0.0, MinutiaKind::Bifurcation, 0),
             ],
+            ridge_map: None,
         }
     }
 

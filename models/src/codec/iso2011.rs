@@ -137,6 +137,7 @@ fn decode_representation(
         dpi: geometry.dpi,
         quality,
         minutiae,
+        ridge_map: None,
     };
     finger.validate()?;
     Ok(finger)
@@ -240,6 +241,7 @@ mod tests {
                 Minutia::new(100.0, 200.0, FRAC_PI_2, MinutiaKind::Ending, 0),
                 Minutia::new(10.0, 399.0, 0.0, MinutiaKind::Bifurcation, 0),
             ],
+            ridge_map: None,
         }
     }
 

@@ -16,6 +16,7 @@
 //!     dpi: 500,
 //!     quality: 80,
 //!     minutiae: vec![Minutia::new(120.0, 200.0, 1.2, MinutiaKind::Ending, 70)],
+//!     ridge_map: None,
 //! };
 //! let bytes = codec::encode(&[finger], TemplateFormat::Ansi378_2004).unwrap();
 //! let decoded = codec::decode(&bytes).unwrap();
@@ -295,6 +296,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            ridge_map: None,
         }
     }
 
@@ -634,6 +636,7 @@ mod tests {
                 dpi,
                 quality,
                 minutiae,
+                ridge_map: None,
             })
     }
 

@@ -291,6 +291,7 @@ pub(crate) fn read_finger_views(
             dpi: geometry.dpi,
             quality,
             minutiae,
+            ridge_map: None,
         };
         finger.validate()?;
         fingers.push(finger);

@@ -59,6 +59,7 @@ fn row(i: u64) -> PreparedRecord {
                     )
                 })
                 .collect(),
+            ridge_map: None,
         })
         .collect();
     let face = FaceTemplate::new(
