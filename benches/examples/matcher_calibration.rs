@@ -5,7 +5,10 @@
 //!
 //! With `--full` the scores are those of the full 1:1 comparison
 //! (`finger::compare`), each unordered pair once, and the table printed is
-//! the full comparison's map.
+//! the full comparison's maps: the one for minutiae-only pairs (ISO
+//! records, and pyfnprint's extraction with its ridge maps set aside) and
+//! the one for pairs that both carry ridge maps (this engine's extraction of
+//! FVC2002 and pyfnprint). A database's sets are held out together.
 //!
 //! `DATA_DIR` (default `../shared/data/fingerprints`) holds `fvc2002-b/DB*_B`
 //! (the ISO records in `iso/`, resolution from `dataset.json`) and
@@ -89,53 +92,106 @@ fn main() -> anyhow::Result<()> {
     } else {
         impostor_scores
     };
-    let mut sets: Vec<(String, Vec<f32>)> = Vec::new();
-    for db in ["DB1_B", "DB2_B", "DB3_B", "DB4_B"] {
-        let prints = prints(&dir.join("fvc2002-b").join(db), true)?;
-        sets.push((format!("fvc2002-{db}-iso"), impostor_scores(&prints)?));
+    // Sets of impostor scores with the group they are held out with (a
+    // database's sets leave together) and whether both templates of each
+    // pair carry ridge maps, which only the full comparison reads.
+    let mut sets: Vec<(String, usize, bool, Vec<f32>)> = Vec::new();
+    for (group, db) in ["DB1_B", "DB2_B", "DB3_B", "DB4_B"].into_iter().enumerate() {
+        let dir = dir.join("fvc2002-b").join(db);
+        sets.push((
+            format!("fvc2002-{db}-iso"),
+            group,
+            false,
+            impostor_scores(&prints(&dir, true)?)?,
+        ));
+        if full {
+            let own = prints(&dir, false)?;
+            sets.push((
+                format!("fvc2002-{db}-own"),
+                group,
+                true,
+                impostor_scores(&own)?,
+            ));
+        }
     }
-    let prints = prints(&dir.join("pyfnprint-16x8"), false)?;
-    sets.push(("pyfnprint-extracted".into(), impostor_scores(&prints)?));
-    let (synthetic, table) = if full {
-        (Calibration::default_finger_full(), "FULL")
-    } else {
-        (Calibration::default_finger(), "DEFAULT")
-    };
-    println!(
-        "held out               n      at predicted 1e-2: observed (built-in map)   at 1e-3: observed (built-in map)"
-    );
-    for (k, (name, held)) in sets.iter().enumerate() {
-        let rest: Vec<f32> = sets
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != k)
-            .flat_map(|(_, (_, s))| s.iter().copied())
-            .collect();
-        let cal = Calibration::from_impostor_scores(&rest)?;
-        let observed = |c: &Calibration, decades: f32| {
-            let above = held.iter().filter(|&&s| c.log10_fmr(s) >= decades).count();
-            above as f64 / held.len() as f64
+    let own = prints(&dir.join("pyfnprint-16x8"), false)?;
+    if full {
+        sets.push((
+            "pyfnprint-extracted".into(),
+            4,
+            true,
+            impostor_scores(&own)?,
+        ));
+    }
+    // The map without ridge maps has always had pyfnprint's minutiae.
+    let minutiae_only: Vec<(u32, FingerTemplate)> = own
+        .into_iter()
+        .map(|(f, t)| {
+            (
+                f,
+                FingerTemplate {
+                    ridge_map: None,
+                    ..t
+                },
+            )
+        })
+        .collect();
+    sets.push((
+        "pyfnprint-minutiae".into(),
+        4,
+        false,
+        impostor_scores(&minutiae_only)?,
+    ));
+    let kinds: &[bool] = if full { &[false, true] } else { &[false] };
+    for &ridge in kinds {
+        let (builtin, table, what) = match (full, ridge) {
+            (false, _) => (Calibration::default_finger(), "DEFAULT", "1:N scores"),
+            (true, false) => (
+                Calibration::default_finger_full(),
+                "FULL",
+                "full comparison, minutiae only",
+            ),
+            (true, true) => (
+                Calibration::default_finger_ridge(),
+                "RIDGE",
+                "full comparison, both with ridge maps",
+            ),
         };
+        println!("\n{what}");
         println!(
-            "{name:22} {:6}  {:.2e} ({:.2e})                       {:.2e} ({:.2e})",
-            held.len(),
-            observed(&cal, 2.0),
-            observed(synthetic, 2.0),
-            observed(&cal, 3.0),
-            observed(synthetic, 3.0),
+            "held out               n      at predicted 1e-2: observed (built-in map)   at 1e-3: observed (built-in map)"
         );
+        let of_kind: Vec<_> = sets.iter().filter(|s| s.2 == ridge).collect();
+        for (name, group, _, held) in &of_kind {
+            let rest: Vec<f32> = of_kind
+                .iter()
+                .filter(|s| s.1 != *group)
+                .flat_map(|s| s.3.iter().copied())
+                .collect();
+            let cal = Calibration::from_impostor_scores(&rest)?;
+            let observed = |c: &Calibration, decades: f32| {
+                let above = held.iter().filter(|&&s| c.log10_fmr(s) >= decades).count();
+                above as f64 / held.len() as f64
+            };
+            println!(
+                "{name:22} {:6}  {:.2e} ({:.2e})                       {:.2e} ({:.2e})",
+                held.len(),
+                observed(&cal, 2.0),
+                observed(builtin, 2.0),
+                observed(&cal, 3.0),
+                observed(builtin, 3.0),
+            );
+        }
+        let all: Vec<f32> = of_kind.iter().flat_map(|s| s.3.iter().copied()).collect();
+        let cal = Calibration::from_impostor_scores(&all)?;
+        let names: Vec<&str> = of_kind.iter().map(|s| s.0.as_str()).collect();
+        println!("// {} impostor scores: {}", all.len(), names.join(", "));
+        println!("const {table}_POINTS: &[(f32, f32)] = &[");
+        for (raw, e) in cal.points() {
+            println!("    ({raw:.4}, {e:.4}),");
+        }
+        println!("];");
+        println!("const {table}_TAIL_SLOPE: f32 = {:.4};", cal.tail_slope());
     }
-    let all: Vec<f32> = sets.iter().flat_map(|(_, s)| s.iter().copied()).collect();
-    let cal = Calibration::from_impostor_scores(&all)?;
-    println!(
-        "// {} impostor scores: FVC2002 set B DB1-4 (ISO records) and pyfnprint-16x8 (own extraction)",
-        all.len()
-    );
-    println!("const {table}_POINTS: &[(f32, f32)] = &[");
-    for (raw, e) in cal.points() {
-        println!("    ({raw:.4}, {e:.4}),");
-    }
-    println!("];");
-    println!("const {table}_TAIL_SLOPE: f32 = {:.4};", cal.tail_slope());
     Ok(())
 }

@@ -8,8 +8,9 @@
 //! ([`frequency`]), oriented Gabor enhancement and binarisation
 //! ([`enhance`]), thinning ([`thin`]), crossing-number detection with ridge
 //! tracing ([`minutiae`]), false-minutiae removal ([`filter`]) and quality
-//! ([`quality`]). [`decode`] turns image bytes into a grey image with size
-//! limits; [`overlay`] draws the result.
+//! ([`quality`]), and a coarse ridge map for the matcher ([`ridge_map`]).
+//! [`decode`] turns image bytes into a grey image with size limits;
+//! [`overlay`] draws the result.
 //!
 //! ```
 //! use hoviyat_engine::extract::{self, ExtractConfig};
@@ -34,6 +35,7 @@ pub mod minutiae;
 pub mod orientation;
 pub mod overlay;
 pub mod quality;
+pub mod ridge_map;
 pub mod segment;
 pub mod thin;
 
@@ -288,7 +290,13 @@ pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> 
         dpi: WORK_DPI,
         quality,
         minutiae,
-        ridge_map: None,
+        ridge_map: Some(ridge_map::build(
+            &field,
+            &seg.mask,
+            &periods.period_px,
+            w,
+            h,
+        )),
     };
     template.validate()?;
     Ok(Extraction {
@@ -390,6 +398,41 @@ mod tests {
             kinds.sort_by_key(|k| *k as u8);
             assert_eq!(kinds, vec![MinutiaKind::Ending, MinutiaKind::Bifurcation]);
         }
+    }
+
+    /// The template's ridge map covers the print and tells its flow and
+    /// spacing: vertical ridges 9 px apart.
+    #[test]
+    fn the_ridge_map_follows_the_flow_and_spacing() {
+        let img = one_minutia(200, 200, 100.0, 100.0, 1.0, 0.0);
+        let t = extract(&img, &lenient())
+            .expect("synthetic ridges extract")
+            .template;
+        let map = t.ridge_map.expect("extraction makes a ridge map");
+        assert_eq!((map.cols, map.rows), (13, 13));
+        let cells: Vec<_> = (0..13)
+            .flat_map(|r| (0..13).map(move |c| (c, r)))
+            .filter_map(|(c, r)| map.cell(c, r))
+            .collect();
+        assert!(cells.len() >= 100, "{} finger cells", cells.len());
+        let along = cells
+            .iter()
+            .filter(|c| angle_diff(2.0 * c.orientation_rad, PI) <= 2.0 * PI / 16.0)
+            .count();
+        let spaced = cells
+            .iter()
+            .filter(|c| c.period_px.is_some_and(|p| (p / 9.0).ln().abs() <= 0.07))
+            .count();
+        assert!(
+            along * 10 >= cells.len() * 9,
+            "{along} of {} along",
+            cells.len()
+        );
+        assert!(
+            spaced * 10 >= cells.len() * 9,
+            "{spaced} of {} at 9 px",
+            cells.len()
+        );
     }
 
     #[test]

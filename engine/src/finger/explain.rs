@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::gallery::{GalleryTemplate, MAX_GALLERY_MINUTIAE, decode_gallery, encode_gallery};
 use super::geometry::{MATCH_DPI, angle_diff, selected_indices};
 use super::probe::PreparedProbe;
+use super::ridge::ridge_bonus;
 use super::score::Score;
 use crate::Result;
 
@@ -122,11 +123,23 @@ pub(super) fn explain_at_stated_dpi(
 ) -> Result<Explanation> {
     let forward = explain_one_way(probe, gallery)?;
     let backward = explain_one_way(gallery, probe)?;
-    Ok(if super::backward_wins(&forward.score, &backward.score) {
-        backward.swapped()
+    // The ridge maps are read under the winning direction's own alignment
+    // (not its inverse), so either order of the pair computes the same
+    // number; on a tie both directions are read and the better counts.
+    let forward_ridge = || ridge_bonus(probe, gallery, forward.alignment);
+    let backward_ridge = || ridge_bonus(gallery, probe, backward.alignment);
+    let (mut e, bonus) = if super::backward_wins(&forward.score, &backward.score) {
+        let bonus = backward_ridge();
+        (backward.swapped(), bonus)
+    } else if super::backward_wins(&backward.score, &forward.score) {
+        let bonus = forward_ridge();
+        (forward, bonus)
     } else {
-        forward
-    })
+        let bonus = forward_ridge().max(backward_ridge());
+        (forward, bonus)
+    };
+    e.score.raw += bonus;
+    Ok(e)
 }
 
 /// Explains the probe's direction only, the score 1:N search gives

@@ -56,6 +56,7 @@ pub mod kernels;
 pub mod mcc;
 pub mod pairing;
 mod probe;
+pub mod ridge;
 mod score;
 
 pub use calibration::Calibration;
@@ -85,6 +86,10 @@ pub use score::Score;
 /// the extra tries an impostor also gets. The local similarity is likewise
 /// measured again at the scale the winning alignment found (see
 /// [`LOCAL_RESCALE_PENALTY`]).
+///
+/// When both templates carry a ridge map (extraction from an image makes
+/// one), the raw score also gains [`ridge::ridge_bonus`]: up to 4 for
+/// ridge flow and spacing that agree under the winning alignment.
 ///
 /// For many comparisons against one probe (1:N), prepare it once with
 /// [`PreparedProbe::new`] and score encoded gallery blobs: that score is one
@@ -157,7 +162,8 @@ pub fn local_similarity(
 }
 
 /// Adds [`local_similarity`] to an alignment score and calibrates the sum
-/// with the full comparison's map.
+/// with the full comparison's map (the ridge one when both templates carry
+/// ridge maps).
 pub(crate) fn add_local_similarity(
     score: &mut Score,
     probe: &hoviyat_models::FingerTemplate,
@@ -165,7 +171,12 @@ pub(crate) fn add_local_similarity(
     alignment: Option<Similarity>,
 ) -> crate::Result<()> {
     score.raw += LOCAL_SIMILARITY_WEIGHT_RAW * local_similarity(probe, gallery, alignment)?;
-    score.log10_fmr = Calibration::default_finger_full().log10_fmr(score.raw);
+    let calibration = if probe.ridge_map.is_some() && gallery.ridge_map.is_some() {
+        Calibration::default_finger_ridge()
+    } else {
+        Calibration::default_finger_full()
+    };
+    score.log10_fmr = calibration.log10_fmr(score.raw);
     Ok(())
 }
 
