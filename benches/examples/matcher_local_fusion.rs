@@ -11,7 +11,8 @@
 //! local term (`finger::local_similarity`) taken off again, so the figures
 //! hold for any built-in weight.
 //! Also prints the median cost of building a template's cylinders, of
-//! comparing two templates' cylinders, and of the whole `compare`.
+//! comparing two templates' cylinders, and of the whole `compare` (on DB1_B's
+//! ISO records, and on its extraction with and without the ridge maps).
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -20,6 +21,7 @@ use hoviyat_benches::fvc::FvcDataset;
 use hoviyat_engine::finger::mcc::Cylinders;
 use hoviyat_engine::finger::{LOCAL_SIMILARITY_WEIGHT_RAW, compare, explain, local_similarity};
 use hoviyat_engine::metrics::VerificationReport;
+use hoviyat_models::FingerTemplate;
 use rayon::prelude::*;
 
 /// One comparison: whether the two are mates, the alignment score and the
@@ -121,6 +123,22 @@ fn main() -> anyhow::Result<()> {
     println!(
         "{}: cylinders {build:.0} us per template, similarity {similarity:.0} us, whole compare {whole:.0} us (medians, one thread)",
         sets[0].0
+    );
+    // The ridge maps' share of a comparison: the same extracted templates
+    // with and without their maps, back to back.
+    let own = &sets[1].1;
+    let (_, _, with_maps) = costs(own)?;
+    let stripped: Vec<Sample> = own
+        .iter()
+        .map(|s| Sample {
+            template: s.template.clone().map(|t| FingerTemplate { ridge_map: None, ..t }),
+            ..s.clone()
+        })
+        .collect();
+    let (_, _, without) = costs(&stripped)?;
+    println!(
+        "{}: whole compare {with_maps:.0} us with ridge maps, {without:.0} us without (medians, one thread)",
+        sets[1].0
     );
     print!("{:13} | alignment   ", "set");
     for w in &weights {
