@@ -131,7 +131,10 @@ fn main() -> anyhow::Result<()> {
     let stripped: Vec<Sample> = own
         .iter()
         .map(|s| Sample {
-            template: s.template.clone().map(|t| FingerTemplate { ridge_map: None, ..t }),
+            template: s.template.clone().map(|t| FingerTemplate {
+                ridge_map: None,
+                ..t
+            }),
             ..s.clone()
         })
         .collect();
