@@ -249,7 +249,7 @@ fn decode(bytes: &[u8], want_fingers: bool) -> Result<EnrollmentRecord> {
         if !want_fingers {
             r.take(n * minutia_bytes)?;
             if version == RECORD_FORMAT_VERSION {
-                read_ridge_map(&mut r, position, width_px, height_px)?;
+                ridge_map_field(&mut r)?;
             }
             continue;
         }
@@ -324,6 +324,30 @@ fn read_ridge_map(
     width_px: u16,
     height_px: u16,
 ) -> Result<Option<RidgeMap>> {
+    let Some(field) = ridge_map_field(r)? else {
+        return Ok(None);
+    };
+    let map = RidgeMap {
+        cell_px: field.cell_px,
+        cols: field.cols,
+        rows: field.rows,
+        cells: field.cells.to_vec(),
+    };
+    map.validate(position, width_px, height_px)?;
+    Ok(Some(map))
+}
+
+/// A version 3 map field as stored, its cells borrowed.
+struct RidgeMapField<'a> {
+    cell_px: u8,
+    cols: u16,
+    rows: u16,
+    cells: &'a [u8],
+}
+
+/// Reads a finger's map field without copying or checking the cells: all
+/// that skipping a finger needs.
+fn ridge_map_field<'a>(r: &mut Reader<'a>) -> Result<Option<RidgeMapField<'a>>> {
     let at = r.at;
     match r.u8()? {
         0 => Ok(None),
@@ -331,15 +355,13 @@ fn read_ridge_map(
             let cell_px = r.u8()?;
             let cols = r.u16()?;
             let rows = r.u16()?;
-            let cells = r.take(usize::from(cols) * usize::from(rows))?.to_vec();
-            let map = RidgeMap {
+            let cells = r.take(usize::from(cols) * usize::from(rows))?;
+            Ok(Some(RidgeMapField {
                 cell_px,
                 cols,
                 rows,
                 cells,
-            };
-            map.validate(position, width_px, height_px)?;
-            Ok(Some(map))
+            }))
         }
         other => Err(invalid("has_map", at, u64::from(other))),
     }

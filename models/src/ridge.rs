@@ -95,11 +95,6 @@ impl RidgeMap {
         RidgeCell::decode(*self.cells.get(row * usize::from(self.cols) + col)?)
     }
 
-    /// Cells inside the finger.
-    pub fn foreground_cells(&self) -> usize {
-        self.cells.iter().filter(|&&c| c != CELL_BACKGROUND).count()
-    }
-
     /// Checks that the grid covers an image of `width_px` x `height_px`
     /// exactly and that every byte is a valid cell.
     pub fn validate(&self, position: FingerPosition, width_px: u16, height_px: u16) -> Result<()> {
@@ -178,7 +173,8 @@ mod tests {
             cells: vec![CELL_BACKGROUND, 0x12, 0x3E, 0x40, CELL_BACKGROUND, 0x00],
         };
         map.validate(FingerPosition::RightThumb, 40, 20).unwrap();
-        assert_eq!(map.foreground_cells(), 4);
+        let inside = map.cells.iter().filter(|&&c| c != CELL_BACKGROUND).count();
+        assert_eq!(inside, 4);
         assert!(map.validate(FingerPosition::RightThumb, 60, 20).is_err());
         let short = RidgeMap {
             cells: vec![0x12; 5],
