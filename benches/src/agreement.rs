@@ -1,12 +1,13 @@
 //! 1:N against 1:1 on real prints: a gallery of N synthetic identities plus
 //! one identity per real finger (its first impression, one finger each),
 //! searched with every other impression in investigation mode. Each search
-//! reports where the mate ranked; beside it, the mate's score by the
-//! search's own comparison (the prepared probe against the mate's stored
-//! finger, fused as searches fuse) says where an exhaustive search would
-//! have put it, so a mate the screening dropped shows as a disagreement.
-//! [`hoviyat_engine::abis::Abis::verify`] (the full 1:1 comparison) gives
-//! the verification decision for the same pair.
+//! reports where the mate ranked; beside it, the mate's full 1:1 score
+//! ([`hoviyat_engine::abis::Abis::verify`], which also gives the
+//! verification decision) says whether it beats every non-mate the search
+//! returned (whose best few carry the same full score), and the mate's
+//! score by the search's own first comparison (the prepared probe against
+//! the mate's stored finger) whether the candidate stage should have kept
+//! it, so a mate the screening dropped shows as a disagreement.
 
 use std::path::Path;
 use std::time::Instant;
@@ -43,13 +44,13 @@ pub struct AgreementRow {
     pub rank1_hit_rate: f64,
     /// Searches whose mate was among the candidates.
     pub in_list: usize,
-    /// Searches where the mate's 1:1 score (the search's comparison, made
-    /// without screening) was above every non-mate candidate's: the rank-1
-    /// hits an exhaustive search would give.
+    /// Searches where the mate's full 1:1 score (`Abis::verify`) was above
+    /// every non-mate candidate's: the rank-1 hits an exhaustive search
+    /// that compared everyone in full would give.
     pub one_to_one_rank1: usize,
     pub one_to_one_rank1_rate: f64,
-    /// Mates left out of the list although their 1:1 score beat a
-    /// candidate in it (the screening dropped them).
+    /// Mates left out of the list although the search's first comparison
+    /// of them beat a candidate in it (the screening dropped them).
     pub screening_losses: usize,
     /// Searches whose mate verification (`Abis::verify`, the full 1:1
     /// comparison, at the verification threshold) accepted.
@@ -152,8 +153,9 @@ pub fn run(
             let stored = abis.stored_finger(&mate, FingerPosition::RightIndex)?;
             let exhaustive =
                 PreparedProbe::new(&probe.fingers[0])?.score(&encode_gallery(&stored)?)?;
-            let one_to_one = fuse_evidence(&[f64::from(exhaustive.log10_fmr)]);
-            row.verified += usize::from(abis.verify(&probe, &mate)?.is_match);
+            let first_comparison = fuse_evidence(&[f64::from(exhaustive.log10_fmr)]);
+            let verification = abis.verify(&probe, &mate)?;
+            row.verified += usize::from(verification.is_match);
             row.searches += 1;
             let candidates = &found.candidates;
             if candidates.first().is_some_and(|c| c.reference_id == mate) {
@@ -166,10 +168,11 @@ pub fn run(
                 .filter(|c| c.reference_id != mate)
                 .map(|c| c.score)
                 .fold(f64::NEG_INFINITY, f64::max);
-            row.one_to_one_rank1 += usize::from(one_to_one > best_other);
+            row.one_to_one_rank1 += usize::from(verification.score > best_other);
+            // The list's tail is in the order of the first comparison.
             let last = candidates.last().map_or(f64::NEG_INFINITY, |c| c.score);
             let list_full = candidates.len() >= config.max_candidates;
-            if !in_list && (!list_full || one_to_one > last) && one_to_one > 0.0 {
+            if !in_list && (!list_full || first_comparison > last) && first_comparison > 0.0 {
                 row.screening_losses += 1;
             }
         }

@@ -19,7 +19,8 @@ pub struct FingerExplanation {
     /// The stored finger it was compared with.
     pub gallery: FingerTemplate,
     /// Pairs and alignment, from the probe's side: of the probe's direction
-    /// for a search result, of the full 1:1 comparison for a verification.
+    /// for a search result scored by the candidate stage, of the full 1:1
+    /// comparison for a verification or an investigation's shortlist.
     pub explanation: Explanation,
 }
 

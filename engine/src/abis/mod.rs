@@ -61,6 +61,15 @@ pub use types::{
 
 /// Candidates kept on a dedup decision (the strongest first).
 const DEDUP_CANDIDATES: usize = 20;
+/// Best candidates of an investigation scored again with the full 1:1
+/// comparison ([`crate::finger::compare`]: both directions, the resolution
+/// search, the local similarity and the ridge maps), so an investigator's
+/// shortlist carries the scores a verification would give. On one-finger
+/// searches of real prints in a gallery of 100,056 this lifts rank-1 hits
+/// from 374 to 378 of 392 (BENCHMARKS.md, session 11). Dedup and
+/// threshold searches keep the search's own comparison: a full comparison
+/// costs some 3 ms a finger, and the ten-print decision takes about 20.
+const INVESTIGATION_FULL_COMPARISONS: usize = 10;
 /// Face pairs sampled to fit the face impostor distribution.
 const CALIBRATION_PAIRS: usize = 4000;
 
@@ -475,9 +484,10 @@ impl Abis {
         let snapshot = self.gallery.snapshot();
         let rows = Rows::new(&snapshot);
         let scope = Scope::new(options.restrict_to.as_deref());
-        let searcher = self.searcher(&snapshot, &rows, true);
+        let mut searcher = self.searcher(&snapshot, &rows, true);
         match &options.mode {
             Mode::Investigation { max_candidates } => {
+                searcher.plan.full_comparisons = INVESTIGATION_FULL_COMPARISONS;
                 let found = searcher.search(&rows, &scope, probe, (*max_candidates).max(1))?;
                 Ok(Identification {
                     candidates: found.candidates,
@@ -517,7 +527,8 @@ impl Abis {
     /// ([`crate::finger::compare`]: both directions, the resolution search
     /// and the local similarity, calibrated with its own map), so a
     /// verification and `POST /v1/compare` give the same finger scores.
-    /// Searches score by alignment alone (one direction, cheaper).
+    /// Searches score by alignment alone (one direction, cheaper), but for
+    /// an investigation's best candidates, which get this score.
     pub fn verify(&self, probe: &Probe, reference_id: &str) -> Result<Verification> {
         validate_probe(probe, self.face_dim())?;
         let snapshot = self.gallery.snapshot();
@@ -580,6 +591,7 @@ impl Abis {
                 face_candidates: self.config.face_candidates,
                 screen_min_identities: self.config.screen_min_identities,
                 screened_comparisons: self.config.screened_comparisons,
+                full_comparisons: 0,
             },
             codec: self.codec.as_ref(),
             face_calibration: derived.face_calibration,
@@ -1005,6 +1017,40 @@ mod tests {
         ));
     }
 
+    /// An investigator's shortlist carries the full comparison's scores:
+    /// the very scores a verification of each candidate gives, best first;
+    /// the rest of the list keeps the search's own comparison.
+    #[test]
+    fn an_investigations_best_candidates_carry_their_verification_scores() {
+        let dir = tempfile::tempdir().unwrap();
+        let abis = abis(dir.path());
+        enroll_population(&abis, 14);
+        let probe = Probe {
+            fingers: vec![
+                impression(3, FingerPosition::RightThumb, 4),
+                impression(3, FingerPosition::LeftIndex, 4),
+            ],
+            face: None,
+        };
+        let options = IdentifyOptions {
+            mode: Mode::Investigation { max_candidates: 14 },
+            restrict_to: None,
+        };
+        let found = abis.identify(&probe, &options).unwrap();
+        assert_eq!(found.candidates[0].reference_id, "p-3");
+        assert!(found.candidates.len() > INVESTIGATION_FULL_COMPARISONS);
+        let (shortlist, rest) = found.candidates.split_at(INVESTIGATION_FULL_COMPARISONS);
+        for c in shortlist {
+            let verified = abis.verify(&probe, &c.reference_id).unwrap();
+            assert_eq!((c.score, &c.fingers), (verified.score, &verified.fingers));
+        }
+        assert!(shortlist.windows(2).all(|w| w[0].score >= w[1].score));
+        let differs = rest
+            .iter()
+            .any(|c| abis.verify(&probe, &c.reference_id).unwrap().score != c.score);
+        assert!(differs, "the tail was compared in full too");
+    }
+
     #[test]
     fn simultaneous_enrollments_of_one_person_are_never_both_cleared() {
         let dir = tempfile::tempdir().unwrap();
@@ -1078,8 +1124,26 @@ mod tests {
             again.candidates.len()
         );
         // Unrelated candidates stop after their three best-screened fingers
-        // when none of them shows evidence of a match.
-        for c in &found.candidates[1..] {
+        // when none of them shows evidence of a match (seen in a threshold
+        // search: an investigation compares its shortlist again in full).
+        let thresholded = abis
+            .identify(
+                &Probe {
+                    fingers: person(33, 1, "probe").fingers,
+                    face: None,
+                },
+                &IdentifyOptions {
+                    mode: Mode::Identification {
+                        threshold: Some(0.0),
+                        target_fpir: None,
+                        max_candidates: None,
+                    },
+                    restrict_to: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(thresholded.candidates.len(), found.candidates.len());
+        for c in &thresholded.candidates[1..] {
             let best = c.fingers.iter().map(|f| f.evidence).fold(0.0, f64::max);
             if best < 2.0 {
                 assert_eq!(c.fingers.len(), 3, "{}", c.reference_id);

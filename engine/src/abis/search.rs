@@ -13,11 +13,15 @@
 //!    candidate that screening kept has its best-screened fingers compared
 //!    first and the rest only if one of them shows evidence of a mate; one
 //!    found by its face alone is compared in full.
+//! 3. **Shortlist** (investigations). The best few candidates are scored
+//!    again with the full 1:1 comparison, as a verification scores them
+//!    (both directions, the resolution search, the local similarity and
+//!    the ridge maps), and ordered by it; the rest keep the order of step 2.
 
 use std::collections::{HashMap, HashSet};
 
 use hoviyat_models::FingerPosition;
-use hoviyat_models::binary::decode_face;
+use hoviyat_models::binary::{decode_face, decode_record};
 use rayon::prelude::*;
 
 use super::calibration::FaceCalibration;
@@ -39,6 +43,8 @@ pub(crate) struct SearchPlan {
     pub screen_min_identities: usize,
     /// Full finger comparisons spent on screened candidates per search.
     pub screened_comparisons: usize,
+    /// Best candidates scored again with the full 1:1 comparison.
+    pub full_comparisons: usize,
 }
 
 /// Fingers fully compared first on a screened candidate (its best-screened
@@ -227,7 +233,7 @@ impl Searcher<'_> {
         candidates.extend(screened.rows.into_iter().map(|row| (row, by_screening)));
 
         let candidates: Vec<(Row, bool)> = candidates.into_iter().collect();
-        let mut scored: Vec<Candidate> = candidates
+        let mut scored: Vec<(Row, Candidate)> = candidates
             .par_iter()
             .map(|&(row, kept)| {
                 let face = face_scores.get(&row).copied();
@@ -237,20 +243,33 @@ impl Searcher<'_> {
                     screened.screens.as_deref().filter(|_| kept).map(|screens| {
                         cascade_order(rows.block(row), row.index, screens, &prepared)
                     });
-                self.score(rows, row, &prepared, face, cascade.as_deref())
+                Ok(self
+                    .score(rows, row, &prepared, face, cascade.as_deref())?
+                    .map(|c| (row, c)))
             })
             .collect::<Result<Vec<_>>>()?
             .into_iter()
             .flatten()
             .collect();
-        scored.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.reference_id.cmp(&b.reference_id))
-        });
+        sort_candidates(&mut scored);
         scored.truncate(keep);
+        // The best few are compared again in full, as a verification
+        // would, and ordered by that score; the rest follow in the order of
+        // the search's own comparison.
+        let full = scored.len().min(self.plan.full_comparisons);
+        let rescored: Vec<Candidate> = scored[..full]
+            .par_iter()
+            .map(|(row, _)| {
+                let record = decode_record(rows.block(*row).record_bytes(row.index))?;
+                self.compare(probe, &record)
+            })
+            .collect::<Result<_>>()?;
+        for ((_, slot), candidate) in scored.iter_mut().zip(rescored) {
+            *slot = candidate;
+        }
+        sort_candidates(&mut scored[..full]);
         Ok(Found {
-            candidates: scored,
+            candidates: scored.into_iter().map(|(_, c)| c).collect(),
             scope_size,
         })
     }
@@ -451,7 +470,8 @@ impl Searcher<'_> {
     /// Compares a probe with one record directly (1:1), finger by finger
     /// with the full comparison ([`crate::finger::compare`]: symmetric,
     /// with the resolution search and the local similarity), as
-    /// `POST /v1/compare` does; searches score by alignment alone.
+    /// `POST /v1/compare` does, and as an investigation's shortlist is
+    /// scored again; the candidate stage scores by alignment alone.
     pub(crate) fn compare(
         &self,
         probe: &Probe,
@@ -476,6 +496,15 @@ impl Searcher<'_> {
         };
         Ok(fused(record.reference_id.clone(), fingers, face))
     }
+}
+
+/// Best score first; equal scores in reference-id order.
+fn sort_candidates(scored: &mut [(Row, Candidate)]) {
+    scored.sort_by(|(_, a), (_, b)| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.reference_id.cmp(&b.reference_id))
+    });
 }
 
 /// The full 1:1 score of probe finger `probe` against the stored finger at
