@@ -313,7 +313,7 @@ pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> 
 /// or the image edge: the segmentation's block distance, with the image
 /// edge measured from the pixel itself. Where a side of the image is not a
 /// multiple of [`BLOCK_PX`], its last block is a sliver, and
-/// counting it as a whole block let minutiae 3-4 px from the right or
+/// counting it as a whole block let minutiae 2-4 px from the right or
 /// bottom edge through. Ridges that run off the image (a finger larger
 /// than the sensor, a cropped print) end there, in a row of evenly spaced
 /// endings that are no minutiae and that pair across unrelated prints.
