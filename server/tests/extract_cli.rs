@@ -71,3 +71,43 @@ fn json_flag_with_a_record_format_fails_with_a_reason() {
     let reason = String::from_utf8_lossy(&out.stderr);
     assert!(reason.contains("--json"), "{reason}");
 }
+
+/// The template document output keeps what the JSON lines leave out (the
+/// ridge map) and reads back as a template with the same minutiae.
+#[test]
+fn the_template_document_keeps_the_ridge_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = synthetic_print(dir.path());
+    let doc = dir.path().join("template.json");
+    let out = hoviyat(&[
+        "extract",
+        "--format",
+        "template-json",
+        "--out",
+        path_str(&doc),
+        path_str(&image),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = hoviyat(&["extract", path_str(&image)]);
+    let line: serde_json::Value = serde_json::from_slice(&line.stdout).unwrap();
+    let shown = hoviyat(&["template", "show", path_str(&doc)]);
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let finger = &shown["fingers"][0];
+    assert_eq!(finger["minutiae"], line["minutiae"]);
+    assert!(
+        finger["ridge_map"]["cells"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "{finger}"
+    );
+    assert!(line.get("ridge_map").is_none());
+}

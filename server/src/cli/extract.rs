@@ -22,6 +22,12 @@ pub enum Format {
     /// ANSI/INCITS 378-2004 finger minutiae record.
     #[value(name = "ansi378-2004")]
     Ansi2004,
+    /// The engine's template document `{"fingers": [template]}`, as
+    /// `hoviyat template convert --to json` writes it: the minutiae and the
+    /// ridge map, which the JSON lines and the ISO/ANSI records leave out.
+    /// A finger of an enrolment request takes its template as it is.
+    #[value(name = "template-json")]
+    TemplateJson,
 }
 
 /// Extract minutiae from fingerprint images (PNG, TIFF, BMP, JPEG).
@@ -238,6 +244,7 @@ fn encode(template: &FingerTemplate, format: Format) -> anyhow::Result<Vec<u8>> 
         Format::Json => return Ok(serde_json::to_vec(template)?),
         Format::Iso2005 => TemplateFormat::Iso19794_2_2005,
         Format::Ansi2004 => TemplateFormat::Ansi378_2004,
+        Format::TemplateJson => TemplateFormat::Json,
     };
     Ok(codec::encode(std::slice::from_ref(template), format)?)
 }
