@@ -8,6 +8,11 @@
 //! score by the search's own first comparison (the prepared probe against
 //! the mate's stored finger) whether the candidate stage should have kept
 //! it, so a mate the screening dropped shows as a disagreement.
+//!
+//! Each impression is also searched as a dedup decision would search it
+//! (threshold mode at the service's default target FPIR): whether the mate
+//! is held, beside whether the mate's full 1:1 score, and its score by the
+//! search's first comparison, reach that threshold.
 
 use std::path::Path;
 use std::time::Instant;
@@ -56,6 +61,17 @@ pub struct AgreementRow {
     /// comparison, at the verification threshold) accepted.
     pub verified: usize,
     pub verified_rate: f64,
+    /// Threshold searches (dedup mode, the default target FPIR) that
+    /// returned the mate.
+    pub dedup_found: usize,
+    /// Searches whose mate's full 1:1 score reaches the dedup threshold:
+    /// what a verification at that threshold would decide.
+    pub dedup_full: usize,
+    /// Searches whose mate's score by the search's first comparison (one
+    /// direction) reaches it: what deciding on that score would give.
+    pub dedup_one_way: usize,
+    /// Non-mate candidates the threshold searches returned.
+    pub dedup_non_mates: usize,
 }
 
 /// What `hoviyat eval one-to-many` prints.
@@ -68,6 +84,10 @@ pub struct AgreementReport {
     pub total: AgreementRow,
     pub search_ms_p50: f64,
     pub search_ms_p99: f64,
+    /// The dedup searches' threshold (evidence, decades of FMR).
+    pub dedup_threshold: f64,
+    pub dedup_ms_p50: f64,
+    pub dedup_ms_p99: f64,
 }
 
 /// Builds the gallery in `dir` (empty) and runs every search.
@@ -117,8 +137,18 @@ pub fn run(
         },
         restrict_to: None,
     };
+    let dedup = IdentifyOptions {
+        mode: Mode::Identification {
+            threshold: None,
+            target_fpir: None,
+            max_candidates: None,
+        },
+        restrict_to: None,
+    };
     let mut rows = Vec::new();
     let mut search_ms = Vec::new();
+    let mut dedup_ms = Vec::new();
+    let mut dedup_threshold = f64::NAN;
     let mut gallery_size = 0;
     for (ds, samples) in datasets.iter().zip(&extracted) {
         progress(&format!("searching {}", ds.name));
@@ -169,6 +199,19 @@ pub fn run(
                 .map(|c| c.score)
                 .fold(f64::NEG_INFINITY, f64::max);
             row.one_to_one_rank1 += usize::from(verification.score > best_other);
+            let started = Instant::now();
+            let held = abis.identify(&probe, &dedup)?;
+            dedup_ms.push(started.elapsed().as_secs_f64() * 1e3);
+            let threshold = held.threshold.unwrap_or(f64::INFINITY);
+            dedup_threshold = threshold;
+            row.dedup_found += usize::from(held.candidates.iter().any(|c| c.reference_id == mate));
+            row.dedup_non_mates += held
+                .candidates
+                .iter()
+                .filter(|c| c.reference_id != mate)
+                .count();
+            row.dedup_full += usize::from(verification.score >= threshold);
+            row.dedup_one_way += usize::from(first_comparison >= threshold);
             // The list's tail is in the order of the first comparison.
             let last = candidates.last().map_or(f64::NEG_INFINITY, |c| c.score);
             let list_full = candidates.len() >= config.max_candidates;
@@ -190,8 +233,13 @@ pub fn run(
         total.one_to_one_rank1 += r.one_to_one_rank1;
         total.screening_losses += r.screening_losses;
         total.verified += r.verified;
+        total.dedup_found += r.dedup_found;
+        total.dedup_full += r.dedup_full;
+        total.dedup_one_way += r.dedup_one_way;
+        total.dedup_non_mates += r.dedup_non_mates;
     }
     search_ms.sort_by(f64::total_cmp);
+    dedup_ms.sort_by(f64::total_cmp);
     Ok(AgreementReport {
         synthetic_identities: config.identities,
         gallery_size,
@@ -200,6 +248,9 @@ pub fn run(
         total: finish(total),
         search_ms_p50: crate::quantile(&search_ms, 0.5).unwrap_or(0.0),
         search_ms_p99: crate::quantile(&search_ms, 0.99).unwrap_or(0.0),
+        dedup_threshold,
+        dedup_ms_p50: crate::quantile(&dedup_ms, 0.5).unwrap_or(0.0),
+        dedup_ms_p99: crate::quantile(&dedup_ms, 0.99).unwrap_or(0.0),
     })
 }
 

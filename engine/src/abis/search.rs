@@ -470,8 +470,9 @@ impl Searcher<'_> {
     /// Compares a probe with one record directly (1:1), finger by finger
     /// with the full comparison ([`crate::finger::compare`]: symmetric,
     /// with the resolution search and the local similarity), as
-    /// `POST /v1/compare` does, and as an investigation's shortlist is
-    /// scored again; the candidate stage scores by alignment alone.
+    /// `POST /v1/compare` does, and as an investigation's shortlist and a
+    /// threshold decision's candidates near the threshold are scored again;
+    /// the candidate stage scores by alignment alone.
     pub(crate) fn compare(
         &self,
         probe: &Probe,

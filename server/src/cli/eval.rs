@@ -352,16 +352,24 @@ fn one_to_many(args: OneToManyArgs) -> anyhow::Result<()> {
     );
     for r in report.datasets.iter().chain([&report.total]) {
         println!(
-            "  {:<16} searches {:4}  rank-1 1:N {:6.2} %  rank-1 1:1 {:6.2} %  in list {:4}  screening losses {}  verified {:6.2} %",
+            "  {:<16} searches {:4}  rank-1 1:N {:6.2} %  rank-1 1:1 {:6.2} %  in list {:4}  screening losses {}  verified {:6.2} %  dedup held {} (1:1 {}, one way {}, non-mates {})",
             r.name,
             r.searches,
             r.rank1_hit_rate * 100.0,
             r.one_to_one_rank1_rate * 100.0,
             r.in_list,
             r.screening_losses,
-            r.verified_rate * 100.0
+            r.verified_rate * 100.0,
+            r.dedup_found,
+            r.dedup_full,
+            r.dedup_one_way,
+            r.dedup_non_mates
         );
     }
+    println!(
+        "dedup threshold {:.2}, p50 {:.0} ms, p99 {:.0} ms",
+        report.dedup_threshold, report.dedup_ms_p50, report.dedup_ms_p99
+    );
     Ok(())
 }
 
