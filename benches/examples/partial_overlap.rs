@@ -1,0 +1,208 @@
+//! How much finger two impressions of the robustness suite's `partial`
+//! family still share: a floor under the family's EER that no matcher can
+//! go below.
+//!
+//! The family keeps a random 40-70 % window of impressions 2..N. Two
+//! impressions of a finger were also placed differently on the sensor, so
+//! two windows can show different parts of the finger. For every genuine
+//! pair this registers the two unchanged impressions with the full 1:1
+//! comparison (trusted only where it is strong), then measures the finger
+//! area (ridge-map foreground) both kept windows show, in mm², and prints
+//! it beside the pair's score in the family and that score's rank among the
+//! impostors.
+//!
+//! ```text
+//! cargo run --release -p hoviyat-benches --example partial_overlap -- \
+//!     ../shared/data/fingerprints/fvc2002-b/DB1_B 1
+//! ```
+//!
+//! One line per genuine pair on stdout (`finger_a_imp finger_b_imp
+//! common_mm2 original_raw partial_raw`), then a summary.
+
+use std::path::PathBuf;
+
+use hoviyat_benches::fvc::FvcDataset;
+use hoviyat_benches::robustness::change_for;
+use hoviyat_datasets::robustness::Family;
+use hoviyat_engine::finger::{Similarity, compare, explain};
+use hoviyat_engine::metrics::Scores;
+use hoviyat_models::FingerTemplate;
+use rayon::prelude::*;
+
+/// Raw full-comparison score from which the unchanged impressions'
+/// alignment is trusted as the finger's registration.
+const TRUSTED_RAW: f32 = 10.0;
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(args.next().expect("usage: partial_overlap DIR [SEED]"));
+    let seed: u64 = args.next().map_or(Ok(1), |s| s.parse())?;
+    let ds = FvcDataset::open(&dir, None)?;
+    let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
+    let original = ds.extract_samples()?.samples;
+    let windows: Vec<Option<(u32, u32, u32, u32)>> = ds
+        .images
+        .iter()
+        .zip(&original)
+        .map(|(img, s)| {
+            let t = s.template.as_ref()?;
+            if img.impression == first {
+                return Some((0, 0, u32::from(t.width_px), u32::from(t.height_px)));
+            }
+            let change = change_for(
+                Family::Partial,
+                seed,
+                img.finger,
+                img.impression,
+                u32::from(t.width_px),
+                u32::from(t.height_px),
+            );
+            let c = change.crop?;
+            Some((c.x0, c.y0, c.width, c.height))
+        })
+        .collect();
+    let changed = ds
+        .extract_changed(|i, image| {
+            let img = &ds.images[i];
+            if img.impression == first {
+                image
+            } else {
+                change_for(
+                    Family::Partial,
+                    seed,
+                    img.finger,
+                    img.impression,
+                    image.width(),
+                    image.height(),
+                )
+                .apply_image(&image)
+            }
+        })?
+        .samples;
+    let n = original.len();
+    let pairs: Vec<(usize, usize)> = (0..n)
+        .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+        .collect();
+    let scored: Vec<(usize, usize, bool, f32)> = pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            let genuine = original[a].finger == original[b].finger;
+            let raw = match (&changed[a].template, &changed[b].template) {
+                (Some(ta), Some(tb)) => compare(ta, tb).map_or(0.0, |s| s.raw),
+                _ => 0.0,
+            };
+            (a, b, genuine, raw)
+        })
+        .collect();
+    let mut impostors: Vec<f32> = scored.iter().filter(|s| !s.2).map(|s| s.3).collect();
+    impostors.sort_by(|x, y| y.total_cmp(x));
+    let threshold_1pct = impostors[impostors.len() / 100];
+    let genuine: Vec<_> = scored.iter().filter(|s| s.2).collect();
+    let rows: Vec<(usize, usize, Option<f32>, f32, f32)> = genuine
+        .par_iter()
+        .map(|&&(a, b, _, partial_raw)| {
+            let (Some(ta), Some(tb)) = (&original[a].template, &original[b].template) else {
+                return (a, b, None, 0.0, partial_raw);
+            };
+            let e = explain(ta, tb).expect("templates compare");
+            let common = (e.score.raw >= TRUSTED_RAW)
+                .then_some(e.alignment)
+                .flatten()
+                .and_then(|al| common_mm2(ta, windows[a]?, tb, windows[b]?, &al));
+            (a, b, common, e.score.raw, partial_raw)
+        })
+        .collect();
+    let name = |i: usize| format!("{}_{}", original[i].finger, original[i].impression);
+    for &(a, b, common, orig, partial) in &rows {
+        let common = common.map_or("untrusted".to_string(), |c| format!("{c:.1}"));
+        println!("{} {} {common} {orig:.2} {partial:.2}", name(a), name(b));
+    }
+    let below = |limit: f32| {
+        rows.iter()
+            .filter(|r| r.2.is_some_and(|c| c < limit))
+            .count()
+    };
+    let failing = rows.iter().filter(|r| r.4 < threshold_1pct).count();
+    let trusted = rows.iter().filter(|r| r.2.is_some()).count();
+    eprintln!(
+        "{}: {} genuine pairs, registration trusted for {trusted}; common finger area < 10 mm2: {}, < 20: {}, < 30: {}, < 50: {}; below the 1 % FMR threshold ({threshold_1pct:.2} raw) in the family: {failing}",
+        dir.display(),
+        rows.len(),
+        below(10.0),
+        below(20.0),
+        below(30.0),
+        below(50.0),
+    );
+    let impostor_scores: Vec<f64> = impostors.iter().map(|&s| f64::from(s)).collect();
+    let eer = |keep: &dyn Fn(&(usize, usize, Option<f32>, f32, f32)) -> bool| {
+        let genuine: Vec<f64> = rows
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| f64::from(r.4))
+            .collect();
+        (genuine.len(), Scores::new(&genuine, &impostor_scores).eer())
+    };
+    let (n_all, eer_all) = eer(&|_| true);
+    let (n_common, eer_common) = eer(&|r| r.2.is_none_or(|c| c >= 30.0));
+    eprintln!(
+        "  family EER {:.2} % ({n_all} genuine, {} impostor pairs); leaving out the pairs known to share < 30 mm2: {:.2} % ({n_common} genuine)",
+        eer_all * 100.0,
+        impostor_scores.len(),
+        eer_common * 100.0
+    );
+    let failing_small = rows
+        .iter()
+        .filter(|r| r.4 < threshold_1pct && r.2.is_some_and(|c| c < 30.0))
+        .count();
+    eprintln!("  of those below the threshold, with < 30 mm2 in common: {failing_small}");
+    Ok(())
+}
+
+/// Finger area (mm²) inside `a`'s window and, mapped through `b_to_a`
+/// (gallery `b` into probe `a`), inside `b`'s window and foreground.
+fn common_mm2(
+    a: &FingerTemplate,
+    window_a: (u32, u32, u32, u32),
+    b: &FingerTemplate,
+    window_b: (u32, u32, u32, u32),
+    b_to_a: &Similarity,
+) -> Option<f32> {
+    let (map_a, map_b) = (a.ridge_map.as_ref()?, b.ridge_map.as_ref()?);
+    let a_to_b = b_to_a.inverse();
+    let inside = |w: (u32, u32, u32, u32), x: f32, y: f32| {
+        x >= w.0 as f32 && y >= w.1 as f32 && x < (w.0 + w.2) as f32 && y < (w.1 + w.3) as f32
+    };
+    let cell_a = f32::from(map_a.cell_px);
+    let cell_b = f32::from(map_b.cell_px);
+    // Sample each foreground cell of `a` on a 4 x 4 grid.
+    let step = cell_a / 4.0;
+    let mut hits = 0u32;
+    for row in 0..usize::from(map_a.rows) {
+        for col in 0..usize::from(map_a.cols) {
+            if map_a.cell(col, row).is_none() {
+                continue;
+            }
+            for sy in 0..4 {
+                for sx in 0..4 {
+                    let x = col as f32 * cell_a + (sx as f32 + 0.5) * step;
+                    let y = row as f32 * cell_a + (sy as f32 + 0.5) * step;
+                    if !inside(window_a, x, y) {
+                        continue;
+                    }
+                    let (bx, by) = a_to_b.apply(x, y);
+                    if bx < 0.0 || by < 0.0 || !inside(window_b, bx, by) {
+                        continue;
+                    }
+                    if map_b
+                        .cell((bx / cell_b) as usize, (by / cell_b) as usize)
+                        .is_some()
+                    {
+                        hits += 1;
+                    }
+                }
+            }
+        }
+    }
+    let px_per_mm = f32::from(a.dpi) / 25.4;
+    Some(hits as f32 * step * step / (px_per_mm * px_per_mm))
+}
