@@ -98,32 +98,55 @@ fn main() -> anyhow::Result<()> {
     impostors.sort_by(|x, y| y.total_cmp(x));
     let threshold_1pct = impostors[impostors.len() / 100];
     let genuine: Vec<_> = scored.iter().filter(|s| s.2).collect();
-    let rows: Vec<(usize, usize, Option<f32>, f32, f32)> = genuine
+    let rows: Vec<PairRow> = genuine
         .par_iter()
         .map(|&&(a, b, _, partial_raw)| {
             let (Some(ta), Some(tb)) = (&original[a].template, &original[b].template) else {
-                return (a, b, None, 0.0, partial_raw);
+                return PairRow {
+                    a,
+                    b,
+                    common_mm2: None,
+                    original_raw: 0.0,
+                    partial_raw,
+                };
             };
             let e = explain(ta, tb).expect("templates compare");
             let common = (e.score.raw >= TRUSTED_RAW)
                 .then_some(e.alignment)
                 .flatten()
                 .and_then(|al| common_mm2(ta, windows[a]?, tb, windows[b]?, &al));
-            (a, b, common, e.score.raw, partial_raw)
+            PairRow {
+                a,
+                b,
+                common_mm2: common,
+                original_raw: e.score.raw,
+                partial_raw,
+            }
         })
         .collect();
     let name = |i: usize| format!("{}_{}", original[i].finger, original[i].impression);
-    for &(a, b, common, orig, partial) in &rows {
-        let common = common.map_or("untrusted".to_string(), |c| format!("{c:.1}"));
-        println!("{} {} {common} {orig:.2} {partial:.2}", name(a), name(b));
+    for r in &rows {
+        let common = r
+            .common_mm2
+            .map_or("untrusted".to_string(), |c| format!("{c:.1}"));
+        println!(
+            "{} {} {common} {:.2} {:.2}",
+            name(r.a),
+            name(r.b),
+            r.original_raw,
+            r.partial_raw
+        );
     }
     let below = |limit: f32| {
         rows.iter()
-            .filter(|r| r.2.is_some_and(|c| c < limit))
+            .filter(|r| r.common_mm2.is_some_and(|c| c < limit))
             .count()
     };
-    let failing = rows.iter().filter(|r| r.4 < threshold_1pct).count();
-    let trusted = rows.iter().filter(|r| r.2.is_some()).count();
+    let failing = rows
+        .iter()
+        .filter(|r| r.partial_raw < threshold_1pct)
+        .count();
+    let trusted = rows.iter().filter(|r| r.common_mm2.is_some()).count();
     eprintln!(
         "{}: {} genuine pairs, registration trusted for {trusted}; common finger area < 10 mm2: {}, < 20: {}, < 30: {}, < 50: {}; below the 1 % FMR threshold ({threshold_1pct:.2} raw) in the family: {failing}",
         dir.display(),
@@ -134,16 +157,16 @@ fn main() -> anyhow::Result<()> {
         below(50.0),
     );
     let impostor_scores: Vec<f64> = impostors.iter().map(|&s| f64::from(s)).collect();
-    let eer = |keep: &dyn Fn(&(usize, usize, Option<f32>, f32, f32)) -> bool| {
+    let eer = |keep: &dyn Fn(&PairRow) -> bool| {
         let genuine: Vec<f64> = rows
             .iter()
             .filter(|r| keep(r))
-            .map(|r| f64::from(r.4))
+            .map(|r| f64::from(r.partial_raw))
             .collect();
         (genuine.len(), Scores::new(&genuine, &impostor_scores).eer())
     };
     let (n_all, eer_all) = eer(&|_| true);
-    let (n_common, eer_common) = eer(&|r| r.2.is_none_or(|c| c >= 30.0));
+    let (n_common, eer_common) = eer(&|r| r.common_mm2.is_none_or(|c| c >= 30.0));
     eprintln!(
         "  family EER {:.2} % ({n_all} genuine, {} impostor pairs); leaving out the pairs known to share < 30 mm2: {:.2} % ({n_common} genuine)",
         eer_all * 100.0,
@@ -152,10 +175,21 @@ fn main() -> anyhow::Result<()> {
     );
     let failing_small = rows
         .iter()
-        .filter(|r| r.4 < threshold_1pct && r.2.is_some_and(|c| c < 30.0))
+        .filter(|r| r.partial_raw < threshold_1pct && r.common_mm2.is_some_and(|c| c < 30.0))
         .count();
     eprintln!("  of those below the threshold, with < 30 mm2 in common: {failing_small}");
     Ok(())
+}
+
+/// One genuine pair: image indices, the finger area both kept windows show
+/// (when the registration is trusted), the unchanged impressions' raw score
+/// and the family's.
+struct PairRow {
+    a: usize,
+    b: usize,
+    common_mm2: Option<f32>,
+    original_raw: f32,
+    partial_raw: f32,
 }
 
 /// Finger area (mm²) inside `a`'s window and, mapped through `b_to_a`
