@@ -122,7 +122,10 @@ pub fn run(a: ServiceArgs) -> anyhow::Result<()> {
     };
     let state = AppState::open(&dir, limits, &abis_config)
         .with_context(|| format!("opening {}", dir.display()))?;
-    let (_, key) = keys::add(&dir, "bench", &[Role::Enroller])?;
+    // The pipeline's role, and one that may read a decision's candidates:
+    // without it the answers omit them, and no re-enrollment could be
+    // checked for its mate.
+    let (_, key) = keys::add(&dir, "bench", &[Role::Enroller, Role::Adjudicator])?;
     let state = Arc::new(state);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
