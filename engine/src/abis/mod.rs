@@ -697,10 +697,10 @@ fn live_row<'s>(snapshot: &'s Snapshot, reference_id: &str) -> Option<RowRef<'s>
     snapshot.get(reference_id).filter(|r| !r.is_deleted())
 }
 
-/// The record of [`live_row`], or [`EngineError::UnknownReference`].
-/// The candidates of a threshold decision: those within [`CONFIRM_MARGIN`]
-/// of `threshold` by the search's score compared again in full, then those
-/// whose score reaches it, the strongest first.
+/// The candidates of a threshold decision, the strongest first: those
+/// within [`CONFIRM_MARGIN`] of `threshold` by the search's score compared
+/// again in full and kept if that score reaches it, those further above
+/// kept with the search's score.
 fn confirm(
     searcher: &Searcher<'_>,
     snapshot: &Snapshot,
@@ -727,6 +727,7 @@ fn confirm(
     Ok(confirmed)
 }
 
+/// The record of [`live_row`], or [`EngineError::UnknownReference`].
 fn live_record(snapshot: &Snapshot, reference_id: &str) -> Result<EnrollmentRecord> {
     live_row(snapshot, reference_id)
         .ok_or_else(|| EngineError::UnknownReference {
