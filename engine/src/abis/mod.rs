@@ -1115,8 +1115,7 @@ mod tests {
         let full = abis.verify(&probe, "p-3").unwrap().score;
         assert!(full > one_way + 0.1, "full {full}, one way {one_way}");
         // A threshold the mate misses one way but meets in full.
-        let threshold = (one_way + full) / 2.0;
-        let options = IdentifyOptions {
+        let at = |threshold: f64| IdentifyOptions {
             mode: Mode::Identification {
                 threshold: Some(threshold),
                 target_fpir: None,
@@ -1124,27 +1123,15 @@ mod tests {
             },
             restrict_to: None,
         };
-        let held = abis.identify(&probe, &options).unwrap();
+        let held = abis.identify(&probe, &at((one_way + full) / 2.0)).unwrap();
         assert_eq!(held.candidates[0].reference_id, "p-3");
         for c in &held.candidates {
             let verified = abis.verify(&probe, &c.reference_id).unwrap();
             assert_eq!((c.score, &c.fingers), (verified.score, &verified.fingers));
         }
         // Above the full score nothing is held.
-        let options = IdentifyOptions {
-            mode: Mode::Identification {
-                threshold: Some(full + 0.01),
-                target_fpir: None,
-                max_candidates: None,
-            },
-            restrict_to: None,
-        };
-        assert!(
-            abis.identify(&probe, &options)
-                .unwrap()
-                .candidates
-                .is_empty()
-        );
+        let above = abis.identify(&probe, &at(full + 0.01)).unwrap();
+        assert!(above.candidates.is_empty(), "{:?}", above.candidates);
     }
 
     #[test]
