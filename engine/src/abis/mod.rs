@@ -719,11 +719,7 @@ fn confirm(
         })
         .collect::<Result<_>>()?;
     confirmed.retain(|c| c.score >= threshold);
-    confirmed.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.reference_id.cmp(&b.reference_id))
-    });
+    confirmed.sort_by(search::best_first);
     Ok(confirmed)
 }
 

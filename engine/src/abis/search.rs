@@ -501,11 +501,15 @@ impl Searcher<'_> {
 
 /// Best score first; equal scores in reference-id order.
 fn sort_candidates(scored: &mut [(Row, Candidate)]) {
-    scored.sort_by(|(_, a), (_, b)| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.reference_id.cmp(&b.reference_id))
-    });
+    scored.sort_by(|(_, a), (_, b)| best_first(a, b));
+}
+
+/// The order of a candidate list: best score first, equal scores in
+/// reference-id order.
+pub(crate) fn best_first(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| a.reference_id.cmp(&b.reference_id))
 }
 
 /// The full 1:1 score of probe finger `probe` against the stored finger at
