@@ -1,29 +1,31 @@
-//! How much finger two impressions of the robustness suite's `partial`
-//! family still share: a floor under the family's EER that no matcher can
-//! go below.
+//! How much finger two impressions of a robustness family (`partial` by
+//! default, or `combined`) still share: a floor under the family's EER
+//! that no matcher can go below.
 //!
-//! The family keeps a random 40-70 % window of impressions 2..N. Two
-//! impressions of a finger were also placed differently on the sensor, so
-//! two windows can show different parts of the finger. For every genuine
-//! pair this registers the two unchanged impressions with the full 1:1
-//! comparison (trusted only where it is strong), then measures the finger
-//! area (ridge-map foreground) both kept windows show, in mm², and prints
-//! it beside the pair's score in the family and that score's rank among the
-//! impostors.
+//! `partial` keeps a random 40-70 % window of impressions 2..N; `combined`
+//! also turns, rescales and shifts them before that window is cut, so part
+//! of the window can show no finger at all. Two impressions of a finger
+//! were also placed differently on the sensor, so two kept regions can show
+//! different parts of the finger. For every genuine pair this registers
+//! the two unchanged impressions with the full 1:1 comparison (trusted only
+//! where it is strong), then measures the finger area (ridge-map
+//! foreground) that both changed impressions still show, in mm², and
+//! prints it beside the pair's score in the family and that score's rank
+//! among the impostors.
 //!
 //! ```text
 //! cargo run --release -p hoviyat-benches --example partial_overlap -- \
-//!     ../shared/data/fingerprints/fvc2002-b/DB1_B 1
+//!     ../shared/data/fingerprints/fvc2002-b/DB1_B 1 [partial|combined]
 //! ```
 //!
 //! One line per genuine pair on stdout (`finger_a_imp finger_b_imp
-//! common_mm2 original_raw partial_raw`), then a summary.
+//! common_mm2 original_raw family_raw`), then a summary.
 
 use std::path::PathBuf;
 
 use hoviyat_benches::fvc::FvcDataset;
 use hoviyat_benches::robustness::change_for;
-use hoviyat_datasets::robustness::Family;
+use hoviyat_datasets::robustness::{Change, Family};
 use hoviyat_engine::finger::{Similarity, compare, explain};
 use hoviyat_engine::metrics::Scores;
 use hoviyat_models::FingerTemplate;
@@ -35,48 +37,42 @@ const TRUSTED_RAW: f32 = 10.0;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().expect("usage: partial_overlap DIR [SEED]"));
+    let dir = PathBuf::from(
+        args.next()
+            .expect("usage: partial_overlap DIR [SEED] [partial|combined]"),
+    );
     let seed: u64 = args.next().map_or(Ok(1), |s| s.parse())?;
+    let family = match args.next().as_deref() {
+        None | Some("partial") => Family::Partial,
+        Some("combined") => Family::Combined,
+        Some(other) => anyhow::bail!("family {other}: partial or combined"),
+    };
     let ds = FvcDataset::open(&dir, None)?;
     let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
     let original = ds.extract_samples()?.samples;
-    let windows: Vec<Option<(u32, u32, u32, u32)>> = ds
+    // The change of each impression (`None`: kept as captured).
+    let changes: Vec<Option<Change>> = ds
         .images
         .iter()
-        .zip(&original)
-        .map(|(img, s)| {
-            let t = s.template.as_ref()?;
+        .map(|img| {
             if img.impression == first {
-                return Some((0, 0, u32::from(t.width_px), u32::from(t.height_px)));
+                return Ok(None);
             }
-            let change = change_for(
-                Family::Partial,
+            let (w, h) = image::image_dimensions(&img.path)?;
+            Ok(Some(change_for(
+                family,
                 seed,
                 img.finger,
                 img.impression,
-                u32::from(t.width_px),
-                u32::from(t.height_px),
-            );
-            let c = change.crop?;
-            Some((c.x0, c.y0, c.width, c.height))
+                w,
+                h,
+            )))
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let changed = ds
-        .extract_changed(|i, image| {
-            let img = &ds.images[i];
-            if img.impression == first {
-                image
-            } else {
-                change_for(
-                    Family::Partial,
-                    seed,
-                    img.finger,
-                    img.impression,
-                    image.width(),
-                    image.height(),
-                )
-                .apply_image(&image)
-            }
+        .extract_changed(|i, image| match &changes[i] {
+            Some(change) => change.apply_image(&image),
+            None => image,
         })?
         .samples;
     let n = original.len();
@@ -100,27 +96,30 @@ fn main() -> anyhow::Result<()> {
     let genuine: Vec<_> = scored.iter().filter(|s| s.2).collect();
     let rows: Vec<PairRow> = genuine
         .par_iter()
-        .map(|&&(a, b, _, partial_raw)| {
+        .map(|&&(a, b, _, family_raw)| {
             let (Some(ta), Some(tb)) = (&original[a].template, &original[b].template) else {
                 return PairRow {
                     a,
                     b,
                     common_mm2: None,
                     original_raw: 0.0,
-                    partial_raw,
+                    family_raw,
                 };
             };
             let e = explain(ta, tb).expect("templates compare");
             let common = (e.score.raw >= TRUSTED_RAW)
                 .then_some(e.alignment)
                 .flatten()
-                .and_then(|al| common_mm2(ta, windows[a]?, tb, windows[b]?, &al));
+                .and_then(|al| {
+                    let a = (ta, changes[a].as_ref());
+                    common_mm2(a, (tb, changes[b].as_ref()), f32::from(ds.dpi), &al)
+                });
             PairRow {
                 a,
                 b,
                 common_mm2: common,
                 original_raw: e.score.raw,
-                partial_raw,
+                family_raw,
             }
         })
         .collect();
@@ -134,7 +133,7 @@ fn main() -> anyhow::Result<()> {
             name(r.a),
             name(r.b),
             r.original_raw,
-            r.partial_raw
+            r.family_raw
         );
     }
     let below = |limit: f32| {
@@ -144,7 +143,7 @@ fn main() -> anyhow::Result<()> {
     };
     let failing = rows
         .iter()
-        .filter(|r| r.partial_raw < threshold_1pct)
+        .filter(|r| r.family_raw < threshold_1pct)
         .count();
     let trusted = rows.iter().filter(|r| r.common_mm2.is_some()).count();
     eprintln!(
@@ -161,7 +160,7 @@ fn main() -> anyhow::Result<()> {
         let genuine: Vec<f64> = rows
             .iter()
             .filter(|r| keep(r))
-            .map(|r| f64::from(r.partial_raw))
+            .map(|r| f64::from(r.family_raw))
             .collect();
         (genuine.len(), Scores::new(&genuine, &impostor_scores).eer())
     };
@@ -175,7 +174,7 @@ fn main() -> anyhow::Result<()> {
     );
     let failing_small = rows
         .iter()
-        .filter(|r| r.partial_raw < threshold_1pct && r.common_mm2.is_some_and(|c| c < 30.0))
+        .filter(|r| r.family_raw < threshold_1pct && r.common_mm2.is_some_and(|c| c < 30.0))
         .count();
     eprintln!("  of those below the threshold, with < 30 mm2 in common: {failing_small}");
     Ok(())
@@ -189,23 +188,36 @@ struct PairRow {
     b: usize,
     common_mm2: Option<f32>,
     original_raw: f32,
-    partial_raw: f32,
+    family_raw: f32,
 }
 
-/// Finger area (mm²) inside `a`'s window and, mapped through `b_to_a`
-/// (gallery `b` into probe `a`), inside `b`'s window and foreground.
+/// Whether the point `(x, y)` of an unchanged impression's template is
+/// still in the picture after `change` (every point is when there is
+/// none). The change moves image pixels; a template from an image of
+/// another resolution than the matcher's 500 dpi has its coordinates at
+/// 500 dpi, `image_px` image pixels per template pixel.
+fn kept(change: Option<&Change>, image_px: f32, x: f32, y: f32) -> bool {
+    change.is_none_or(|c| {
+        let (w, h) = c.output_size();
+        let (ox, oy) = c.forward(x * image_px, y * image_px);
+        ox >= 0.0 && oy >= 0.0 && ox < w as f32 && oy < h as f32
+    })
+}
+
+/// Finger area (mm²) of `a` that its change keeps and that, mapped through
+/// `b_to_a` (gallery `b` into probe `a`), lies on `b`'s foreground and is
+/// kept by `b`'s change; points in the unchanged impressions' templates,
+/// whose images were scanned at `image_dpi`.
 fn common_mm2(
-    a: &FingerTemplate,
-    window_a: (u32, u32, u32, u32),
-    b: &FingerTemplate,
-    window_b: (u32, u32, u32, u32),
+    (a, change_a): (&FingerTemplate, Option<&Change>),
+    (b, change_b): (&FingerTemplate, Option<&Change>),
+    image_dpi: f32,
     b_to_a: &Similarity,
 ) -> Option<f32> {
+    let image_px = |t: &FingerTemplate| image_dpi / f32::from(t.dpi.max(1));
+    let (image_px_a, image_px_b) = (image_px(a), image_px(b));
     let (map_a, map_b) = (a.ridge_map.as_ref()?, b.ridge_map.as_ref()?);
     let a_to_b = b_to_a.inverse();
-    let inside = |w: (u32, u32, u32, u32), x: f32, y: f32| {
-        x >= w.0 as f32 && y >= w.1 as f32 && x < (w.0 + w.2) as f32 && y < (w.1 + w.3) as f32
-    };
     let cell_a = f32::from(map_a.cell_px);
     let cell_b = f32::from(map_b.cell_px);
     // Sample each foreground cell of `a` on a 4 x 4 grid.
@@ -220,11 +232,11 @@ fn common_mm2(
                 for sx in 0..4 {
                     let x = col as f32 * cell_a + (sx as f32 + 0.5) * step;
                     let y = row as f32 * cell_a + (sy as f32 + 0.5) * step;
-                    if !inside(window_a, x, y) {
+                    if !kept(change_a, image_px_a, x, y) {
                         continue;
                     }
                     let (bx, by) = a_to_b.apply(x, y);
-                    if bx < 0.0 || by < 0.0 || !inside(window_b, bx, by) {
+                    if bx < 0.0 || by < 0.0 || !kept(change_b, image_px_b, bx, by) {
                         continue;
                     }
                     if map_b
