@@ -24,7 +24,7 @@
 use std::path::PathBuf;
 
 use hoviyat_benches::fvc::FvcDataset;
-use hoviyat_benches::robustness::change_for;
+use hoviyat_benches::robustness::{extract_with_changes, image_changes};
 use hoviyat_datasets::robustness::{Change, Family};
 use hoviyat_engine::finger::{Similarity, compare, explain};
 use hoviyat_engine::metrics::Scores;
@@ -48,33 +48,10 @@ fn main() -> anyhow::Result<()> {
         Some(other) => anyhow::bail!("family {other}: partial or combined"),
     };
     let ds = FvcDataset::open(&dir, None)?;
-    let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
     let original = ds.extract_samples()?.samples;
     // The change of each impression (`None`: kept as captured).
-    let changes: Vec<Option<Change>> = ds
-        .images
-        .iter()
-        .map(|img| {
-            if img.impression == first {
-                return Ok(None);
-            }
-            let (w, h) = image::image_dimensions(&img.path)?;
-            Ok(Some(change_for(
-                family,
-                seed,
-                img.finger,
-                img.impression,
-                w,
-                h,
-            )))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let changed = ds
-        .extract_changed(|i, image| match &changes[i] {
-            Some(change) => change.apply_image(&image),
-            None => image,
-        })?
-        .samples;
+    let changes = image_changes(&ds, family, seed)?;
+    let changed = extract_with_changes(&ds, &changes)?;
     let n = original.len();
     let pairs: Vec<(usize, usize)> = (0..n)
         .flat_map(|a| (a + 1..n).map(move |b| (a, b)))

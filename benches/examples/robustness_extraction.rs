@@ -25,7 +25,7 @@
 use std::path::PathBuf;
 
 use hoviyat_benches::fvc::FvcDataset;
-use hoviyat_benches::robustness::change_for;
+use hoviyat_benches::robustness::{extract_with_changes, image_changes};
 use hoviyat_datasets::robustness::{Change, Family};
 use hoviyat_engine::extract::WORK_DPI;
 use hoviyat_models::FingerTemplate;
@@ -48,36 +48,13 @@ fn main() -> anyhow::Result<()> {
     );
     let seed: u64 = args.next().map_or(Ok(1), |s| s.parse())?;
     let ds = FvcDataset::open(&dir, None)?;
-    let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
     // Templates are at the extractor's working resolution, changes move
     // image pixels.
     let image_px = f32::from(ds.dpi) / f32::from(WORK_DPI);
     let unchanged = ds.extract_samples()?.samples;
     for family in Family::ALL {
-        let changes: Vec<Option<Change>> = ds
-            .images
-            .iter()
-            .map(|img| {
-                if img.impression == first {
-                    return Ok(None);
-                }
-                let (w, h) = image::image_dimensions(&img.path)?;
-                Ok(Some(change_for(
-                    family,
-                    seed,
-                    img.finger,
-                    img.impression,
-                    w,
-                    h,
-                )))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let changed = ds
-            .extract_changed(|i, image| match &changes[i] {
-                Some(c) => c.apply_image(&image),
-                None => image,
-            })?
-            .samples;
+        let changes = image_changes(&ds, family, seed)?;
+        let changed = extract_with_changes(&ds, &changes)?;
         let mut counts = Counts::default();
         for ((change, before), after) in changes.iter().zip(&unchanged).zip(&changed) {
             if let (Some(c), Some(b), Some(a)) = (change, &before.template, &after.template) {

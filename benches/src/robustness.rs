@@ -68,6 +68,48 @@ pub fn change_for(
     family.draw(width, height, &mut rng)
 }
 
+/// The change of every image of `ds` under `family`, drawn on the image's
+/// own size as [`run_robustness`] draws it; `None` for the first
+/// impression of each finger, which stays as captured.
+pub fn image_changes(
+    ds: &FvcDataset,
+    family: Family,
+    seed: u64,
+) -> anyhow::Result<Vec<Option<Change>>> {
+    let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
+    ds.images
+        .iter()
+        .map(|img| {
+            if img.impression == first {
+                return Ok(None);
+            }
+            let (w, h) = image::image_dimensions(&img.path)?;
+            Ok(Some(change_for(
+                family,
+                seed,
+                img.finger,
+                img.impression,
+                w,
+                h,
+            )))
+        })
+        .collect()
+}
+
+/// The images of `ds` changed by `changes` (one per image, from
+/// [`image_changes`]), through the engine's extractor.
+pub fn extract_with_changes(
+    ds: &FvcDataset,
+    changes: &[Option<Change>],
+) -> anyhow::Result<Vec<Sample>> {
+    Ok(ds
+        .extract_changed(|i, image| match &changes[i] {
+            Some(change) => change.apply_image(&image),
+            None => image,
+        })?
+        .samples)
+}
+
 /// Runs the unchanged dataset and then every family.
 pub fn run_robustness(
     ds: &FvcDataset,
