@@ -589,17 +589,9 @@ mod tests {
         for finger in 1..=6 {
             let imp = synth::generate(2026, finger, 1, &cfg);
             let clean = noise::smoothing_sigma(noise::noise_to_contrast(&imp.image));
-            let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(finger);
-            let mut uniform = move || {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                ((state >> 40) as f32 + 0.5) / (1u64 << 24) as f32
-            };
+            let mut grain = noise::tests::gaussian(14.0, u64::from(finger));
             let grainy = GrayImage::from_fn(imp.image.width(), imp.image.height(), |x, y| {
-                let (u, v) = (uniform(), uniform());
-                let grain = 14.0 * (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos();
-                let value = f32::from(imp.image.get_pixel(x, y).0[0]) + grain;
+                let value = f32::from(imp.image.get_pixel(x, y).0[0]) + grain();
                 image::Luma([value.round().clamp(0.0, 255.0) as u8])
             });
             let smoothing = noise::smoothing_sigma(noise::noise_to_contrast(&grainy));

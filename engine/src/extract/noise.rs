@@ -118,12 +118,12 @@ pub fn denoised(image: &GrayImage) -> Option<GrayImage> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
     /// Seeded Gaussian samples of standard deviation `sigma` (Box-Muller).
-    fn gaussian(sigma: f32, seed: u64) -> impl FnMut() -> f32 {
+    pub(crate) fn gaussian(sigma: f32, seed: u64) -> impl FnMut() -> f32 {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         move || {
             let (u, v): (f32, f32) = (rng.random_range(f32::EPSILON..1.0), rng.random());
