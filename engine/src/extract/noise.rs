@@ -110,8 +110,8 @@ pub fn smoothing_sigma(noise_to_contrast: f32) -> f32 {
     SMOOTHING_SIGMA_PX * t
 }
 
-/// The image to extract from: `image` smoothed as much as its measured
-/// noise calls for, or `image` itself when it is clean.
+/// `image` smoothed as much as its measured noise calls for, or `None`
+/// when it is clean enough to extract from as it is.
 pub fn denoised(image: &GrayImage) -> Option<GrayImage> {
     let sigma = smoothing_sigma(noise_to_contrast(image));
     (sigma >= MIN_SIGMA_PX).then(|| imageproc::filter::gaussian_blur_f32(image, sigma))
