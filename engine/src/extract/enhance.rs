@@ -213,16 +213,50 @@ fn period_bin(period_px: f32) -> usize {
 /// Orientation bins on a grid of 4 x 4 pixel cells, interpolated between the
 /// block centres so that bins follow curved ridges more finely than blocks.
 pub fn orientation_bins(field: &BlockField, width: usize, height: usize) -> (Vec<u8>, usize) {
-    let gw = width.div_ceil(4);
-    let gh = height.div_ceil(4);
+    let gw = width.div_ceil(CELL_PX);
+    let gh = height.div_ceil(CELL_PX);
+    let centre = (CELL_PX as f32 - 1.0) / 2.0;
     let mut bins = vec![0u8; gw * gh];
     for gy in 0..gh {
         for gx in 0..gw {
-            let theta = field.theta_at(gx as f32 * 4.0 + 1.5, gy as f32 * 4.0 + 1.5);
+            let theta = field.theta_at(
+                (gx * CELL_PX) as f32 + centre,
+                (gy * CELL_PX) as f32 + centre,
+            );
             bins[gy * gw + gx] = orient_bin(theta) as u8;
         }
     }
     (bins, gw)
+}
+
+/// Side of the cells of [`orientation_bins`], pixels, as a shift.
+const CELL_SHIFT: usize = 2;
+/// Pixels a cell covers in a row: one filter for all of them.
+const CELL_PX: usize = 1 << CELL_SHIFT;
+
+/// Runs `filter(cell, first pixel x, y, pixels)` over the runs of up to
+/// [`CELL_PX`] pixels that one orientation cell covers in each row (a
+/// cell never straddles a block), where `keep` says the run's block is to
+/// be filtered.
+fn for_each_cell_run(
+    width: usize,
+    height: usize,
+    gw: usize,
+    bw: usize,
+    keep: &[bool],
+    mut filter: impl FnMut(usize, usize, usize, usize),
+) {
+    const _: () = assert!(BLOCK_PX.is_multiple_of(CELL_PX));
+    for y in 0..height {
+        let brow = (y / BLOCK_PX) * bw;
+        let grow = (y >> CELL_SHIFT) * gw;
+        for cx in 0..gw {
+            let x = cx * CELL_PX;
+            if keep[brow + x / BLOCK_PX] {
+                filter(grow + cx, x, y, CELL_PX.min(width - x));
+            }
+        }
+    }
 }
 
 /// Smooths along the ridges every pixel of the blocks in `active`, leaving
@@ -235,17 +269,11 @@ pub fn smooth_along(src: &Padded, bins: &[u8], gw: usize, active: &[bool], bw: u
         .map(|k| Taps::new(k, src.stride))
         .collect();
     let mut out = src.clone();
-    for y in 0..src.height {
-        let brow = (y / BLOCK_PX) * bw;
-        let grow = (y >> 2) * gw;
-        for x in 0..src.width {
-            if !active[brow + x / BLOCK_PX] {
-                continue;
-            }
-            let i = src.index(x, y);
-            out.data[i] = kernels[bins[grow + (x >> 2)] as usize].apply(&src.data, i);
-        }
-    }
+    for_each_cell_run(src.width, src.height, gw, bw, active, |cell, x, y, n| {
+        let i = src.index(x, y);
+        let run = kernels[bins[cell] as usize].apply_run(&src.data, i, n);
+        out.data[i..i + n].copy_from_slice(&run[..n]);
+    });
     out
 }
 
@@ -268,20 +296,15 @@ pub fn binarise_across(
     let period_bins: Vec<usize> = periods.period_px.iter().map(|&p| period_bin(p)).collect();
     let (w, h) = (src.width, src.height);
     let mut ridge = vec![false; w * h];
-    for y in 0..h {
-        let brow = (y / BLOCK_PX) * bw;
-        let grow = (y >> 2) * gw;
-        for x in 0..w {
-            let b = brow + x / BLOCK_PX;
-            if !mask[b] {
-                continue;
-            }
-            let o = bins[grow + (x >> 2)] as usize;
-            let k = &kernels[o * PERIOD_BINS + period_bins[b]];
+    for_each_cell_run(w, h, gw, bw, mask, |cell, x, y, n| {
+        let block = (y / BLOCK_PX) * bw + x / BLOCK_PX;
+        let k = &kernels[bins[cell] as usize * PERIOD_BINS + period_bins[block]];
+        let run = k.apply_run(&src.data, src.index(x, y), n);
+        for (r, &v) in ridge[y * w + x..y * w + x + n].iter_mut().zip(&run) {
             // Centre-positive kernel: positive on bright valleys.
-            ridge[y * w + x] = k.apply(&src.data, src.index(x, y)) < 0.0;
+            *r = v < 0.0;
         }
-    }
+    });
     ridge
 }
 
@@ -324,6 +347,40 @@ impl Taps {
         }
         (acc[0] + acc[1]) + (acc[2] + acc[3])
     }
+
+    /// [`Taps::apply`] at the `n` (at most [`CELL_PX`]) consecutive pixels
+    /// from buffer index `first`, with the same sums in the same order, so
+    /// bit for bit the same values. A full run reads each tap's pixels as
+    /// one contiguous slice, which the compiler turns into vector
+    /// arithmetic.
+    #[inline]
+    fn apply_run(&self, data: &[f32], first: usize, n: usize) -> [f32; CELL_PX] {
+        let mut out = [0f32; CELL_PX];
+        if n < CELL_PX {
+            for (k, v) in out.iter_mut().enumerate().take(n) {
+                *v = self.apply(data, first + k);
+            }
+            return out;
+        }
+        // acc[j][l]: taps j, j + 4, j + 8, ... at pixel l, as `apply` sums.
+        let mut acc = [[0f32; CELL_PX]; 4];
+        for (o, w) in self
+            .offsets
+            .chunks_exact(4)
+            .zip(self.weights.chunks_exact(4))
+        {
+            for (j, sums) in acc.iter_mut().enumerate() {
+                let s = (first as isize + o[j]) as usize;
+                for (sum, &v) in sums.iter_mut().zip(&data[s..s + CELL_PX]) {
+                    *sum += w[j] * v;
+                }
+            }
+        }
+        for (l, v) in out.iter_mut().enumerate() {
+            *v = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -343,6 +400,29 @@ mod tests {
         for k in &b.across {
             let s: f32 = k.taps.iter().map(|t| t.2).sum();
             assert!(s.abs() < 1e-4, "DC {s}");
+        }
+    }
+
+    /// A run of pixels gets exactly the values the single-pixel filter
+    /// gives each of them, whatever the kernel, the run's length and where
+    /// it lies (image edges included).
+    #[test]
+    fn a_run_filters_each_pixel_exactly_as_the_single_pixel_filter() {
+        let (w, h) = (37, 29);
+        let px: Vec<f32> = (0..w * h).map(|i| ((i * 7919) % 251) as f32).collect();
+        let p = Padded::new(&px, w, h);
+        let b = bank();
+        for k in b.along.iter().chain(&b.across) {
+            let taps = Taps::new(k, p.stride);
+            for (x, y) in [(0, 0), (12, 7), (33, 28), (36, 0)] {
+                for n in 1..=CELL_PX.min(w - x) {
+                    let run = taps.apply_run(&p.data, p.index(x, y), n);
+                    for (i, &v) in run.iter().enumerate().take(n) {
+                        let one = taps.apply(&p.data, p.index(x + i, y));
+                        assert_eq!(v.to_bits(), one.to_bits(), "{v} vs {one}");
+                    }
+                }
+            }
         }
     }
 
