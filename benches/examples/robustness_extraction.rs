@@ -20,13 +20,17 @@
 //!     ../shared/data/fingerprints/fvc2002-b/DB1_B 1
 //! ```
 //!
+//! A last row, `pixel_shift`, cuts the first 1-7 columns and rows off each
+//! image (seeded per image): the same print, every block and filter cell
+//! boundary moved over it.
+//!
 //! One JSON object per family on stdout.
 
 use std::path::PathBuf;
 
 use hoviyat_benches::fvc::FvcDataset;
 use hoviyat_benches::robustness::{extract_with_changes, image_changes};
-use hoviyat_datasets::robustness::{Change, Family};
+use hoviyat_datasets::robustness::{Change, Crop, Family};
 use hoviyat_engine::extract::WORK_DPI;
 use hoviyat_models::FingerTemplate;
 
@@ -52,8 +56,11 @@ fn main() -> anyhow::Result<()> {
     // image pixels.
     let image_px = f32::from(ds.dpi) / f32::from(WORK_DPI);
     let unchanged = ds.extract_samples()?.samples;
-    for family in Family::ALL {
-        let changes = image_changes(&ds, family, seed)?;
+    let families = Family::ALL
+        .iter()
+        .map(|f| (f.name(), image_changes(&ds, *f, seed)));
+    for (name, changes) in families.chain([("pixel_shift", pixel_shifts(&ds, seed))]) {
+        let changes = changes?;
         let changed = extract_with_changes(&ds, &changes)?;
         let mut counts = Counts::default();
         for ((change, before), after) in changes.iter().zip(&unchanged).zip(&changed) {
@@ -66,7 +73,7 @@ fn main() -> anyhow::Result<()> {
             serde_json::json!({
                 "dataset": ds.name,
                 "seed": seed,
-                "family": family.name(),
+                "family": name,
                 "expected": counts.expected,
                 "found_again": counts.found as f64 / counts.expected.max(1) as f64,
                 "expected_interior": counts.expected_interior,
@@ -77,6 +84,34 @@ fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The same images with their first 1-7 columns and rows cut off (seeded
+/// per image): the print does not change, but every block and filter cell
+/// boundary moves over it. What the extraction loses here it loses to its
+/// own grid, which every capture meets at a random offset.
+fn pixel_shifts(ds: &FvcDataset, seed: u64) -> anyhow::Result<Vec<Option<Change>>> {
+    let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
+    ds.images
+        .iter()
+        .map(|img| {
+            if img.impression == first {
+                return Ok(None);
+            }
+            let (w, h) = image::image_dimensions(&img.path)?;
+            let mix = u64::from(img.finger) * 31 + u64::from(img.impression) * 7 + seed * 13;
+            let (dx, dy) = (1 + (mix % 7) as u32, 1 + (mix / 7 % 7) as u32);
+            Ok(Some(Change {
+                crop: Some(Crop {
+                    x0: dx,
+                    y0: dy,
+                    width: w - dx,
+                    height: h - dy,
+                }),
+                ..Change::identity(w, h)
+            }))
+        })
+        .collect()
 }
 
 #[derive(Default)]
