@@ -29,7 +29,9 @@
 use std::path::PathBuf;
 
 use hoviyat_benches::fvc::FvcDataset;
-use hoviyat_benches::robustness::{extract_with_changes, image_changes};
+use hoviyat_benches::robustness::{
+    changes_of_later_impressions, extract_with_changes, image_changes,
+};
 use hoviyat_datasets::robustness::{Change, Crop, Family};
 use hoviyat_engine::extract::WORK_DPI;
 use hoviyat_models::FingerTemplate;
@@ -91,27 +93,19 @@ fn main() -> anyhow::Result<()> {
 /// boundary moves over it. What the extraction loses here it loses to its
 /// own grid, which every capture meets at a random offset.
 fn pixel_shifts(ds: &FvcDataset, seed: u64) -> anyhow::Result<Vec<Option<Change>>> {
-    let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
-    ds.images
-        .iter()
-        .map(|img| {
-            if img.impression == first {
-                return Ok(None);
-            }
-            let (w, h) = image::image_dimensions(&img.path)?;
-            let mix = u64::from(img.finger) * 31 + u64::from(img.impression) * 7 + seed * 13;
-            let (dx, dy) = (1 + (mix % 7) as u32, 1 + (mix / 7 % 7) as u32);
-            Ok(Some(Change {
-                crop: Some(Crop {
-                    x0: dx,
-                    y0: dy,
-                    width: w - dx,
-                    height: h - dy,
-                }),
-                ..Change::identity(w, h)
-            }))
-        })
-        .collect()
+    changes_of_later_impressions(ds, |img, w, h| {
+        let mix = u64::from(img.finger) * 31 + u64::from(img.impression) * 7 + seed * 13;
+        let (dx, dy) = (1 + (mix % 7) as u32, 1 + (mix / 7 % 7) as u32);
+        Change {
+            crop: Some(Crop {
+                x0: dx,
+                y0: dy,
+                width: w - dx,
+                height: h - dy,
+            }),
+            ..Change::identity(w, h)
+        }
+    })
 }
 
 #[derive(Default)]

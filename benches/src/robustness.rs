@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::fingers::{Protocol, Sample, evaluate};
-use crate::fvc::FvcDataset;
+use crate::fvc::{FvcDataset, FvcImage};
 
 /// Where the minutiae come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,6 +76,17 @@ pub fn image_changes(
     family: Family,
     seed: u64,
 ) -> anyhow::Result<Vec<Option<Change>>> {
+    changes_of_later_impressions(ds, |img, w, h| {
+        change_for(family, seed, img.finger, img.impression, w, h)
+    })
+}
+
+/// `change(image, width, height)` for every image of `ds` but the first
+/// impression of each finger (`None`: kept as captured).
+pub fn changes_of_later_impressions(
+    ds: &FvcDataset,
+    change: impl Fn(&FvcImage, u32, u32) -> Change,
+) -> anyhow::Result<Vec<Option<Change>>> {
     let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
     ds.images
         .iter()
@@ -84,14 +95,7 @@ pub fn image_changes(
                 return Ok(None);
             }
             let (w, h) = image::image_dimensions(&img.path)?;
-            Ok(Some(change_for(
-                family,
-                seed,
-                img.finger,
-                img.impression,
-                w,
-                h,
-            )))
+            Ok(Some(change(img, w, h)))
         })
         .collect()
 }
