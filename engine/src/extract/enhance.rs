@@ -229,10 +229,9 @@ pub fn orientation_bins(field: &BlockField, width: usize, height: usize) -> (Vec
     (bins, gw)
 }
 
-/// Side of the cells of [`orientation_bins`], pixels, as a shift.
-const CELL_SHIFT: usize = 2;
-/// Pixels a cell covers in a row: one filter for all of them.
-const CELL_PX: usize = 1 << CELL_SHIFT;
+/// Side of the cells of [`orientation_bins`], pixels: one filter for all
+/// the pixels of a cell.
+const CELL_PX: usize = 4;
 
 /// Runs `filter(cell, first pixel x, y, pixels)` over the runs of up to
 /// [`CELL_PX`] pixels that one orientation cell covers in each row (a
@@ -249,7 +248,7 @@ fn for_each_cell_run(
     const _: () = assert!(BLOCK_PX.is_multiple_of(CELL_PX));
     for y in 0..height {
         let brow = (y / BLOCK_PX) * bw;
-        let grow = (y >> CELL_SHIFT) * gw;
+        let grow = (y / CELL_PX) * gw;
         for cx in 0..gw {
             let x = cx * CELL_PX;
             if keep[brow + x / BLOCK_PX] {
