@@ -9,6 +9,8 @@ use hoviyat_engine::metrics::{DetPoint, Scores, VerificationReport};
 use hoviyat_models::FingerTemplate;
 use serde::Serialize;
 
+use crate::interval::{Interval, LabelledScore, REPLICATES, Replicates, SEED, SubsetBootstrap};
+
 /// Which pairs are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -47,6 +49,11 @@ pub struct FingerEvalReport {
     pub fmr1000: f64,
     pub fmr10000: f64,
     pub zero_fmr: f64,
+    /// 95 % interval of the EER over resamplings of the fingers
+    /// ([`crate::interval`]).
+    pub eer_interval: Interval,
+    /// 95 % interval of the FMR1000, likewise.
+    pub fmr1000_interval: Interval,
     /// Share of samples with no usable template.
     pub fte: f64,
     /// Median time of one 1:1 comparison: probe preparation plus scoring a
@@ -117,6 +124,8 @@ impl ScoreSummary {
 pub struct EvalScores {
     pub genuine: Vec<f64>,
     pub impostor: Vec<f64>,
+    /// The EER and FMR1000 of each resampling of the fingers.
+    pub replicates: Replicates,
 }
 
 impl EvalScores {
@@ -172,6 +181,7 @@ pub fn evaluate(
     }
     let mut genuine = Vec::new();
     let mut impostor = Vec::new();
+    let mut labelled = Vec::new();
     let mut match_us = Vec::new();
     let mut score_us = Vec::new();
     for (a, b, same) in protocol_pairs(samples, protocol) {
@@ -201,6 +211,11 @@ pub fn evaluate(
             }
             _ => 0.0,
         };
+        labelled.push(LabelledScore {
+            finger_a: samples[a].finger,
+            finger_b: samples[b].finger,
+            score,
+        });
         if same {
             genuine.push(score);
         } else {
@@ -208,6 +223,7 @@ pub fn evaluate(
         }
     }
     let v = VerificationReport::new(&genuine, &impostor);
+    let replicates = SubsetBootstrap::new(&labelled).replicates(REPLICATES, SEED);
     let enrolled: Vec<&FingerTemplate> =
         samples.iter().filter_map(|s| s.template.as_ref()).collect();
     let report = FingerEvalReport {
@@ -220,6 +236,8 @@ pub fn evaluate(
         fmr1000: v.fmr1000,
         fmr10000: v.fmr10000,
         zero_fmr: v.zero_fmr,
+        eer_interval: replicates.eer_interval(),
+        fmr1000_interval: replicates.fmr1000_interval(),
         fte: fte_share(samples),
         match_us_median: median(&mut match_us),
         score_us_median: median(&mut score_us),
@@ -228,7 +246,14 @@ pub fn evaluate(
         genuine_scores: ScoreSummary::of(&genuine),
         impostor_scores: ScoreSummary::of(&impostor),
     };
-    Ok((report, EvalScores { genuine, impostor }))
+    Ok((
+        report,
+        EvalScores {
+            genuine,
+            impostor,
+            replicates,
+        },
+    ))
 }
 
 /// Share of samples without a template: the extractor's failures to

@@ -17,6 +17,7 @@ pub mod finger_bench;
 pub mod fingers;
 pub mod fvc;
 pub mod gallery;
+pub mod interval;
 #[cfg(feature = "bozorth3")]
 pub mod nbis;
 pub mod robustness;

@@ -23,6 +23,8 @@ pub struct NbisRun {
     pub report: VerificationReport,
     pub genuine: Vec<f64>,
     pub impostor: Vec<f64>,
+    /// Every comparison with its fingers' labels, for intervals.
+    pub labelled: Vec<crate::interval::LabelledScore>,
     /// Share of images with fewer minutiae than BOZORTH3 can compare.
     pub fte: f64,
     /// MINDTCT's wall time per image (rescaling excluded), milliseconds.
@@ -80,11 +82,21 @@ pub fn evaluate_nbis(dataset: &FvcDataset, protocol: Protocol) -> anyhow::Result
         .collect();
     let genuine: Vec<f64> = scores.iter().filter(|s| s.1).map(|s| s.0).collect();
     let impostor: Vec<f64> = scores.iter().filter(|s| !s.1).map(|s| s.0).collect();
+    let labelled = pairs
+        .iter()
+        .zip(&scores)
+        .map(|(&(a, b, _), &(score, _))| crate::interval::LabelledScore {
+            finger_a: samples[a].finger,
+            finger_b: samples[b].finger,
+            score,
+        })
+        .collect();
     let failed = templates.iter().filter(|t| t.is_none()).count();
     Ok(NbisRun {
         report: VerificationReport::new(&genuine, &impostor),
         genuine,
         impostor,
+        labelled,
         fte: failed as f64 / templates.len().max(1) as f64,
         extract_ms,
     })

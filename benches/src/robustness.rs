@@ -32,8 +32,11 @@ pub struct FamilyRow {
     /// A [`Family`] name, or `none` for the unchanged dataset.
     pub family: &'static str,
     pub eer: f64,
+    /// 95 % interval of the EER over resamplings of the fingers.
+    pub eer_interval: crate::interval::Interval,
     pub fmr100: f64,
     pub fmr1000: f64,
+    pub fmr1000_interval: crate::interval::Interval,
     pub zero_fmr: f64,
     pub fte: f64,
     pub n_genuine: usize,
@@ -134,8 +137,10 @@ pub fn run_robustness(
         families.push(FamilyRow {
             family,
             eer: report.eer,
+            eer_interval: report.eer_interval,
             fmr100: report.fmr100,
             fmr1000: report.fmr1000,
+            fmr1000_interval: report.fmr1000_interval,
             zero_fmr: report.zero_fmr,
             fte: report.fte,
             n_genuine: report.n_genuine,

@@ -9,8 +9,9 @@ use std::path::Path;
 use hoviyat_engine::metrics::{DetPoint, VerificationReport};
 use serde::Serialize;
 
-use crate::fingers::{Protocol, evaluate, fte_share, median};
+use crate::fingers::{EvalScores, Protocol, evaluate, fte_share, median};
 use crate::fvc::FvcDataset;
+use crate::interval::{Interval, Intervals, Replicates};
 use hoviyat_datasets::fvc::find_datasets;
 
 /// Row kind: our extractor and matcher.
@@ -25,8 +26,12 @@ pub const NBIS: &str = "nbis";
 pub struct SuiteRow {
     pub kind: &'static str,
     pub eer: f64,
+    /// 95 % interval of the EER over resamplings of the fingers
+    /// ([`crate::interval`]).
+    pub eer_interval: Interval,
     pub fmr100: f64,
     pub fmr1000: f64,
+    pub fmr1000_interval: Interval,
     pub zero_fmr: f64,
     pub fte: f64,
     pub n_genuine: usize,
@@ -38,6 +43,8 @@ pub struct SuiteRow {
     pub mean_minutiae: Option<f64>,
     #[serde(skip)]
     pub det: Vec<DetPoint>,
+    #[serde(skip)]
+    pub replicates: Replicates,
 }
 
 /// One dataset's rows.
@@ -47,6 +54,10 @@ pub struct SuiteDataset {
     pub dpi: u16,
     pub images: usize,
     pub rows: Vec<SuiteRow>,
+    /// The `hoviyat` row's EER and FMR1000 minus each other row's, 95 %
+    /// intervals over the same resamplings of the fingers (a paired
+    /// comparison: below zero where `hoviyat` is better).
+    pub hoviyat_minus: BTreeMap<&'static str, Intervals>,
 }
 
 /// The whole run.
@@ -58,6 +69,14 @@ pub struct SuiteReport {
     pub mean_eer: BTreeMap<&'static str, f64>,
     /// Mean FMR1000 per row kind, likewise.
     pub mean_fmr1000: BTreeMap<&'static str, f64>,
+    /// 95 % interval of each mean EER: the datasets' fingers resampled
+    /// independently, the mean taken replicate by replicate.
+    pub mean_eer_interval: BTreeMap<&'static str, Interval>,
+    /// 95 % interval of each mean FMR1000, likewise.
+    pub mean_fmr1000_interval: BTreeMap<&'static str, Interval>,
+    /// The mean over datasets of each dataset's `hoviyat_minus`, 95 %
+    /// intervals.
+    pub mean_hoviyat_minus: BTreeMap<&'static str, Intervals>,
 }
 
 /// Which rows to compute.
@@ -89,7 +108,7 @@ pub fn run_suite(
             report.fte,
             Some(median(&mut extracted.extract_ms)),
             Some(report.mean_minutiae),
-            scores.det(),
+            &scores,
         ));
 
         if ds.has_iso() {
@@ -102,7 +121,7 @@ pub fn run_suite(
                 fte_share(&samples),
                 None,
                 Some(report.mean_minutiae),
-                scores.det(),
+                &scores,
             ));
         }
 
@@ -112,11 +131,15 @@ pub fn run_suite(
                 rows.push(row);
             }
         }
+        let hoviyat_minus = paired_differences(&rows)
+            .map(|(kind, d)| (kind, d.intervals()))
+            .collect();
         datasets.push(SuiteDataset {
             name: ds.name.clone(),
             dpi: ds.dpi,
             images: ds.images.len(),
             rows,
+            hoviyat_minus,
         });
     }
     let mean_of = |figure: fn(&SuiteRow) -> f64| {
@@ -130,12 +153,50 @@ pub fn run_suite(
             .map(|(k, (sum, n))| (k, sum / n as f64))
             .collect()
     };
+    let mut replicates: BTreeMap<&'static str, Vec<&Replicates>> = BTreeMap::new();
+    for row in datasets.iter().flat_map(|d| &d.rows) {
+        replicates
+            .entry(row.kind)
+            .or_default()
+            .push(&row.replicates);
+    }
+    let means: BTreeMap<&'static str, Replicates> = replicates
+        .into_iter()
+        .map(|(kind, sets)| (kind, Replicates::mean_of(&sets)))
+        .collect();
+    let mut differences: BTreeMap<&'static str, Vec<Replicates>> = BTreeMap::new();
+    for ds in &datasets {
+        for (kind, d) in paired_differences(&ds.rows) {
+            differences.entry(kind).or_default().push(d);
+        }
+    }
+    let mean_hoviyat_minus = differences
+        .into_iter()
+        .map(|(kind, sets)| {
+            let sets: Vec<&Replicates> = sets.iter().collect();
+            (kind, Replicates::mean_of(&sets).intervals())
+        })
+        .collect();
     Ok(SuiteReport {
         protocol: options.protocol,
+        mean_hoviyat_minus,
         mean_eer: mean_of(|r| r.eer),
         mean_fmr1000: mean_of(|r| r.fmr1000),
+        mean_eer_interval: means.iter().map(|(k, r)| (*k, r.eer_interval())).collect(),
+        mean_fmr1000_interval: means
+            .iter()
+            .map(|(k, r)| (*k, r.fmr1000_interval()))
+            .collect(),
         datasets,
     })
+}
+
+/// Each other row's replicates subtracted from the `hoviyat` row's.
+fn paired_differences(rows: &[SuiteRow]) -> impl Iterator<Item = (&'static str, Replicates)> + '_ {
+    let ours = rows.iter().find(|r| r.kind == HOVIYAT);
+    rows.iter()
+        .filter(|r| r.kind != HOVIYAT)
+        .filter_map(move |r| Some((r.kind, ours?.replicates.minus(&r.replicates))))
 }
 
 fn row(
@@ -144,33 +205,42 @@ fn row(
     fte: f64,
     extract_ms_median: Option<f64>,
     mean_minutiae: Option<f64>,
-    det: Vec<DetPoint>,
+    scores: &EvalScores,
 ) -> SuiteRow {
     SuiteRow {
         kind,
         eer: v.eer,
+        eer_interval: scores.replicates.eer_interval(),
         fmr100: v.fmr100,
         fmr1000: v.fmr1000,
+        fmr1000_interval: scores.replicates.fmr1000_interval(),
         zero_fmr: v.zero_fmr,
         fte,
         n_genuine: v.n_genuine,
         n_impostor: v.n_impostor,
         extract_ms_median,
         mean_minutiae,
-        det,
+        det: scores.det(),
+        replicates: scores.replicates.clone(),
     }
 }
 
 #[cfg(feature = "bozorth3")]
 fn nbis_row(ds: &FvcDataset, protocol: Protocol) -> anyhow::Result<Option<SuiteRow>> {
+    use crate::interval::{REPLICATES, SEED, SubsetBootstrap};
     let mut run = crate::nbis::evaluate_nbis(ds, protocol)?;
+    let scores = EvalScores {
+        replicates: SubsetBootstrap::new(&run.labelled).replicates(REPLICATES, SEED),
+        genuine: std::mem::take(&mut run.genuine),
+        impostor: std::mem::take(&mut run.impostor),
+    };
     Ok(Some(row(
         NBIS,
         run.report.clone(),
         run.fte,
         Some(median(&mut run.extract_ms)),
         None,
-        hoviyat_engine::metrics::Scores::new(&run.genuine, &run.impostor).det(),
+        &scores,
     )))
 }
 

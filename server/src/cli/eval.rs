@@ -7,6 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use hoviyat_benches::agreement::AgreementConfig;
 use hoviyat_benches::fingers::{Protocol, Sample, evaluate};
 use hoviyat_benches::fvc::FvcDataset;
+use hoviyat_benches::interval::Interval;
 use hoviyat_benches::robustness::{TemplateSource, run_robustness};
 use hoviyat_benches::suite::{SuiteOptions, run_suite};
 
@@ -210,12 +211,14 @@ fn fingerprints(args: FingerprintArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&value)?);
     } else {
         println!(
-            "{} {:?}: EER {:.3} %, FMR100 {:.3} %, FMR1000 {:.3} %, ZeroFMR {:.3} %, FTE {:.2} % ({} genuine, {} impostor), {:.1} us per 1:1 comparison",
+            "{} {:?}: EER {:.3} % {}, FMR100 {:.3} %, FMR1000 {:.3} % {}, ZeroFMR {:.3} %, FTE {:.2} % ({} genuine, {} impostor), {:.1} us per 1:1 comparison",
             args.dataset.display(),
             args.protocol,
             report.eer * 100.0,
+            percent(report.eer_interval),
             report.fmr100 * 100.0,
             report.fmr1000 * 100.0,
+            percent(report.fmr1000_interval),
             report.zero_fmr * 100.0,
             report.fte * 100.0,
             report.n_genuine,
@@ -259,11 +262,13 @@ fn suite(args: SuiteArgs) -> anyhow::Result<()> {
         println!("{} ({} images, {} dpi)", ds.name, ds.images, ds.dpi);
         for r in &ds.rows {
             println!(
-                "  {:<15} EER {:6.2} %  FMR100 {:6.2} %  FMR1000 {:6.2} %  ZeroFMR {:6.2} %  FTE {:5.2} %  extract {}",
+                "  {:<15} EER {:6.2} % {:<15} FMR100 {:6.2} %  FMR1000 {:6.2} % {:<15} ZeroFMR {:6.2} %  FTE {:5.2} %  extract {}",
                 r.kind,
                 r.eer * 100.0,
+                percent(r.eer_interval),
                 r.fmr100 * 100.0,
                 r.fmr1000 * 100.0,
+                percent(r.fmr1000_interval),
                 r.zero_fmr * 100.0,
                 r.fte * 100.0,
                 r.extract_ms_median
@@ -271,11 +276,33 @@ fn suite(args: SuiteArgs) -> anyhow::Result<()> {
             );
         }
     }
+    let differences = report
+        .datasets
+        .iter()
+        .map(|ds| (ds.name.as_str(), &ds.hoviyat_minus))
+        .chain([("mean", &report.mean_hoviyat_minus)]);
+    for (name, minus) in differences {
+        for (kind, d) in minus {
+            println!(
+                "{name}: hoviyat minus {kind:<15} EER {:<17} FMR1000 {} points",
+                percent(d.eer),
+                percent(d.fmr1000)
+            );
+        }
+    }
     for (kind, eer) in &report.mean_eer {
         println!(
-            "mean {kind:<15} EER {:6.2} %  FMR1000 {:6.2} %",
+            "mean {kind:<15} EER {:6.2} % {:<15} FMR1000 {:6.2} % {}",
             eer * 100.0,
-            report.mean_fmr1000.get(kind).copied().unwrap_or(0.0) * 100.0
+            report
+                .mean_eer_interval
+                .get(kind)
+                .map_or(String::new(), |i| percent(*i)),
+            report.mean_fmr1000.get(kind).copied().unwrap_or(0.0) * 100.0,
+            report
+                .mean_fmr1000_interval
+                .get(kind)
+                .map_or(String::new(), |i| percent(*i)),
         );
     }
     Ok(())
@@ -307,16 +334,23 @@ fn robustness(args: RobustnessArgs) -> anyhow::Result<()> {
     );
     for r in &report.families {
         println!(
-            "  {:<11} EER {:6.2} %  FMR1000 {:6.2} %  FTE {:5.2} %  ({} genuine, {} impostor)",
+            "  {:<11} EER {:6.2} % {:<15} FMR1000 {:6.2} % {:<15} FTE {:5.2} %  ({} genuine, {} impostor)",
             r.family,
             r.eer * 100.0,
+            percent(r.eer_interval),
             r.fmr1000 * 100.0,
+            percent(r.fmr1000_interval),
             r.fte * 100.0,
             r.n_genuine,
             r.n_impostor
         );
     }
     Ok(())
+}
+
+/// A 95 % interval in percent, `[low, high]`.
+fn percent(i: Interval) -> String {
+    format!("[{:.2}, {:.2}]", i.low * 100.0, i.high * 100.0)
 }
 
 fn one_to_many(args: OneToManyArgs) -> anyhow::Result<()> {
