@@ -25,6 +25,7 @@
 use std::path::{Path, PathBuf};
 
 use hoviyat_benches::fvc::FvcDataset;
+use hoviyat_benches::interval::{Interval, REPLICATES, SEED, finger_draws};
 use hoviyat_engine::finger::{Calibration, PreparedProbe, compare, encode_gallery};
 use hoviyat_models::FingerTemplate;
 use rayon::prelude::*;
@@ -45,21 +46,27 @@ fn prints(dir: &Path, iso: bool) -> anyhow::Result<Vec<(u32, FingerTemplate)>> {
         .collect())
 }
 
+/// An impostor comparison: the two fingers and the raw score.
+type Labelled = (u32, u32, f32);
+
 /// Raw scores of every unordered cross-finger pair with the full 1:1
 /// comparison.
-fn full_impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<f32>> {
+fn full_impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<Labelled>> {
     let pairs: Vec<(usize, usize)> = (0..prints.len())
         .flat_map(|a| (a + 1..prints.len()).map(move |b| (a, b)))
         .filter(|&(a, b)| prints[a].0 != prints[b].0)
         .collect();
     pairs
         .par_iter()
-        .map(|&(a, b)| Ok(compare(&prints[a].1, &prints[b].1)?.raw))
+        .map(|&(a, b)| {
+            let raw = compare(&prints[a].1, &prints[b].1)?.raw;
+            Ok((prints[a].0, prints[b].0, raw))
+        })
         .collect()
 }
 
 /// Raw scores of every ordered cross-finger pair.
-fn impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<f32>> {
+fn impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<Labelled>> {
     let probes: Vec<PreparedProbe> = prints
         .iter()
         .map(|(_, t)| PreparedProbe::new(t))
@@ -72,11 +79,37 @@ fn impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<f32>>
     for (a, probe) in probes.iter().enumerate() {
         for (b, blob) in blobs.iter().enumerate() {
             if prints[a].0 != prints[b].0 {
-                scores.push(probe.score(blob)?.raw);
+                scores.push((prints[a].0, prints[b].0, probe.score(blob)?.raw));
             }
         }
     }
     Ok(scores)
+}
+
+/// 95 % interval of the share of `(finger a, finger b, above)` impostor
+/// comparisons above a threshold when the held-out set's fingers are drawn
+/// again with replacement (the subsets bootstrap, as the suite's intervals).
+fn observed_spread(above: &[(usize, usize, bool)]) -> (f64, f64) {
+    let mut labels: Vec<usize> = above.iter().flat_map(|a| [a.0, a.1]).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let index = |l: usize| labels.binary_search(&l).unwrap_or(0);
+    let shares: Vec<f64> = finger_draws(labels.len(), REPLICATES, SEED)
+        .iter()
+        .map(|draws| {
+            let (mut hit, mut all) = (0.0, 0.0);
+            for &(a, b, is_above) in above {
+                let w = f64::from(draws[index(a)]) * f64::from(draws[index(b)]);
+                all += w;
+                if is_above {
+                    hit += w;
+                }
+            }
+            if all > 0.0 { hit / all } else { 0.0 }
+        })
+        .collect();
+    let i = Interval::of(&shares);
+    (i.low, i.high)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -95,7 +128,7 @@ fn main() -> anyhow::Result<()> {
     // Sets of impostor scores with the group they are held out with (a
     // database's sets leave together) and whether both templates of each
     // pair carry ridge maps, which only the full comparison reads.
-    let mut sets: Vec<(String, usize, bool, Vec<f32>)> = Vec::new();
+    let mut sets: Vec<(String, usize, bool, Vec<Labelled>)> = Vec::new();
     for (group, db) in ["DB1_B", "DB2_B", "DB3_B", "DB4_B"].into_iter().enumerate() {
         let dir = dir.join("fvc2002-b").join(db);
         sets.push((
@@ -159,30 +192,43 @@ fn main() -> anyhow::Result<()> {
         };
         println!("\n{what}");
         println!(
-            "held out               n      at predicted 1e-2: observed (built-in map)   at 1e-3: observed (built-in map)"
+            "held out               n      at predicted 1e-2: observed [95 % over fingers] (built-in map)   at 1e-3: observed [95 % over fingers] (built-in map)"
         );
         let of_kind: Vec<_> = sets.iter().filter(|s| s.2 == ridge).collect();
         for (name, group, _, held) in &of_kind {
             let rest: Vec<f32> = of_kind
                 .iter()
                 .filter(|s| s.1 != *group)
-                .flat_map(|s| s.3.iter().copied())
+                .flat_map(|s| s.3.iter().map(|l| l.2))
                 .collect();
             let cal = Calibration::from_impostor_scores(&rest)?;
             let observed = |c: &Calibration, decades: f32| {
-                let above = held.iter().filter(|&&s| c.log10_fmr(s) >= decades).count();
+                let above = held.iter().filter(|l| c.log10_fmr(l.2) >= decades).count();
                 above as f64 / held.len() as f64
             };
+            let spread = |c: &Calibration, decades: f32| {
+                let above: Vec<(usize, usize, bool)> = held
+                    .iter()
+                    .map(|l| (l.0 as usize, l.1 as usize, c.log10_fmr(l.2) >= decades))
+                    .collect();
+                let (low, high) = observed_spread(&above);
+                format!("[{low:.1e}, {high:.1e}]")
+            };
             println!(
-                "{name:22} {:6}  {:.2e} ({:.2e})                       {:.2e} ({:.2e})",
+                "{name:22} {:6}  {:.2e} {} ({:.2e})       {:.2e} {} ({:.2e})",
                 held.len(),
                 observed(&cal, 2.0),
+                spread(&cal, 2.0),
                 observed(builtin, 2.0),
                 observed(&cal, 3.0),
+                spread(&cal, 3.0),
                 observed(builtin, 3.0),
             );
         }
-        let all: Vec<f32> = of_kind.iter().flat_map(|s| s.3.iter().copied()).collect();
+        let all: Vec<f32> = of_kind
+            .iter()
+            .flat_map(|s| s.3.iter().map(|l| l.2))
+            .collect();
         let cal = Calibration::from_impostor_scores(&all)?;
         let names: Vec<&str> = of_kind.iter().map(|s| s.0.as_str()).collect();
         println!("// {} impostor scores: {}", all.len(), names.join(", "));
