@@ -1,5 +1,5 @@
 //! Loader for FVC-style fingerprint folders: images named
-//! `{finger}_{impression}.{png,tif,tiff,bmp}`, decoded to 8-bit luma, with
+//! `{finger}_{impression}.{png,tif,tiff,bmp,jpg,jpeg}`, decoded to 8-bit luma, with
 //! the scan resolution in an optional `dataset.json` (`{"dpi": N}`).
 
 use std::path::{Path, PathBuf};
@@ -31,7 +31,10 @@ impl FvcEntry {
 pub fn parse_name(name: &str) -> Option<(u32, u32)> {
     let (stem, ext) = name.rsplit_once('.')?;
     let ext = ext.to_ascii_lowercase();
-    if !matches!(ext.as_str(), "png" | "tif" | "tiff" | "bmp") {
+    if !matches!(
+        ext.as_str(),
+        "png" | "tif" | "tiff" | "bmp" | "jpg" | "jpeg"
+    ) {
         return None;
     }
     let (f, i) = stem.split_once('_')?;
@@ -126,6 +129,8 @@ mod tests {
     fn fvc_names_are_parsed_and_others_ignored() {
         assert_eq!(parse_name("12_3.png"), Some((12, 3)));
         assert_eq!(parse_name("1_8.TIF"), Some((1, 8)));
+        assert_eq!(parse_name("4_2.bmp"), Some((4, 2)));
+        assert_eq!(parse_name("4_3.jpg"), Some((4, 3)));
         assert_eq!(parse_name("1_8.json"), None);
         assert_eq!(parse_name("a_8.png"), None);
         assert_eq!(parse_name("1_.png"), None);
