@@ -184,6 +184,11 @@ pub fn run_robustness(
     progress("none");
     evaluate_row("none", &changes(None)?)?;
     for family in Family::ALL {
+        // Compression changes images only: on templates its row would be
+        // the unchanged one again.
+        if family == Family::Compression && iso.is_some() {
+            continue;
+        }
         progress(family.name());
         evaluate_row(family.name(), &changes(Some(family))?)?;
     }

@@ -2,7 +2,8 @@
 //! evaluations: what capture does to a finger between two sessions —
 //! rotation, a resolution or pressure change (scale), a shift, a partial
 //! contact, non-linear skin stretch, sensor noise — each applied alike to an
-//! image or to its minutiae.
+//! image or to its minutiae — and the lossy compression an enrolment image
+//! may go through on its way to the gallery (images only).
 //!
 //! A [`Change`] is one draw of a [`Family`]. It maps the original picture
 //! plane onto the changed one: first the rigid part (rotation about the
@@ -48,13 +49,19 @@ pub enum Family {
     /// Sensor noise and lost contrast (images); jitter, missed and spurious
     /// minutiae (templates).
     Noise,
-    /// All of the above at once.
+    /// All of the above at once (not compression).
     Combined,
+    /// Lossy compression of the image, JPEG at quality 40-80: stored and
+    /// transmitted prints are often compressed (WSQ, JPEG, JPEG 2000), which
+    /// takes the finest grain and detail and leaves blocks and ringing.
+    /// Minutiae are left as they are: on templates this family changes
+    /// nothing.
+    Compression,
 }
 
 impl Family {
     /// Every family, in the order of the enum.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Rotation,
         Family::Scale,
         Family::Shift,
@@ -62,6 +69,7 @@ impl Family {
         Family::Distortion,
         Family::Noise,
         Family::Combined,
+        Family::Compression,
     ];
 
     /// The kebab-case name used in reports.
@@ -74,6 +82,7 @@ impl Family {
             Family::Distortion => "distortion",
             Family::Noise => "noise",
             Family::Combined => "combined",
+            Family::Compression => "compression",
         }
     }
 
@@ -108,6 +117,7 @@ impl Family {
                 change.distortion = Some(Distortion::draw(rng));
                 change.noise = Some(Noise::draw(rng));
             }
+            Family::Compression => change.jpeg_quality = Some(rng.random_range(40..=80)),
         }
         change
     }
@@ -228,6 +238,8 @@ pub struct Change {
     pub distortion: Option<Distortion>,
     pub crop: Option<Crop>,
     pub noise: Option<Noise>,
+    /// JPEG quality (1-100) the changed image is compressed at, last.
+    pub jpeg_quality: Option<u8>,
 }
 
 impl Change {
@@ -242,6 +254,7 @@ impl Change {
             distortion: None,
             crop: None,
             noise: None,
+            jpeg_quality: None,
         }
     }
 
@@ -314,7 +327,7 @@ impl Change {
 
     /// Resamples `image` (which must have the change's size) through the
     /// change; pixels mapped from outside the original take the median tone
-    /// of its border, then noise is added.
+    /// of its border, then noise is added, then the image is compressed.
     pub fn apply_image(&self, image: &GrayImage) -> GrayImage {
         let background = border_median(image);
         let (ow, oh) = self.output_size();
@@ -332,7 +345,10 @@ impl Change {
                 p.0[0] = v.round().clamp(0.0, 255.0) as u8;
             }
         }
-        out
+        match self.jpeg_quality {
+            Some(quality) => jpeg_round_trip(&out, quality).unwrap_or(out),
+            None => out,
+        }
     }
 
     /// Moves `template`'s minutiae through the change (directions follow the
@@ -395,6 +411,17 @@ impl Change {
 /// callers rule out by construction.
 fn unreachable_normal() -> Normal<f32> {
     Normal::new(0.0, 1.0).unwrap_or_else(|_| unreachable!("a unit normal is valid"))
+}
+
+/// `image` encoded as a JPEG at `quality` and decoded again; `None` if the
+/// codec refuses it (an empty image).
+fn jpeg_round_trip(image: &GrayImage, quality: u8) -> Option<GrayImage> {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality.clamp(1, 100))
+        .encode_image(image)
+        .ok()?;
+    let decoded = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).ok()?;
+    Some(decoded.into_luma8())
 }
 
 fn border_median(image: &GrayImage) -> u8 {
@@ -549,6 +576,41 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 5);
+    }
+
+    #[test]
+    fn compression_loses_fine_detail_and_nothing_else() {
+        // A grainy picture: compression keeps its size and overall tone
+        // but not its pixel-level grain; minutiae are left alone.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let image = GrayImage::from_fn(300, 400, |x, y| {
+            let ridge = 128.0 + 60.0 * (x as f32 * TAU / 9.0).sin();
+            let grain: f32 = rng.random_range(-20.0..20.0);
+            image::Luma([(ridge + grain + (y % 2) as f32).clamp(0.0, 255.0) as u8])
+        });
+        let change = Family::Compression.draw(300, 400, &mut rng);
+        let q = change.jpeg_quality.expect("compression draws a quality");
+        assert!((40..=80).contains(&q));
+        let out = change.apply_image(&image);
+        assert_eq!(out.dimensions(), (300, 400));
+        let mean = |i: &GrayImage| i.pixels().map(|p| f64::from(p.0[0])).sum::<f64>() / 120_000.0;
+        assert!((mean(&image) - mean(&out)).abs() < 2.0);
+        // Horizontal neighbours along a column of constant ridge phase
+        // differ by the grain alone; compression smooths most of it.
+        let roughness = |i: &GrayImage| {
+            (1..400)
+                .map(|y| {
+                    (f64::from(i.get_pixel(100, y).0[0]) - f64::from(i.get_pixel(100, y - 1).0[0]))
+                        .abs()
+                })
+                .sum::<f64>()
+        };
+        assert!(roughness(&out) < 0.8 * roughness(&image));
+        let t = template(300, 400);
+        assert_eq!(
+            change.apply_template(&t),
+            Change::identity(300, 400).apply_template(&t)
+        );
     }
 
     #[test]

@@ -27,8 +27,9 @@ enum EvalCommand {
     /// side (EER, FMR100, FMR1000, ZeroFMR, FTE, extraction time).
     Suite(SuiteArgs),
     /// Impressions 2..N of an FVC-named folder changed by seeded families
-    /// (rotation, scale, shift, partial, distortion, noise, combined), one
-    /// family at a time; EER, FMR1000 and FTE per family.
+    /// (rotation, scale, shift, partial, distortion, noise, combined, and
+    /// for images compression), one family at a time; EER, FMR1000 and FTE
+    /// per family.
     Robustness(RobustnessArgs),
     /// 1:N against 1:1 on real prints: N synthetic identities plus one
     /// identity per real finger (first impression), every other impression
