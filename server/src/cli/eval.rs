@@ -53,6 +53,10 @@ enum TemplatesArg {
     /// Read another extractor's records from `DIR/iso/{name}.iso` (ISO/IEC
     /// 19794-2 or ANSI 378, detected from the content).
     Iso,
+    /// Extract as `extract` does, then keep the minutiae alone (no ridge
+    /// map): our extractor's minutiae under the same matcher conditions
+    /// as `iso`.
+    ExtractMinutiae,
 }
 
 /// Where `eval robustness` takes its minutiae from.
@@ -189,6 +193,13 @@ fn fingerprints(args: FingerprintArgs) -> anyhow::Result<()> {
             dataset.extract_samples()?.samples,
             "hoviyat extract".to_string(),
         ),
+        (None, TemplatesArg::ExtractMinutiae) => {
+            let mut samples = dataset.extract_samples()?.samples;
+            for template in samples.iter_mut().filter_map(|s| s.template.as_mut()) {
+                template.ridge_map = None;
+            }
+            (samples, "hoviyat extract, minutiae only".to_string())
+        }
     };
     let protocol = Protocol::from(args.protocol);
     let (report, scores) = evaluate(&samples, protocol)?;
