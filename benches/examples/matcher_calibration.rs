@@ -25,7 +25,7 @@
 use std::path::{Path, PathBuf};
 
 use hoviyat_benches::fvc::FvcDataset;
-use hoviyat_benches::interval::{Interval, REPLICATES, SEED, finger_draws};
+use hoviyat_benches::interval::impostor_share_interval;
 use hoviyat_engine::finger::{Calibration, PreparedProbe, compare, encode_gallery};
 use hoviyat_models::FingerTemplate;
 use rayon::prelude::*;
@@ -84,32 +84,6 @@ fn impostor_scores(prints: &[(u32, FingerTemplate)]) -> anyhow::Result<Vec<Label
         }
     }
     Ok(scores)
-}
-
-/// 95 % interval of the share of `(finger a, finger b, above)` impostor
-/// comparisons above a threshold when the held-out set's fingers are drawn
-/// again with replacement (the subsets bootstrap, as the suite's intervals).
-fn observed_spread(above: &[(usize, usize, bool)]) -> (f64, f64) {
-    let mut labels: Vec<usize> = above.iter().flat_map(|a| [a.0, a.1]).collect();
-    labels.sort_unstable();
-    labels.dedup();
-    let index = |l: usize| labels.binary_search(&l).unwrap_or(0);
-    let shares: Vec<f64> = finger_draws(labels.len(), REPLICATES, SEED)
-        .iter()
-        .map(|draws| {
-            let (mut hit, mut all) = (0.0, 0.0);
-            for &(a, b, is_above) in above {
-                let w = f64::from(draws[index(a)]) * f64::from(draws[index(b)]);
-                all += w;
-                if is_above {
-                    hit += w;
-                }
-            }
-            if all > 0.0 { hit / all } else { 0.0 }
-        })
-        .collect();
-    let i = Interval::of(&shares);
-    (i.low, i.high)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -207,12 +181,12 @@ fn main() -> anyhow::Result<()> {
                 above as f64 / held.len() as f64
             };
             let spread = |c: &Calibration, decades: f32| {
-                let above: Vec<(usize, usize, bool)> = held
+                let above: Vec<(u32, u32, bool)> = held
                     .iter()
-                    .map(|l| (l.0 as usize, l.1 as usize, c.log10_fmr(l.2) >= decades))
+                    .map(|l| (l.0, l.1, c.log10_fmr(l.2) >= decades))
                     .collect();
-                let (low, high) = observed_spread(&above);
-                format!("[{low:.1e}, {high:.1e}]")
+                let i = impostor_share_interval(&above);
+                format!("[{:.1e}, {:.1e}]", i.low, i.high)
             };
             println!(
                 "{name:22} {:6}  {:.2e} {} ({:.2e})       {:.2e} {} ({:.2e})",

@@ -58,6 +58,13 @@ pub struct LabelledScore {
     pub score: f64,
 }
 
+/// Intervals of an EER and an FMR1000 (or of their differences).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Intervals {
+    pub eer: Interval,
+    pub fmr1000: Interval,
+}
+
 /// EER and FMR1000 of every replicate, in replicate order (so figures of
 /// several datasets can be averaged replicate by replicate).
 #[derive(Debug, Clone, Default)]
@@ -73,6 +80,24 @@ impl Replicates {
 
     pub fn fmr1000_interval(&self) -> Interval {
         Interval::of(&self.fmr1000)
+    }
+
+    pub fn intervals(&self) -> Intervals {
+        Intervals {
+            eer: self.eer_interval(),
+            fmr1000: self.fmr1000_interval(),
+        }
+    }
+
+    /// `self - other` replicate by replicate. Meaningful when both come from
+    /// the same fingers with the same seed, so each replicate draws the same
+    /// fingers: a paired comparison of two systems on one dataset.
+    pub fn minus(&self, other: &Replicates) -> Replicates {
+        let diff = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x - y).collect();
+        Replicates {
+            eer: diff(&self.eer, &other.eer),
+            fmr1000: diff(&self.fmr1000, &other.fmr1000),
+        }
     }
 
     /// The replicate-wise mean of several datasets' replicates (each drawn
@@ -107,31 +132,37 @@ pub fn finger_draws(n_fingers: usize, replicates: usize, seed: u64) -> Vec<Vec<u
         .collect()
 }
 
-/// Intervals of an EER and an FMR1000 (or of their differences).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Intervals {
-    pub eer: Interval,
-    pub fmr1000: Interval,
+/// The finger labels of `pairs` replaced by dense indices `0..n`, and `n`.
+fn dense_fingers(pairs: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<(u32, u32)>, usize) {
+    let mut labels: Vec<u32> = pairs.clone().flat_map(|(a, b)| [a, b]).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let index = |label: u32| labels.binary_search(&label).unwrap_or(0) as u32;
+    let dense = pairs.map(|(a, b)| (index(a), index(b))).collect();
+    (dense, labels.len())
 }
 
-impl Replicates {
-    pub fn intervals(&self) -> Intervals {
-        Intervals {
-            eer: self.eer_interval(),
-            fmr1000: self.fmr1000_interval(),
-        }
-    }
-
-    /// `self - other` replicate by replicate. Meaningful when both come from
-    /// the same fingers with the same seed, so each replicate draws the same
-    /// fingers: a paired comparison of two systems on one dataset.
-    pub fn minus(&self, other: &Replicates) -> Replicates {
-        let diff = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x - y).collect();
-        Replicates {
-            eer: diff(&self.eer, &other.eer),
-            fmr1000: diff(&self.fmr1000, &other.fmr1000),
-        }
-    }
+/// 95 % interval over resamplings of the fingers of the share of
+/// impostor comparisons `(finger a, finger b, counted)` that are counted
+/// (say, above a threshold): a comparison of fingers `u` and `v` weighs
+/// `c_u * c_v`, as in [`SubsetBootstrap`].
+pub fn impostor_share_interval(comparisons: &[(u32, u32, bool)]) -> Interval {
+    let (dense, n_fingers) = dense_fingers(comparisons.iter().map(|c| (c.0, c.1)));
+    let shares: Vec<f64> = finger_draws(n_fingers, REPLICATES, SEED)
+        .iter()
+        .map(|draws| {
+            let (mut counted, mut all) = (0.0, 0.0);
+            for (&(a, b), c) in dense.iter().zip(comparisons) {
+                let w = f64::from(draws[a as usize]) * f64::from(draws[b as usize]);
+                all += w;
+                if c.2 {
+                    counted += w;
+                }
+            }
+            if all > 0.0 { counted / all } else { 0.0 }
+        })
+        .collect();
+    Interval::of(&shares)
 }
 
 /// The comparisons of one experiment, sorted by score, with each finger
@@ -145,22 +176,14 @@ pub struct SubsetBootstrap {
 
 impl SubsetBootstrap {
     pub fn new(scores: &[LabelledScore]) -> Self {
-        let mut labels: Vec<u32> = scores
-            .iter()
-            .flat_map(|s| [s.finger_a, s.finger_b])
-            .collect();
-        labels.sort_unstable();
-        labels.dedup();
-        let index = |label: u32| labels.binary_search(&label).unwrap_or(0) as u32;
+        let (dense, n_fingers) = dense_fingers(scores.iter().map(|s| (s.finger_a, s.finger_b)));
         let mut sorted: Vec<(f64, u32, u32)> = scores
             .iter()
-            .map(|s| (s.score, index(s.finger_a), index(s.finger_b)))
+            .zip(dense)
+            .map(|(s, (a, b))| (s.score, a, b))
             .collect();
         sorted.sort_by(|x, y| x.0.total_cmp(&y.0));
-        Self {
-            sorted,
-            n_fingers: labels.len(),
-        }
+        Self { sorted, n_fingers }
     }
 
     /// EER and FMR1000 of `replicates` resamplings of the fingers, drawn
@@ -355,6 +378,20 @@ mod tests {
         // The mean of a set with itself is the set.
         let mean = Replicates::mean_of(&[&replicates, &replicates]);
         assert_eq!(mean.eer_interval(), interval);
+    }
+
+    #[test]
+    fn an_impostor_share_interval_weighs_pairs_by_both_fingers_draws() {
+        // Three fingers; only comparisons with finger 3 are counted, 2 of 3.
+        let comparisons = [(1, 2, false), (1, 3, true), (2, 3, true)];
+        let interval = impostor_share_interval(&comparisons);
+        // A replicate without finger 3 counts none, one without finger 1 or
+        // 2 (finger 3 drawn with one other) counts all.
+        assert_eq!((interval.low, interval.high), (0.0, 1.0));
+        // Every comparison counted: every replicate with any impostor pair
+        // says 1 (those drawing one finger three times have none: 0).
+        let all = impostor_share_interval(&[(1, 2, true), (1, 3, true), (2, 3, true)]);
+        assert_eq!(all.high, 1.0);
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub fn run_suite(
     mut progress: impl FnMut(&str, &str),
 ) -> anyhow::Result<SuiteReport> {
     let mut datasets = Vec::new();
+    // Each peer's paired difference from `hoviyat`, per dataset.
+    let mut differences: BTreeMap<&'static str, Vec<Replicates>> = BTreeMap::new();
     for dir in find_datasets(root)? {
         let ds = FvcDataset::open(&dir, None)?;
         let mut rows = Vec::new();
@@ -131,9 +133,11 @@ pub fn run_suite(
                 rows.push(row);
             }
         }
-        let hoviyat_minus = paired_differences(&rows)
-            .map(|(kind, d)| (kind, d.intervals()))
-            .collect();
+        let mut hoviyat_minus = BTreeMap::new();
+        for (kind, d) in paired_differences(&rows) {
+            hoviyat_minus.insert(kind, d.intervals());
+            differences.entry(kind).or_default().push(d);
+        }
         datasets.push(SuiteDataset {
             name: ds.name.clone(),
             dpi: ds.dpi,
@@ -164,12 +168,6 @@ pub fn run_suite(
         .into_iter()
         .map(|(kind, sets)| (kind, Replicates::mean_of(&sets)))
         .collect();
-    let mut differences: BTreeMap<&'static str, Vec<Replicates>> = BTreeMap::new();
-    for ds in &datasets {
-        for (kind, d) in paired_differences(&ds.rows) {
-            differences.entry(kind).or_default().push(d);
-        }
-    }
     let mean_hoviyat_minus = differences
         .into_iter()
         .map(|(kind, sets)| {
