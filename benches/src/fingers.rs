@@ -129,6 +129,22 @@ pub struct EvalScores {
 }
 
 impl EvalScores {
+    /// Splits labelled comparisons into genuine (same finger) and impostor
+    /// scores, in their order, and resamples the fingers for intervals.
+    pub fn from_labelled(labelled: &[LabelledScore]) -> Self {
+        let (genuine, impostor): (Vec<&LabelledScore>, Vec<&LabelledScore>) =
+            labelled.iter().partition(|s| s.finger_a == s.finger_b);
+        Self {
+            genuine: genuine.iter().map(|s| s.score).collect(),
+            impostor: impostor.iter().map(|s| s.score).collect(),
+            replicates: SubsetBootstrap::new(labelled).replicates(REPLICATES, SEED),
+        }
+    }
+
+    pub fn verification(&self) -> VerificationReport {
+        VerificationReport::new(&self.genuine, &self.impostor)
+    }
+
     pub fn det(&self) -> Vec<DetPoint> {
         Scores::new(&self.genuine, &self.impostor).det()
     }
@@ -179,12 +195,10 @@ pub fn evaluate(
             }
         }
     }
-    let mut genuine = Vec::new();
-    let mut impostor = Vec::new();
     let mut labelled = Vec::new();
     let mut match_us = Vec::new();
     let mut score_us = Vec::new();
-    for (a, b, same) in protocol_pairs(samples, protocol) {
+    for (a, b, _) in protocol_pairs(samples, protocol) {
         let score = match (
             &probes[a],
             &blobs[b],
@@ -216,14 +230,9 @@ pub fn evaluate(
             finger_b: samples[b].finger,
             score,
         });
-        if same {
-            genuine.push(score);
-        } else {
-            impostor.push(score);
-        }
     }
-    let v = VerificationReport::new(&genuine, &impostor);
-    let replicates = SubsetBootstrap::new(&labelled).replicates(REPLICATES, SEED);
+    let scores = EvalScores::from_labelled(&labelled);
+    let v = scores.verification();
     let enrolled: Vec<&FingerTemplate> =
         samples.iter().filter_map(|s| s.template.as_ref()).collect();
     let report = FingerEvalReport {
@@ -236,24 +245,17 @@ pub fn evaluate(
         fmr1000: v.fmr1000,
         fmr10000: v.fmr10000,
         zero_fmr: v.zero_fmr,
-        eer_interval: replicates.eer_interval(),
-        fmr1000_interval: replicates.fmr1000_interval(),
+        eer_interval: scores.replicates.eer_interval(),
+        fmr1000_interval: scores.replicates.fmr1000_interval(),
         fte: fte_share(samples),
         match_us_median: median(&mut match_us),
         score_us_median: median(&mut score_us),
         mean_minutiae: mean(enrolled.iter().map(|t| t.minutiae.len() as f64)),
         mean_gallery_bytes: mean(blobs.iter().flatten().map(|b| b.len() as f64)),
-        genuine_scores: ScoreSummary::of(&genuine),
-        impostor_scores: ScoreSummary::of(&impostor),
+        genuine_scores: ScoreSummary::of(&scores.genuine),
+        impostor_scores: ScoreSummary::of(&scores.impostor),
     };
-    Ok((
-        report,
-        EvalScores {
-            genuine,
-            impostor,
-            replicates,
-        },
-    ))
+    Ok((report, scores))
 }
 
 /// Share of samples without a template: the extractor's failures to

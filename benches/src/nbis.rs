@@ -14,17 +14,15 @@ use hoviyat_engine::extract::{WORK_DPI, to_work_resolution};
 use hoviyat_engine::metrics::VerificationReport;
 use rayon::prelude::*;
 
-use crate::fingers::{Protocol, protocol_pairs};
+use crate::fingers::{EvalScores, Protocol, protocol_pairs};
 use crate::fvc::FvcDataset;
+use crate::interval::LabelledScore;
 
 /// NBIS's result on one dataset.
 #[derive(Debug, Clone)]
 pub struct NbisRun {
     pub report: VerificationReport,
-    pub genuine: Vec<f64>,
-    pub impostor: Vec<f64>,
-    /// Every comparison with its fingers' labels, for intervals.
-    pub labelled: Vec<crate::interval::LabelledScore>,
+    pub scores: EvalScores,
     /// Share of images with fewer minutiae than BOZORTH3 can compare.
     pub fte: f64,
     /// MINDTCT's wall time per image (rescaling excluded), milliseconds.
@@ -70,33 +68,25 @@ pub fn evaluate_nbis(dataset: &FvcDataset, protocol: Protocol) -> anyhow::Result
         })
         .collect();
     let pairs = protocol_pairs(&samples, protocol);
-    let scores: Vec<(f64, bool)> = pairs
+    let labelled: Vec<LabelledScore> = pairs
         .par_iter()
-        .map(|&(a, b, same)| {
+        .map(|&(a, b, _)| {
             let score = match (&templates[a], &templates[b]) {
                 (Some(x), Some(y)) => match_score(x, y).max(match_score(y, x)),
                 _ => 0,
             };
-            (f64::from(score), same)
+            LabelledScore {
+                finger_a: samples[a].finger,
+                finger_b: samples[b].finger,
+                score: f64::from(score),
+            }
         })
         .collect();
-    let genuine: Vec<f64> = scores.iter().filter(|s| s.1).map(|s| s.0).collect();
-    let impostor: Vec<f64> = scores.iter().filter(|s| !s.1).map(|s| s.0).collect();
-    let labelled = pairs
-        .iter()
-        .zip(&scores)
-        .map(|(&(a, b, _), &(score, _))| crate::interval::LabelledScore {
-            finger_a: samples[a].finger,
-            finger_b: samples[b].finger,
-            score,
-        })
-        .collect();
+    let scores = EvalScores::from_labelled(&labelled);
     let failed = templates.iter().filter(|t| t.is_none()).count();
     Ok(NbisRun {
-        report: VerificationReport::new(&genuine, &impostor),
-        genuine,
-        impostor,
-        labelled,
+        report: scores.verification(),
+        scores,
         fte: failed as f64 / templates.len().max(1) as f64,
         extract_ms,
     })

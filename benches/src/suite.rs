@@ -225,20 +225,14 @@ fn row(
 
 #[cfg(feature = "bozorth3")]
 fn nbis_row(ds: &FvcDataset, protocol: Protocol) -> anyhow::Result<Option<SuiteRow>> {
-    use crate::interval::{REPLICATES, SEED, SubsetBootstrap};
     let mut run = crate::nbis::evaluate_nbis(ds, protocol)?;
-    let scores = EvalScores {
-        replicates: SubsetBootstrap::new(&run.labelled).replicates(REPLICATES, SEED),
-        genuine: std::mem::take(&mut run.genuine),
-        impostor: std::mem::take(&mut run.impostor),
-    };
     Ok(Some(row(
         NBIS,
         run.report.clone(),
         run.fte,
         Some(median(&mut run.extract_ms)),
         None,
-        &scores,
+        &run.scores,
     )))
 }
 
