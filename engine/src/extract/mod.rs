@@ -365,6 +365,9 @@ mod tests {
         clutter::{self, Clutter},
     };
     use hoviyat_models::MinutiaKind;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, Normal};
     use std::f32::consts::PI;
 
     /// Parallel vertical ridges of period 9 px with one phase singularity at
@@ -581,16 +584,6 @@ mod tests {
         }
     }
 
-    /// Seeded Gaussian samples of standard deviation `sigma` (Box-Muller).
-    fn gaussian(sigma: f32, seed: u64) -> impl FnMut() -> f32 {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        move || {
-            let (u, v): (f32, f32) = (rng.random_range(f32::EPSILON..1.0), rng.random());
-            sigma * (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-        }
-    }
-
     /// A capture with sensor grain (seeded Gaussian pixel noise of 14 grey
     /// levels on a synthetic print, a capacitive sensor's order) keeps its
     /// minutiae at the synthetic benchmark's bar, as captured and after a
@@ -602,9 +595,10 @@ mod tests {
         let (mut captured, mut compressed) = (MatchCounts::default(), MatchCounts::default());
         for finger in 1..=6 {
             let imp = synth::generate(2026, finger, 1, &cfg);
-            let mut grain = gaussian(14.0, u64::from(finger));
+            let grain = Normal::new(0.0f32, 14.0).expect("a valid sigma");
+            let mut rng = ChaCha8Rng::seed_from_u64(u64::from(finger));
             let grainy = GrayImage::from_fn(imp.image.width(), imp.image.height(), |x, y| {
-                let value = f32::from(imp.image.get_pixel(x, y).0[0]) + grain();
+                let value = f32::from(imp.image.get_pixel(x, y).0[0]) + grain.sample(&mut rng);
                 image::Luma([value.round().clamp(0.0, 255.0) as u8])
             });
             let mut jpeg = Vec::new();
