@@ -415,7 +415,7 @@ fn unreachable_normal() -> Normal<f32> {
 
 /// `image` encoded as a JPEG at `quality` and decoded again; `None` if the
 /// codec refuses it (an empty image).
-fn jpeg_round_trip(image: &GrayImage, quality: u8) -> Option<GrayImage> {
+pub fn jpeg_round_trip(image: &GrayImage, quality: u8) -> Option<GrayImage> {
     let mut bytes = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality.clamp(1, 100))
         .encode_image(image)

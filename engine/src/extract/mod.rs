@@ -601,13 +601,8 @@ mod tests {
                 let value = f32::from(imp.image.get_pixel(x, y).0[0]) + grain.sample(&mut rng);
                 image::Luma([value.round().clamp(0.0, 255.0) as u8])
             });
-            let mut jpeg = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 50)
-                .encode_image(&grainy)
-                .expect("encodes");
-            let round_trip = image::load_from_memory(&jpeg)
-                .expect("decodes")
-                .into_luma8();
+            let round_trip =
+                hoviyat_datasets::robustness::jpeg_round_trip(&grainy, 50).expect("a JPEG");
             for (image, total) in [(&grainy, &mut captured), (&round_trip, &mut compressed)] {
                 let ex =
                     extract(image, &ExtractConfig::default()).expect("a grainy print extracts");
