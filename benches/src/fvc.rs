@@ -145,12 +145,17 @@ impl FvcDataset {
         }
     }
 
-    /// The first finger of each image's record in `iso/{stem}.iso`. Every
-    /// image needs its record; a record that does not decode is an error.
-    /// Where the folder states its scan resolution (`dataset.json` or an
-    /// override) it replaces the records' own: extractors commonly write
-    /// 500 dpi whatever the scanner (FVC2002 DB2's records do, for 569 dpi
-    /// images), while the minutiae are in the image's pixels.
+    /// The first finger of each image's record in `iso/{stem}.iso`, in the
+    /// image's pixels. Every image needs its record; a record that does not
+    /// decode is an error.
+    ///
+    /// A record whose image size differs from the image's was written from a
+    /// resampled copy (FVC2002 set B's SecuGen records: every capture
+    /// stretched to 300 x 400 px, DB3_B's 300 x 300 by 4/3 along y alone);
+    /// its minutiae are stretched back onto the image
+    /// ([`FingerTemplate::stretched_to`]). Where the folder states its scan
+    /// resolution (`dataset.json` or an override) it replaces the record's
+    /// own, which such records write as 500 dpi whatever the scanner.
     pub fn iso_samples(&self) -> anyhow::Result<Vec<Sample>> {
         (0..self.images.len())
             .map(|i| {
@@ -165,8 +170,14 @@ impl FvcDataset {
                     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
                 let decoded = hoviyat_models::codec::decode(&bytes)
                     .with_context(|| format!("decoding {}", path.display()))?;
-                let Some(mut template) = decoded.fingers.into_iter().next() else {
+                let Some(record) = decoded.fingers.into_iter().next() else {
                     bail!("{} holds no finger view", path.display());
+                };
+                let (width, height) = image::image_dimensions(&img.path)
+                    .with_context(|| format!("reading the size of {}", img.path.display()))?;
+                let mut template = match (u16::try_from(width), u16::try_from(height)) {
+                    (Ok(w), Ok(h)) => record.stretched_to(w, h),
+                    _ => bail!("{} is larger than a template can say", img.path.display()),
                 };
                 if let Some(dpi) = self.stated_dpi {
                     template.dpi = dpi;
@@ -262,5 +273,49 @@ mod tests {
         let stated = FvcDataset::open(dir.path(), Some(569)).expect("opens");
         let read = stated.iso_samples().expect("reads");
         assert_eq!(read[0].template.as_ref().map(|t| t.dpi), Some(569));
+    }
+
+    #[test]
+    fn a_record_of_a_resampled_copy_is_read_in_the_images_pixels() {
+        // The record was written from the 120 x 120 capture stretched to
+        // 300 x 400, as FVC2002 set B's are.
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_png(&dir.path().join("1_1.png"));
+        let record = hoviyat_models::FingerTemplate {
+            position: hoviyat_models::FingerPosition::Unknown,
+            width_px: 300,
+            height_px: 400,
+            dpi: 500,
+            quality: 60,
+            minutiae: vec![hoviyat_models::Minutia::new(
+                150.0,
+                100.0,
+                std::f32::consts::FRAC_PI_4,
+                hoviyat_models::MinutiaKind::Ending,
+                50,
+            )],
+            ridge_map: None,
+        };
+        let bytes = hoviyat_models::codec::encode(
+            std::slice::from_ref(&record),
+            hoviyat_models::codec::TemplateFormat::Iso19794_2_2005,
+        )
+        .expect("encodes");
+        std::fs::create_dir(dir.path().join("iso")).expect("mkdir");
+        std::fs::write(dir.path().join("iso/1_1.iso"), bytes).expect("write");
+        let ds = FvcDataset::open(dir.path(), None).expect("opens");
+        let samples = ds.iso_samples().expect("reads");
+        let read = samples[0].template.as_ref().expect("template");
+        assert_eq!((read.width_px, read.height_px), (120, 120));
+        let m = read.minutiae[0];
+        assert!((m.x_px - 60.0).abs() < 0.01 && (m.y_px - 30.0).abs() < 0.01);
+        // The direction's components shrink with their axes, by 0.4 along
+        // x and 0.3 along y: the diagonal turns to tan a = 0.3 / 0.4.
+        assert!(
+            (m.angle_rad - 0.75f32.atan()).abs() < 0.01,
+            "{}",
+            m.angle_rad
+        );
+        read.validate().expect("inside the image");
     }
 }

@@ -169,6 +169,51 @@ pub struct FingerTemplate {
 }
 
 impl FingerTemplate {
+    /// The same minutiae in the pixel frame of a `width_px` x `height_px`
+    /// image of the same area: each axis is stretched on its own (its
+    /// factor the new side over the old), directions turn with the
+    /// stretch, and `dpi` is left to the caller.
+    ///
+    /// A record written from a resampled copy of the capture (an extractor
+    /// that takes a fixed image size, say) holds its minutiae in the copy's
+    /// pixels; this puts them back on the capture. A ridge map, whose cells
+    /// are squares of the old frame's pixels, is kept only when the frame
+    /// does not change.
+    pub fn stretched_to(&self, width_px: u16, height_px: u16) -> FingerTemplate {
+        let sx = f32::from(width_px) / f32::from(self.width_px.max(1));
+        let sy = f32::from(height_px) / f32::from(self.height_px.max(1));
+        let last_x = f32::from(width_px.saturating_sub(1));
+        let last_y = f32::from(height_px.saturating_sub(1));
+        let minutiae = self
+            .minutiae
+            .iter()
+            .map(|m| {
+                // The direction's pixel vector is (cos a, -sin a); each of
+                // its components stretches with its axis.
+                let angle = (sy * m.angle_rad.sin()).atan2(sx * m.angle_rad.cos());
+                Minutia::new(
+                    (m.x_px * sx).min(last_x),
+                    (m.y_px * sy).min(last_y),
+                    angle,
+                    m.kind,
+                    m.quality,
+                )
+            })
+            .collect();
+        let unchanged = width_px == self.width_px && height_px == self.height_px;
+        FingerTemplate {
+            width_px,
+            height_px,
+            minutiae,
+            ridge_map: if unchanged {
+                self.ridge_map.clone()
+            } else {
+                None
+            },
+            ..self.clone()
+        }
+    }
+
     /// Checks geometry, numbers and quality ranges.
     pub fn validate(&self) -> Result<()> {
         let position = self.position;
@@ -294,6 +339,30 @@ mod tests {
         assert!(serde_json::from_str::<FingerPosition>("11").is_err());
         assert!(serde_json::from_str::<FingerPosition>("300").is_err());
         assert!(serde_json::from_str::<FingerPosition>("\"left_toe\"").is_err());
+    }
+
+    #[test]
+    fn a_stretched_template_keeps_its_minutiae_on_the_same_ridges() {
+        let mut t = template();
+        t.minutiae = vec![
+            Minutia::new(10.0, 20.0, 0.5, MinutiaKind::Ending, 50),
+            Minutia::new(299.0, 399.0, 2.0, MinutiaKind::Bifurcation, 70),
+        ];
+        let wide = t.stretched_to(600, 400);
+        assert_eq!((wide.width_px, wide.height_px, wide.dpi), (600, 400, 500));
+        assert_eq!((wide.minutiae[0].x_px, wide.minutiae[0].y_px), (20.0, 20.0));
+        // Doubling x halves the slope of a direction.
+        let expected = (0.5f32.sin()).atan2(2.0 * 0.5f32.cos());
+        assert!((wide.minutiae[0].angle_rad - expected).abs() < 1e-5);
+        wide.validate().expect("inside the wider image");
+        let back = wide.stretched_to(300, 400);
+        for (a, b) in back.minutiae.iter().zip(&t.minutiae) {
+            assert!((a.x_px - b.x_px).abs() < 1e-3 && (a.y_px - b.y_px).abs() < 1e-3);
+            assert!((a.angle_rad - b.angle_rad).abs() < 1e-5);
+            assert_eq!((a.kind, a.quality), (b.kind, b.quality));
+        }
+        let narrow = t.stretched_to(97, 131);
+        narrow.validate().expect("the last pixel stays inside");
     }
 
     #[test]
