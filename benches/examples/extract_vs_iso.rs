@@ -1,26 +1,21 @@
 //! Compares the extractor's minutiae with a foreign extractor's records, image
-//! by image: `extract_vs_iso DIR [DPI]` reads `DIR/*.png` and
-//! `DIR/iso/{stem}.iso` (ISO 19794-2 or ANSI 378), extracts at `DPI`
-//! (default: `DIR/dataset.json`, else 500) and prints one line per image
-//! (our count, theirs, pairs within 10 px / 30 degrees, quality, FTE
-//! reason) and a summary: median counts and the share of their minutiae we
-//! find ("recall vs iso") and of ours they also have ("precision vs iso").
-//! The foreign records are no ground truth; the shares only say how close
-//! the two extractors come.
+//! by image: `extract_vs_iso DIR [DPI]` reads the FVC-named `DIR/*.png` and
+//! `DIR/iso/{stem}.iso` (ISO 19794-2 or ANSI 378, read in the image's pixels
+//! as [`FvcDataset::iso_samples`] reads them), extracts at `DPI` (default:
+//! `DIR/dataset.json`, else 500) and prints one line per image (our count,
+//! theirs, pairs within 10 px / 30 degrees, quality, FTE reason) and a
+//! summary: median counts and the share of their minutiae we find ("recall
+//! vs iso") and of ours they also have ("precision vs iso"). The foreign
+//! records are no ground truth; the shares only say how close the two
+//! extractors come.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hoviyat_benches::extraction::image_files;
+use hoviyat_benches::fvc::FvcDataset;
 use hoviyat_engine::extract::accuracy::{MatchCounts, Tolerance, compare};
-use hoviyat_engine::extract::{self, DecodeLimits, ExtractConfig, WORK_DPI};
+use hoviyat_engine::extract::{self, ExtractConfig, WORK_DPI};
 use hoviyat_models::Minutia;
-
-fn dataset_dpi(dir: &std::path::Path) -> Option<u16> {
-    let text = std::fs::read_to_string(dir.join("dataset.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v.get("dpi")?.as_u64().and_then(|d| u16::try_from(d).ok())
-}
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -28,34 +23,34 @@ fn main() -> ExitCode {
         eprintln!("usage: extract_vs_iso DIR [DPI]");
         return ExitCode::FAILURE;
     };
-    let dpi = args
-        .next()
-        .and_then(|d| d.parse().ok())
-        .or_else(|| dataset_dpi(&dir))
-        .unwrap_or(500);
-    let paths = match image_files(&dir) {
-        Ok(p) => p,
+    let dpi = args.next().and_then(|d| d.parse().ok());
+    let (ds, records) = match FvcDataset::open(&dir, dpi).and_then(|ds| {
+        let records = ds.iso_samples()?;
+        Ok((ds, records))
+    }) {
+        Ok(read) => read,
         Err(e) => {
-            eprintln!("error: {}: {e}", dir.display());
+            eprintln!("error: {}: {e:#}", dir.display());
             return ExitCode::FAILURE;
         }
     };
     let config = ExtractConfig {
-        dpi,
+        dpi: ds.dpi,
         ..ExtractConfig::default()
     };
     let tol = Tolerance::default();
     let mut total = MatchCounts::default();
     let (mut ours_n, mut theirs_n, mut ftes) = (Vec::new(), Vec::new(), 0usize);
-    for path in &paths {
+    for (i, record) in records.iter().enumerate() {
+        let path = &ds.images[i].path;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let theirs: Vec<Minutia> = std::fs::read(dir.join("iso").join(format!("{name}.iso")))
-            .ok()
-            .and_then(|b| hoviyat_models::codec::decode(&b).ok())
-            .and_then(|d| d.fingers.into_iter().next())
+        // Our templates are in the extractor's working resolution.
+        let theirs: Vec<Minutia> = record
+            .template
+            .as_ref()
             .map(|t| {
                 let s = f32::from(WORK_DPI) / f32::from(t.dpi.max(1));
                 t.minutiae
@@ -68,14 +63,10 @@ fn main() -> ExitCode {
                     .collect()
             })
             .unwrap_or_default();
-        let image = match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| {
-                extract::decode_image(&b, &DecodeLimits::for_dpi(dpi)).map_err(|e| e.to_string())
-            }) {
+        let image = match ds.load_image(i) {
             Ok(i) => i,
             Err(e) => {
-                eprintln!("{name}: {e}");
+                eprintln!("{name}: {e:#}");
                 continue;
             }
         };
@@ -109,7 +100,7 @@ fn main() -> ExitCode {
     };
     println!(
         "summary\timages {}\tfte {ftes}\tmedian ours {}\tmedian iso {}\trecall_vs_iso {:.3}\tprecision_vs_iso {:.3}",
-        paths.len(),
+        records.len(),
         median(&mut ours_n),
         median(&mut theirs_n),
         total.recall(),
