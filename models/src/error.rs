@@ -104,14 +104,6 @@ pub enum ModelError {
         offset: usize,
         value: u64,
     },
-    #[error(
-        "{format}: horizontal resolution {horizontal_ppcm} px/cm differs from vertical {vertical_ppcm} px/cm"
-    )]
-    AnisotropicResolution {
-        format: &'static str,
-        horizontal_ppcm: u16,
-        vertical_ppcm: u16,
-    },
     #[error("{format}: finger position {position} has view number {view} more than once")]
     DuplicateView {
         format: &'static str,

@@ -208,7 +208,6 @@ fn model_error_field(e: &ModelError) -> Option<String> {
         | ModelError::UnsupportedVersion { .. }
         | ModelError::LengthMismatch { .. }
         | ModelError::InvalidField { .. }
-        | ModelError::AnisotropicResolution { .. }
         | ModelError::DuplicateView { .. }
         | ModelError::TooManyViews { .. }
         | ModelError::MixedImageGeometry { .. }

@@ -136,6 +136,31 @@ mod tests {
     }
 
     #[test]
+    fn a_vertical_resolution_of_its_own_is_read_onto_square_pixels() {
+        // 148 px/cm (about 375 dpi) down the image, 197 across: the 400
+        // rows span what 532 rows would at the horizontal resolution.
+        let mut bytes = RECORD.to_vec();
+        bytes[21] = 148;
+        let finger = &decode(&bytes).unwrap()[0];
+        assert_eq!(
+            (finger.width_px, finger.height_px, finger.dpi),
+            (300, 532, 500)
+        );
+        let k = 532.0 / 400.0;
+        let m = finger.minutiae[0];
+        assert_eq!(m.x_px, 100.0);
+        assert!((m.y_px - 200.0 * k).abs() < 1e-3, "{}", m.y_px);
+        // Straight up stays straight up; a diagonal steepens.
+        assert!((m.angle_rad - FRAC_PI_2).abs() < 1e-5);
+        finger.validate().expect("inside the squared image");
+        // A resolution a hair apart moves nothing by more than two pixels.
+        bytes[21] = 198;
+        let finger = &decode(&bytes).unwrap()[0];
+        assert_eq!(finger.height_px, 398);
+        assert!((finger.minutiae[1].y_px - 399.0).abs() < 2.1);
+    }
+
+    #[test]
     fn length_and_geometry_faults_are_typed() {
         let mut longer = RECORD.to_vec();
         longer[11] = 43;
@@ -171,13 +196,14 @@ mod tests {
                 ..
             })
         ));
-        let mut anisotropic = RECORD.to_vec();
-        anisotropic[21] = 0xc6;
+        let mut no_vertical = RECORD.to_vec();
+        no_vertical[20] = 0;
+        no_vertical[21] = 0;
         assert!(matches!(
-            decode(&anisotropic),
-            Err(ModelError::AnisotropicResolution {
-                horizontal_ppcm: 197,
-                vertical_ppcm: 198,
+            decode(&no_vertical),
+            Err(ModelError::InvalidField {
+                field: "vertical resolution",
+                offset: 20,
                 ..
             })
         ));

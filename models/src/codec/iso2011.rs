@@ -139,8 +139,7 @@ fn decode_representation(
         minutiae,
         ridge_map: None,
     };
-    finger.validate()?;
-    Ok(finger)
+    geometry.finger(finger, AngleUnit::Iso256)
 }
 
 /// Encodes fingers, each as its own representation. Fields the templates do

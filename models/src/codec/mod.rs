@@ -34,6 +34,11 @@
 //!   and 2011), 2 degrees for ANSI 378, so they move by at most half a step;
 //! - resolution is stored in pixels per centimetre (197 px/cm = 500 dpi):
 //!   every dpi divisible by 5 comes back exactly, others within 2.54 dpi;
+//!   a record whose vertical resolution differs from its horizontal one is
+//!   read onto square pixels of the horizontal resolution (its height and
+//!   every y coordinate scaled by their ratio, directions turned to match,
+//!   then rounded to the record's grid), since a template has one
+//!   resolution;
 //! - position, image size, finger and minutia quality (0-100) and kind are
 //!   exact. View numbers, impression type, capture device and extended data
 //!   (ridge counts, cores, deltas) are not carried: extended data blocks are

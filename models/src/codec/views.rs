@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::bytes::{PutBe, Reader};
 use super::units::{AngleUnit, dpi_to_ppcm, ppcm_to_dpi, quantise_coordinate};
+use crate::finger::MAX_IMAGE_SIDE_PX;
 use crate::{FingerPosition, FingerTemplate, Minutia, MinutiaKind, ModelError, Result};
 
 /// Most views of one finger position a record can number (4-bit view field).
@@ -16,7 +17,11 @@ pub(crate) const MAX_VIEWS_PER_POSITION: usize = 16;
 pub(crate) struct Geometry {
     pub(crate) width_px: u16,
     pub(crate) height_px: u16,
+    /// The horizontal resolution.
     pub(crate) dpi: u16,
+    /// The image height in pixels of the horizontal resolution: `height_px`
+    /// unless the record states a different vertical resolution.
+    pub(crate) square_height_px: u16,
 }
 
 impl Geometry {
@@ -25,7 +30,31 @@ impl Geometry {
             width_px: finger.width_px,
             height_px: finger.height_px,
             dpi: finger.dpi,
+            square_height_px: finger.height_px,
         }
+    }
+
+    /// A finger read in the record's pixels, moved onto square pixels of
+    /// the horizontal resolution when the vertical one differs. Moved
+    /// minutiae are put back on the record's grid (whole pixels, `angle`'s
+    /// steps), so the finger encodes and decodes again unchanged.
+    pub(crate) fn finger(self, finger: FingerTemplate, angle: AngleUnit) -> Result<FingerTemplate> {
+        finger.validate()?;
+        if self.square_height_px == self.height_px {
+            return Ok(finger);
+        }
+        let mut square = finger.stretched_to(self.width_px, self.square_height_px);
+        for m in &mut square.minutiae {
+            let code = angle.encode(m.angle_rad);
+            *m = Minutia::new(
+                m.x_px.round().min(f32::from(self.width_px - 1)),
+                m.y_px.round().min(f32::from(self.square_height_px - 1)),
+                angle.decode(code).unwrap_or(0.0),
+                m.kind,
+                m.quality,
+            );
+        }
+        Ok(square)
     }
 
     /// The one geometry all `fingers` share, for formats with a single image
@@ -55,13 +84,6 @@ impl Geometry {
         if size.height_px == 0 {
             return Err(r.invalid("image height", size.at + 2, 0));
         }
-        if resolution.horizontal_ppcm != resolution.vertical_ppcm {
-            return Err(ModelError::AnisotropicResolution {
-                format: r.format(),
-                horizontal_ppcm: resolution.horizontal_ppcm,
-                vertical_ppcm: resolution.vertical_ppcm,
-            });
-        }
         let dpi = ppcm_to_dpi(resolution.horizontal_ppcm).ok_or_else(|| {
             r.invalid(
                 "horizontal resolution",
@@ -69,10 +91,25 @@ impl Geometry {
                 u64::from(resolution.horizontal_ppcm),
             )
         })?;
+        // A vertical resolution of its own (ISO allows one) is honoured by
+        // reading the image onto square pixels: its height is what it
+        // would be at the horizontal resolution.
+        let vertical_at = resolution.at + 2;
+        let vertical = resolution.vertical_ppcm;
+        if ppcm_to_dpi(vertical).is_none() {
+            return Err(r.invalid("vertical resolution", vertical_at, u64::from(vertical)));
+        }
+        let square_height = (f64::from(size.height_px) * f64::from(resolution.horizontal_ppcm)
+            / f64::from(vertical))
+        .round();
+        if !(1.0..=f64::from(MAX_IMAGE_SIDE_PX)).contains(&square_height) {
+            return Err(r.invalid("vertical resolution", vertical_at, u64::from(vertical)));
+        }
         Ok(Self {
             width_px: size.width_px,
             height_px: size.height_px,
             dpi,
+            square_height_px: square_height as u16,
         })
     }
 
@@ -293,8 +330,7 @@ pub(crate) fn read_finger_views(
             minutiae,
             ridge_map: None,
         };
-        finger.validate()?;
-        fingers.push(finger);
+        fingers.push(geometry.finger(finger, angle)?);
     }
     Ok(fingers)
 }
