@@ -175,16 +175,29 @@ impl FvcDataset {
                 };
                 let (width, height) = image::image_dimensions(&img.path)
                     .with_context(|| format!("reading the size of {}", img.path.display()))?;
-                let mut template = match (u16::try_from(width), u16::try_from(height)) {
-                    (Ok(w), Ok(h)) => record.stretched_to(w, h),
-                    _ => bail!("{} is larger than a template can say", img.path.display()),
+                let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
+                    bail!("{} is larger than a template can say", img.path.display());
                 };
+                let stretched = (w, h) != (record.width_px, record.height_px);
+                let mut template = record.stretched_to(w, h);
                 if let Some(dpi) = self.stated_dpi {
                     template.dpi = dpi;
                 }
-                Ok(self.sample(i, Some(template)))
+                Ok((self.sample(i, Some(template)), stretched))
             })
-            .collect()
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map(|read| {
+                let stretched = read.iter().filter(|(_, s)| *s).count();
+                if stretched > 0 {
+                    tracing::info!(
+                        dataset = %self.name,
+                        stretched,
+                        records = read.len(),
+                        "records written from resampled captures read in the captures' pixels"
+                    );
+                }
+                read.into_iter().map(|(sample, _)| sample).collect()
+            })
     }
 
     fn sample(&self, i: usize, template: Option<FingerTemplate>) -> Sample {
