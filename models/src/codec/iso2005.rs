@@ -150,8 +150,9 @@ mod tests {
         let m = finger.minutiae[0];
         assert_eq!(m.x_px, 100.0);
         assert!((m.y_px - 200.0 * k).abs() < 1e-3, "{}", m.y_px);
-        // Straight up stays straight up; a diagonal steepens.
+        // Straight up and straight across keep their directions.
         assert!((m.angle_rad - FRAC_PI_2).abs() < 1e-5);
+        assert_eq!(finger.minutiae[1].angle_rad, 0.0);
         finger.validate().expect("inside the squared image");
         // A resolution a hair apart moves nothing by more than two pixels.
         bytes[21] = 198;
