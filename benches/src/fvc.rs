@@ -219,6 +219,33 @@ mod tests {
             .expect("png written");
     }
 
+    /// Writes `iso/{stem}.iso`: one ending at `(x, y, angle)` in a record
+    /// of a `size` image at 500 dpi.
+    fn write_record(dir: &Path, stem: &str, size: (u16, u16), (x, y, angle): (f32, f32, f32)) {
+        let record = FingerTemplate {
+            position: hoviyat_models::FingerPosition::Unknown,
+            width_px: size.0,
+            height_px: size.1,
+            dpi: 500,
+            quality: 60,
+            minutiae: vec![hoviyat_models::Minutia::new(
+                x,
+                y,
+                angle,
+                hoviyat_models::MinutiaKind::Ending,
+                50,
+            )],
+            ridge_map: None,
+        };
+        let bytes = hoviyat_models::codec::encode(
+            std::slice::from_ref(&record),
+            hoviyat_models::codec::TemplateFormat::Iso19794_2_2005,
+        )
+        .expect("encodes");
+        std::fs::create_dir_all(dir.join("iso")).expect("mkdir");
+        std::fs::write(dir.join("iso").join(format!("{stem}.iso")), bytes).expect("write");
+    }
+
     #[test]
     fn dataset_json_sets_the_resolution_unless_overridden() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -252,28 +279,7 @@ mod tests {
         assert!(!ds.has_iso());
         assert!(ds.iso_samples().is_err(), "a missing record is an error");
 
-        let template = hoviyat_models::FingerTemplate {
-            position: hoviyat_models::FingerPosition::Unknown,
-            width_px: 120,
-            height_px: 120,
-            dpi: 500,
-            quality: 60,
-            minutiae: vec![hoviyat_models::Minutia::new(
-                10.0,
-                20.0,
-                1.0,
-                hoviyat_models::MinutiaKind::Ending,
-                50,
-            )],
-            ridge_map: None,
-        };
-        let bytes = hoviyat_models::codec::encode(
-            std::slice::from_ref(&template),
-            hoviyat_models::codec::TemplateFormat::Iso19794_2_2005,
-        )
-        .expect("encodes");
-        std::fs::create_dir(dir.path().join("iso")).expect("mkdir");
-        std::fs::write(dir.path().join("iso/3_1.iso"), bytes).expect("write");
+        write_record(dir.path(), "3_1", (120, 120), (10.0, 20.0, 1.0));
         assert!(ds.has_iso());
         let samples = ds.iso_samples().expect("reads");
         let read = samples[0].template.as_ref().expect("template");
@@ -294,28 +300,12 @@ mod tests {
         // 300 x 400, as FVC2002 set B's are.
         let dir = tempfile::tempdir().expect("tempdir");
         write_png(&dir.path().join("1_1.png"));
-        let record = hoviyat_models::FingerTemplate {
-            position: hoviyat_models::FingerPosition::Unknown,
-            width_px: 300,
-            height_px: 400,
-            dpi: 500,
-            quality: 60,
-            minutiae: vec![hoviyat_models::Minutia::new(
-                150.0,
-                100.0,
-                std::f32::consts::FRAC_PI_4,
-                hoviyat_models::MinutiaKind::Ending,
-                50,
-            )],
-            ridge_map: None,
-        };
-        let bytes = hoviyat_models::codec::encode(
-            std::slice::from_ref(&record),
-            hoviyat_models::codec::TemplateFormat::Iso19794_2_2005,
-        )
-        .expect("encodes");
-        std::fs::create_dir(dir.path().join("iso")).expect("mkdir");
-        std::fs::write(dir.path().join("iso/1_1.iso"), bytes).expect("write");
+        write_record(
+            dir.path(),
+            "1_1",
+            (300, 400),
+            (150.0, 100.0, std::f32::consts::FRAC_PI_4),
+        );
         let ds = FvcDataset::open(dir.path(), None).expect("opens");
         let samples = ds.iso_samples().expect("reads");
         let read = samples[0].template.as_ref().expect("template");
