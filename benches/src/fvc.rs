@@ -157,7 +157,8 @@ impl FvcDataset {
     /// resolution (`dataset.json` or an override) it replaces the record's
     /// own, which such records write as 500 dpi whatever the scanner.
     pub fn iso_samples(&self) -> anyhow::Result<Vec<Sample>> {
-        (0..self.images.len())
+        let mut stretched = 0usize;
+        let samples = (0..self.images.len())
             .map(|i| {
                 let img = &self.images[i];
                 let stem = img
@@ -178,26 +179,25 @@ impl FvcDataset {
                 let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
                     bail!("{} is larger than a template can say", img.path.display());
                 };
-                let stretched = (w, h) != (record.width_px, record.height_px);
+                if (w, h) != (record.width_px, record.height_px) {
+                    stretched += 1;
+                }
                 let mut template = record.stretched_to(w, h);
                 if let Some(dpi) = self.stated_dpi {
                     template.dpi = dpi;
                 }
-                Ok((self.sample(i, Some(template)), stretched))
+                Ok(self.sample(i, Some(template)))
             })
-            .collect::<anyhow::Result<Vec<_>>>()
-            .map(|read| {
-                let stretched = read.iter().filter(|(_, s)| *s).count();
-                if stretched > 0 {
-                    tracing::info!(
-                        dataset = %self.name,
-                        stretched,
-                        records = read.len(),
-                        "records written from resampled captures read in the captures' pixels"
-                    );
-                }
-                read.into_iter().map(|(sample, _)| sample).collect()
-            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if stretched > 0 {
+            tracing::info!(
+                dataset = %self.name,
+                stretched,
+                records = samples.len(),
+                "records written from resampled captures read in the captures' pixels"
+            );
+        }
+        Ok(samples)
     }
 
     fn sample(&self, i: usize, template: Option<FingerTemplate>) -> Sample {

@@ -47,8 +47,8 @@ impl Geometry {
         for m in &mut square.minutiae {
             let code = angle.encode(m.angle_rad);
             *m = Minutia::new(
-                m.x_px.round().min(f32::from(self.width_px - 1)),
-                m.y_px.round().min(f32::from(self.square_height_px - 1)),
+                f32::from(quantise_coordinate(m.x_px, self.width_px)),
+                f32::from(quantise_coordinate(m.y_px, self.square_height_px)),
                 angle.decode(code).unwrap_or(0.0),
                 m.kind,
                 m.quality,
