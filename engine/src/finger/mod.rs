@@ -496,6 +496,43 @@ mod tests {
         }
     }
 
+    /// A fragment of a few minutiae (a print cut down to a corner) holds
+    /// too little to name anyone: against unrelated prints it never carries
+    /// the evidence of a decision. (Its two or three usable cylinders used to
+    /// reinforce each other fully in the local similarity's relaxation, and
+    /// such a fragment matched strangers at 10 raw and more.)
+    #[test]
+    fn a_few_minutiae_never_decide_against_strangers() {
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let p = Perturbation::default();
+        let strangers: Vec<FingerTemplate> = (0..12)
+            .map(|_| Master::generate(&mut rng).impression(&p, &mut rng))
+            .collect();
+        let mut strongest = 0.0f32;
+        for _ in 0..48 {
+            let print = Master::generate(&mut rng).impression(&p, &mut rng);
+            let keep = rng.random_range(3..=4);
+            let centre = print.minutiae[rng.random_range(0..print.minutiae.len())];
+            let mut minutiae = print.minutiae.clone();
+            minutiae.sort_by(|a, b| {
+                let d = |m: &Minutia| (m.x_px - centre.x_px).hypot(m.y_px - centre.y_px);
+                d(a).total_cmp(&d(b))
+            });
+            minutiae.truncate(keep);
+            let fragment = FingerTemplate {
+                minutiae,
+                ..print.clone()
+            };
+            for stranger in &strangers {
+                strongest = strongest.max(compare(&fragment, stranger).unwrap().log10_fmr);
+            }
+        }
+        assert!(
+            strongest < DECIDE_DECADES,
+            "a fragment carried {strongest} decades against a stranger"
+        );
+    }
+
     #[test]
     fn impostors_score_low_and_calibrate_near_zero() {
         let mut rng = ChaCha8Rng::seed_from_u64(13);
