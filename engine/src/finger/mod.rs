@@ -315,6 +315,14 @@ mod tests {
         max
     }
 
+    /// One impression each of `n` newly drawn fingers.
+    fn unrelated_prints(n: usize, rng: &mut ChaCha8Rng) -> Vec<FingerTemplate> {
+        let p = Perturbation::default();
+        (0..n)
+            .map(|_| Master::generate(rng).impression(&p, rng))
+            .collect()
+    }
+
     #[test]
     fn any_rotation_and_translation_still_matches() {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -504,13 +512,9 @@ mod tests {
     #[test]
     fn a_few_minutiae_never_decide_against_strangers() {
         let mut rng = ChaCha8Rng::seed_from_u64(17);
-        let p = Perturbation::default();
-        let strangers: Vec<FingerTemplate> = (0..12)
-            .map(|_| Master::generate(&mut rng).impression(&p, &mut rng))
-            .collect();
+        let strangers = unrelated_prints(12, &mut rng);
         let mut strongest = 0.0f32;
-        for _ in 0..48 {
-            let print = Master::generate(&mut rng).impression(&p, &mut rng);
+        for print in unrelated_prints(48, &mut rng) {
             let keep = rng.random_range(3..=4);
             let centre = print.minutiae[rng.random_range(0..print.minutiae.len())];
             let mut minutiae = print.minutiae.clone();
@@ -562,10 +566,7 @@ mod tests {
     #[test]
     fn batch_scores_equal_single_scores_and_bad_blobs_are_errors() {
         let mut rng = ChaCha8Rng::seed_from_u64(14);
-        let p = Perturbation::default();
-        let prints: Vec<FingerTemplate> = (0..5)
-            .map(|_| Master::generate(&mut rng).impression(&p, &mut rng))
-            .collect();
+        let prints = unrelated_prints(5, &mut rng);
         let probe = PreparedProbe::new(&prints[0]).unwrap();
         let mut blobs: Vec<Vec<u8>> = prints.iter().map(|t| encode_gallery(t).unwrap()).collect();
         blobs.push(vec![1, 2, 3]);
