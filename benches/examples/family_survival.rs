@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use hoviyat_benches::fvc::FvcDataset;
-use hoviyat_benches::robustness::change_for;
+use hoviyat_benches::robustness::image_changes;
 use hoviyat_datasets::robustness::Family;
 use hoviyat_engine::finger::explain;
 use hoviyat_models::FingerTemplate;
@@ -87,41 +87,36 @@ fn main() -> anyhow::Result<()> {
             .all(|t| t.minutiae.len() <= usize::from(u8::MAX - TAG_BASE)),
         "a template has too many minutiae to tag"
     );
-    let first = ds.images.iter().map(|i| i.impression).min().unwrap_or(1);
+    let changes = image_changes(&ds, family, seed)?;
     let changed: Vec<Traced> = original
         .iter()
-        .zip(&ds.images)
-        .map(|(t, img)| {
-            if img.impression == first {
+        .zip(&changes)
+        .map(|(t, change)| {
+            let Some(change) = change else {
                 return Traced {
                     template: t.clone(),
                     origin: (0..t.minutiae.len()).map(Some).collect(),
                 };
-            }
-            let change = change_for(
-                family,
-                seed,
-                img.finger,
-                img.impression,
-                t.width_px.into(),
-                t.height_px.into(),
-            );
-            // The same change of a copy whose qualities name each minutia:
-            // its draws do not read the qualities, so the two come out alike.
+            };
+            // The change of a copy whose qualities name each minutia (the
+            // change's draws do not read qualities), then the qualities put
+            // back: spurious minutiae keep the ones the change gave them.
             let mut tagged = t.clone();
             for (k, m) in tagged.minutiae.iter_mut().enumerate() {
                 m.quality = TAG_BASE + k as u8;
             }
-            let origin = change
-                .apply_template(&tagged)
+            let mut template = change.apply_template(&tagged);
+            let origin: Vec<Option<usize>> = template
                 .minutiae
                 .iter()
                 .map(|m| (m.quality >= TAG_BASE).then(|| usize::from(m.quality - TAG_BASE)))
                 .collect();
-            Traced {
-                template: change.apply_template(t),
-                origin,
+            for (m, o) in template.minutiae.iter_mut().zip(&origin) {
+                if let Some(i) = o {
+                    m.quality = t.minutiae[*i].quality;
+                }
             }
+            Traced { template, origin }
         })
         .collect();
 
