@@ -10,8 +10,9 @@ use super::pairing::Pairing;
 /// 11: on FVC2002 DB1_B and DB2_B's records and their robustness families
 /// 9-11 all gain on 12 (the floor chosen while the records were read
 /// stretched), 10 the most; against 100,000 synthetic identities 10 cost
-/// investigations two mates from the top 20 candidates, 11 one, while
-/// both hold one more duplicate in dedup (BENCHMARKS.md, session 20).
+/// investigations two mates at rank 1 and two from the top 20 candidates,
+/// 11 one from the top 20, while both hold one more duplicate in dedup
+/// (BENCHMARKS.md, session 20).
 const MIN_OVERLAP_MINUTIAE: f32 = 11.0;
 
 /// The result of comparing two fingers.
