@@ -231,7 +231,15 @@ fn decode(bytes: &[u8], want_fingers: bool) -> Result<EnrollmentRecord> {
         missing.push(MissingFinger { position, reason });
     }
     let finger_count = usize::from(r.u8()?);
-    r.ensure(finger_count * 10)?;
+    // Checked before allocating: a finger takes at least its header
+    // (position, size, resolution, quality, count: 9 bytes), and in version
+    // 3 its ridge-map flag; a finger may hold no minutiae.
+    let least_finger_bytes = if version == RECORD_FORMAT_VERSION {
+        10
+    } else {
+        9
+    };
+    r.ensure(finger_count * least_finger_bytes)?;
     let mut fingers = Vec::with_capacity(finger_count);
     for _ in 0..finger_count {
         let position = r.position()?;
@@ -606,6 +614,33 @@ mod tests {
             reason: MissingReason::Bandaged,
         });
         r
+    }
+
+    /// A captured finger may hold no minutiae (the extractor found none);
+    /// such a record decodes as it was encoded, even when its fingers'
+    /// headers are all it holds.
+    #[test]
+    fn fingers_without_minutiae_round_trip() {
+        let empty = |position| FingerTemplate {
+            position,
+            width_px: 300,
+            height_px: 400,
+            dpi: 500,
+            quality: 0,
+            minutiae: Vec::new(),
+            ridge_map: None,
+        };
+        for fingers in [
+            vec![empty(FingerPosition::RightIndex)],
+            vec![
+                empty(FingerPosition::RightIndex),
+                empty(FingerPosition::LeftIndex),
+            ],
+        ] {
+            let r = EnrollmentRecord::new("z", fingers, None);
+            let back = decode_record(&encode_record(&r).unwrap()).unwrap();
+            assert_eq!(back.fingers, r.fingers);
+        }
     }
 
     #[test]
