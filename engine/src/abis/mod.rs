@@ -288,8 +288,16 @@ impl Abis {
 
         let snapshot = self.gallery.snapshot();
         if let Some(existing) = snapshot.get(&canonical.reference_id) {
+            let state = read_state(&snapshot, &canonical.reference_id)?;
+            // A deleted id is not enrolled again, nor is its last answer
+            // given again: the caller learns that it was deleted.
+            if state.as_ref().is_some_and(|e| e.status == Status::Deleted) {
+                return Err(EngineError::DeletedReference {
+                    reference_id: canonical.reference_id,
+                });
+            }
             if existing.record_bytes() == bytes.as_slice()
-                && let Some(enrollment) = read_state(&snapshot, &canonical.reference_id)?
+                && let Some(enrollment) = state
             {
                 return Ok(EnrollOutcome {
                     enrollment,
@@ -1025,6 +1033,14 @@ mod tests {
             abis.delete("p-1"),
             Err(EngineError::DeletedReference { .. })
         ));
+        // A retry of the deleted enrollment, or another record under its
+        // id, is told that the id was deleted, not given the old answer.
+        for record in [person(1, 0, "p-1"), person(2, 0, "p-1")] {
+            assert!(matches!(
+                abis.enroll(record),
+                Err(EngineError::DeletedReference { .. })
+            ));
+        }
         // The same person enrolling again is now cleared: the old identity is gone.
         let back = abis.enroll(person(1, 1, "p-1-again")).unwrap();
         assert_eq!(back.enrollment.status, Status::Cleared);

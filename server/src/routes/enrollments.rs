@@ -35,6 +35,7 @@ pub const MAX_COMMENT_BYTES: usize = 4096;
         (status = 201, description = "cleared: inserted into the gallery", body = EnrollmentResponse),
         (status = 202, description = "potential duplicate: held for adjudication", body = EnrollmentResponse),
         (status = 409, description = "reference id exists with a different record", body = ErrorBody),
+        (status = 410, description = "reference id was deleted: neither enrolled again nor answered as before", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody),
         (status = 503, description = "busy, timeout, audit_unavailable or evidence_unavailable", body = ErrorBody),
