@@ -73,6 +73,18 @@ pub enum ModelError {
     FaceZeroVector,
     #[error("face template dimension {got} is out of range (1..={max})")]
     FaceDimensionOutOfRange { got: usize, max: usize },
+    #[error("face model name is {len} bytes long; it must be 1..={max}")]
+    FaceModelName { len: usize, max: usize },
+    #[error("face value {index} is {value}; stored values lie within -{max}..={max}")]
+    FaceValueOutOfRange { index: usize, value: f32, max: f32 },
+    #[error("{field} is {len} long; at most {max}")]
+    MetadataTooLarge {
+        /// `metadata` (the number of entries, or a key's length in bytes),
+        /// or `metadata.KEY` (that value's length in bytes).
+        field: String,
+        len: usize,
+        max: usize,
+    },
     #[error("{format}: needs {needed} bytes at offset {offset}, only {available} left")]
     Truncated {
         format: &'static str,

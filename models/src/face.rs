@@ -7,6 +7,13 @@ use crate::{ModelError, Result};
 /// Largest face template dimension accepted (ArcFace-style models emit 512).
 pub const MAX_FACE_DIM: usize = 4096;
 
+/// Longest face model name accepted, in bytes.
+pub const MAX_FACE_MODEL_BYTES: usize = 256;
+
+/// Largest face value magnitude stored: records keep face values in IEEE
+/// half precision (embeddings are unit-scale; this bounds a unit mistake).
+pub const MAX_FACE_VALUE: f32 = 65504.0;
+
 /// A face embedding as emitted by a face recognition model.
 ///
 /// Templates are compared by cosine similarity, so only the direction of
@@ -34,6 +41,12 @@ impl FaceTemplate {
     /// Checks the template on its own, and against the gallery's dimension
     /// when `expected_dim` is given.
     pub fn validate(&self, expected_dim: Option<usize>) -> Result<()> {
+        if self.model.is_empty() || self.model.len() > MAX_FACE_MODEL_BYTES {
+            return Err(ModelError::FaceModelName {
+                len: self.model.len(),
+                max: MAX_FACE_MODEL_BYTES,
+            });
+        }
         if self.dim != self.values.len() {
             return Err(ModelError::FaceDimensionInconsistent {
                 declared: self.dim,
@@ -57,6 +70,13 @@ impl FaceTemplate {
         if let Some(index) = self.values.iter().position(|v| !v.is_finite()) {
             return Err(ModelError::NonFinite {
                 field: format!("face.values[{index}]"),
+            });
+        }
+        if let Some(index) = self.values.iter().position(|v| v.abs() > MAX_FACE_VALUE) {
+            return Err(ModelError::FaceValueOutOfRange {
+                index,
+                value: self.values[index],
+                max: MAX_FACE_VALUE,
             });
         }
         if self.values.iter().all(|&v| v == 0.0) {
@@ -99,6 +119,17 @@ mod tests {
         );
         let zero = FaceTemplate::new("m", vec![0.0; 8]);
         assert_eq!(zero.validate(None), Err(ModelError::FaceZeroVector));
+        // What the stored form cannot hold is refused here, not when stored.
+        let unnamed = FaceTemplate::new("", vec![0.5, 1.0]);
+        assert!(matches!(
+            unnamed.validate(None),
+            Err(ModelError::FaceModelName { len: 0, .. })
+        ));
+        let beyond_half = FaceTemplate::new("m", vec![0.5, 1e38]);
+        assert!(matches!(
+            beyond_half.validate(None),
+            Err(ModelError::FaceValueOutOfRange { index: 1, .. })
+        ));
         let empty = FaceTemplate::new("m", vec![]);
         assert!(matches!(
             empty.validate(None),

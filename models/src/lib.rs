@@ -37,7 +37,7 @@ pub mod ridge;
 
 pub use error::{ModelError, Result};
 pub use face::FaceTemplate;
-pub use face::MAX_FACE_DIM;
+pub use face::{MAX_FACE_DIM, MAX_FACE_MODEL_BYTES, MAX_FACE_VALUE};
 pub use finger::{DPI_RANGE, MAX_IMAGE_SIDE_PX, MAX_MINUTIAE};
 pub use finger::{FingerPosition, FingerTemplate, MissingFinger, MissingReason};
 pub use minutia::{Minutia, MinutiaKind};

@@ -93,6 +93,21 @@ impl EnrollmentRecord {
         if let Some(face) = &self.face {
             face.validate(face_dim)?;
         }
+        // The stored form counts entries and bytes in 16 bits.
+        let max = usize::from(u16::MAX);
+        let too_large =
+            |field: String, len: usize| ModelError::MetadataTooLarge { field, len, max };
+        if self.metadata.len() > max {
+            return Err(too_large("metadata".into(), self.metadata.len()));
+        }
+        for (key, value) in &self.metadata {
+            if key.len() > max {
+                return Err(too_large("metadata".into(), key.len()));
+            }
+            if value.len() > max {
+                return Err(too_large(format!("metadata.{key}"), value.len()));
+            }
+        }
         Ok(())
     }
 
@@ -312,6 +327,22 @@ mod tests {
                 got: 2
             })
         ));
+
+        // Metadata up to the stored form's 16-bit lengths validates and
+        // stores; a longer value is refused by validation, naming its key.
+        let mut r = record();
+        r.metadata.insert("note".into(), "x".repeat(65_535));
+        assert!(r.validate(None).is_ok());
+        assert!(crate::binary::encode_record(&r).is_ok());
+        r.metadata.insert("note".into(), "x".repeat(65_536));
+        assert_eq!(
+            r.validate(None),
+            Err(ModelError::MetadataTooLarge {
+                field: "metadata.note".into(),
+                len: 65_536,
+                max: 65_535
+            })
+        );
     }
 
     #[test]

@@ -203,9 +203,14 @@ pub fn router(state: Arc<AppState>) -> Router {
 async fn deadline(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let gate = StartGate::default();
     req.extensions_mut().insert(gate.clone());
+    let body = BodyProgress::default();
+    req.extensions_mut().insert(body.clone());
     match tokio::time::timeout(state.limits.request_timeout, next.run(req)).await {
         Ok(response) => response,
         Err(_) => match gate.expire() {
+            AtTimeout::NotStarted if body.is_reading() => {
+                ApiError::body_timeout(state.limits.request_timeout).into_response()
+            }
             AtTimeout::NotStarted => ApiError::timeout().into_response(),
             AtTimeout::Started { status_path } => {
                 let mut response =
@@ -271,6 +276,30 @@ async fn json_errors(req: Request, next: Next) -> Response {
     out
 }
 
+/// Whether a request's body is being read: a time limit that passes then
+/// is the client's (408), not the service's (503).
+#[derive(Debug, Clone, Default)]
+struct BodyProgress(Arc<std::sync::atomic::AtomicU8>);
+
+impl BodyProgress {
+    const READING: u8 = 1;
+    const READ: u8 = 2;
+
+    fn reading(&self) {
+        self.0
+            .store(Self::READING, std::sync::atomic::Ordering::Release);
+    }
+
+    fn read(&self) {
+        self.0
+            .store(Self::READ, std::sync::atomic::Ordering::Release);
+    }
+
+    fn is_reading(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire) == Self::READING
+    }
+}
+
 /// A JSON request body: 415 without a JSON content type, 413 beyond the size
 /// limit, 400 for broken JSON, 422 (with the field's path) for wrong shapes.
 #[derive(Debug)]
@@ -293,42 +322,97 @@ impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
                 "the body must be JSON (Content-Type: application/json)",
             ));
         }
+        let progress = req.extensions().get::<BodyProgress>().cloned();
+        if let Some(p) = &progress {
+            p.reading();
+        }
         let bytes = axum::body::to_bytes(req.into_body(), state.limits.max_body_bytes)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!("request body exceeds {} bytes", state.limits.max_body_bytes),
-                )
-            })?;
+            .map_err(|e| body_error(&e, state.limits.max_body_bytes))?;
+        if let Some(p) = &progress {
+            p.read();
+        }
         parse_json(&bytes).map(ApiJson)
     }
 }
 
-/// Parses `bytes`, naming the offending field on failure.
+/// 413 when a body ran past `limit`; 400 when it could not be read at all
+/// (a broken chunked encoding, a connection cut mid-body).
+fn body_error(e: &axum::Error, limit: usize) -> ApiError {
+    let mut chain = std::iter::successors(Some(e as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    });
+    if chain.any(|e| e.is::<http_body_util::LengthLimitError>()) {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("request body exceeds {limit} bytes"),
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            format!("the request body could not be read: {e}"),
+        )
+    }
+}
+
+/// Parses `bytes`, naming the offending field on failure: 400 `bad_json`
+/// for text that is not JSON, 422 `invalid_field` with the field's path for
+/// JSON of the wrong shape.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let category = inner.classify();
-        let mut err = match category {
+        match inner.classify() {
             serde_json::error::Category::Data => {
-                ApiError::invalid("invalid_field", inner.to_string())
+                let field = named_field(&inner.to_string()).map_or(path.clone(), |name| {
+                    if path == "." {
+                        name.to_owned()
+                    } else {
+                        format!("{path}.{name}")
+                    }
+                });
+                let err = ApiError::invalid("invalid_field", inner.to_string());
+                if field == "." { err } else { err.at(field) }
+            }
+            // serde_json calls a number, `null` or an array where an enum's
+            // name belongs a syntax error; the text itself is JSON.
+            serde_json::error::Category::Syntax
+                if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+            {
+                let err = ApiError::invalid(
+                    "invalid_field",
+                    "wrong type: this field takes a string, one of its named values",
+                );
+                if path == "." { err } else { err.at(path) }
             }
             serde_json::error::Category::Syntax
             | serde_json::error::Category::Eof
             | serde_json::error::Category::Io => {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_json", inner.to_string())
+                // The position is in the message; a path is given only where
+                // the parser knew it (`?` marks a place it did not).
+                let err = ApiError::new(StatusCode::BAD_REQUEST, "bad_json", inner.to_string());
+                if path == "." || path.contains('?') {
+                    err
+                } else {
+                    err.at(path)
+                }
             }
-        };
-        if path != "." {
-            err.field = Some(path);
         }
-        err
     })?;
     de.end()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))?;
     Ok(value)
+}
+
+/// The field a serde message names when the path stops at its parent
+/// object: `missing field `x``, `duplicate field `x``.
+fn named_field(message: &str) -> Option<&str> {
+    ["missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next())
+        .filter(|name| !name.is_empty())
 }

@@ -101,6 +101,19 @@ impl ApiError {
         e
     }
 
+    /// 408: the request's body had not arrived when its time limit passed;
+    /// nothing was done.
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!(
+                "the request body did not arrive within the time limit ({} s); nothing was done",
+                limit.as_secs_f32()
+            ),
+        )
+    }
+
     /// 503 with `Retry-After`: the request ran past its time limit after its
     /// work began; the work runs to completion and its outcome can be read
     /// at `status_path`.
@@ -190,6 +203,9 @@ fn model_error_field(e: &ModelError) -> Option<String> {
         | ModelError::FaceDimensionMismatch { .. }
         | ModelError::FaceZeroVector
         | ModelError::FaceDimensionOutOfRange { .. } => Some("face".into()),
+        ModelError::FaceModelName { .. } => Some("face.model".into()),
+        ModelError::FaceValueOutOfRange { index, .. } => Some(format!("face.values[{index}]")),
+        ModelError::MetadataTooLarge { field, .. } => Some(field.clone()),
         ModelError::NonFinite { field } | ModelError::QualityOutOfRange { field, .. } => {
             Some(field.clone())
         }

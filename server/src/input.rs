@@ -4,14 +4,16 @@
 
 use base64::Engine as _;
 use hoviyat_models::{
-    EnrollmentRecord, FaceTemplate, FingerTemplate, MAX_FINGERS, Minutia, MissingFinger,
+    EnrollmentRecord, FaceTemplate, FingerPosition, FingerTemplate, MAX_FINGERS, Minutia,
+    MissingFinger, ModelError,
 };
 
 use crate::engine::Probe;
 use crate::error::ApiError;
 use crate::limits::Limits;
 use crate::wire::{
-    EnrollmentRequest, FaceInput, FingerInput, ImageInput, MinutiaeInput, TemplateInput,
+    EnrollmentRequest, FaceInput, FingerInput, ImageInput, MinutiaeInput, MissingFingerInput,
+    TemplateInput,
 };
 
 /// The record of an enrollment request, validated.
@@ -20,6 +22,7 @@ pub fn enrollment_record(
     limits: &Limits,
 ) -> Result<EnrollmentRecord, ApiError> {
     let fingers = fingers(&req.fingers, limits)?;
+    positions_once(&fingers, &req.missing)?;
     let record = EnrollmentRecord {
         reference_id: req.reference_id.clone(),
         fingers,
@@ -31,7 +34,7 @@ pub fn enrollment_record(
                 reason: m.reason,
             })
             .collect(),
-        face: req.face.as_ref().map(face),
+        face: req.face.as_ref().map(face).transpose()?,
         captured_at: req.captured_at,
         metadata: req.metadata.clone(),
     };
@@ -52,13 +55,10 @@ pub fn probe(
                 .at("fingers"),
         );
     }
-    for (i, f) in fingers.iter().enumerate() {
-        f.validate()
-            .map_err(|e| ApiError::from(e).at(format!("fingers[{i}]")))?;
-    }
-    let face = face_in.map(face);
+    positions_once(&fingers, &[])?;
+    let face = face_in.map(face).transpose()?;
     if let Some(f) = &face {
-        f.validate(None).map_err(|e| ApiError::from(e).at("face"))?;
+        f.validate(None)?;
     }
     Ok(Probe { fingers, face })
 }
@@ -67,12 +67,56 @@ pub fn probe(
 /// relative to the finger object (`image.data`, `minutiae.dpi`, ...).
 pub fn finger_sample(f: &FingerInput, limits: &Limits) -> Result<FingerTemplate, ApiError> {
     let template = finger(f, limits)?;
-    template.validate()?;
+    template.validate().map_err(|e| finger_error(e, f))?;
     Ok(template)
 }
 
-fn face(f: &FaceInput) -> FaceTemplate {
-    FaceTemplate::new(f.model.clone(), f.values.clone())
+fn face(f: &FaceInput) -> Result<FaceTemplate, ApiError> {
+    let face = FaceTemplate::new(f.model.clone(), f.values.clone());
+    // The gallery's dimension is checked where it is known (the engine).
+    face.validate(None)?;
+    Ok(face)
+}
+
+/// Each finger position at most once among the captured fingers (but for
+/// `unknown`, which latents share) and never both captured and marked
+/// missing; the error names the later occurrence.
+fn positions_once(
+    fingers: &[FingerTemplate],
+    missing: &[MissingFingerInput],
+) -> Result<(), ApiError> {
+    let repeated = |position: FingerPosition| {
+        ApiError::invalid(
+            "duplicate_position",
+            format!("finger position {position} appears more than once"),
+        )
+    };
+    for (i, f) in fingers.iter().enumerate() {
+        if f.position != FingerPosition::Unknown
+            && fingers[..i].iter().any(|g| g.position == f.position)
+        {
+            return Err(repeated(f.position).at(format!("fingers[{i}].position")));
+        }
+    }
+    for (i, m) in missing.iter().enumerate() {
+        if m.position == FingerPosition::Unknown {
+            continue;
+        }
+        if fingers.iter().any(|f| f.position == m.position) {
+            return Err(ApiError::invalid(
+                "missing_and_captured",
+                format!(
+                    "finger position {} is both captured and marked missing",
+                    m.position
+                ),
+            )
+            .at(format!("missing[{i}].position")));
+        }
+        if missing[..i].iter().any(|n| n.position == m.position) {
+            return Err(repeated(m.position).at(format!("missing[{i}].position")));
+        }
+    }
+    Ok(())
 }
 
 fn fingers(inputs: &[FingerInput], limits: &Limits) -> Result<Vec<FingerTemplate>, ApiError> {
@@ -87,8 +131,49 @@ fn fingers(inputs: &[FingerInput], limits: &Limits) -> Result<Vec<FingerTemplate
     inputs
         .iter()
         .enumerate()
-        .map(|(i, f)| finger(f, limits).map_err(|e| e.within(&format!("fingers[{i}]"))))
+        .map(|(i, f)| {
+            finger(f, limits)
+                .and_then(|t| {
+                    t.validate().map_err(|e| finger_error(e, f))?;
+                    Ok(t)
+                })
+                .map_err(|e| e.within(&format!("fingers[{i}]")))
+        })
         .collect()
+}
+
+/// A finger's validation error with the path of the offending value,
+/// relative to the finger object: within `minutiae` for minutiae given as
+/// JSON, else the template or image the finger came from.
+fn finger_error(e: ModelError, input: &FingerInput) -> ApiError {
+    let path = if input.minutiae.is_some() {
+        let within = |rest: &str| format!("minutiae.{rest}");
+        match &e {
+            ModelError::EmptyImage { width_px, .. }
+            | ModelError::ImageTooLarge { width_px, .. } => {
+                let width_wrong = match &e {
+                    ModelError::ImageTooLarge { max_px, .. } => width_px > max_px,
+                    _ => *width_px == 0,
+                };
+                within(if width_wrong { "width_px" } else { "height_px" })
+            }
+            ModelError::ResolutionOutOfRange { .. } => within("dpi"),
+            ModelError::TooManyMinutiae { .. } => within("minutiae"),
+            ModelError::MinutiaOutsideImage { index, .. } => within(&format!("minutiae[{index}]")),
+            // Their `field` reads `finger N (name): minutiae[3].quality`.
+            ModelError::NonFinite { field } | ModelError::QualityOutOfRange { field, .. } => {
+                within(field.rsplit(": ").next().unwrap_or(field))
+            }
+            _ => "minutiae".to_owned(),
+        }
+    } else if input.template.is_some() {
+        "template".to_owned()
+    } else {
+        "image".to_owned()
+    };
+    let mut api = ApiError::from(e);
+    api.field = Some(path);
+    api
 }
 
 fn finger(f: &FingerInput, limits: &Limits) -> Result<FingerTemplate, ApiError> {

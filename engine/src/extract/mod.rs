@@ -114,15 +114,22 @@ pub struct Extraction {
     pub skeleton: Option<GrayImage>,
 }
 
-/// Rescales `image` from `dpi` to 500 dpi (borrowed unchanged at 500 dpi).
-pub fn to_work_resolution(image: &GrayImage, dpi: u16) -> Result<Cow<'_, GrayImage>> {
-    if !(DPI_RANGE.0..=DPI_RANGE.1).contains(&dpi) {
-        return Err(EngineError::ResolutionOutOfRange {
+/// `Err(ResolutionOutOfRange)` for a scan resolution outside [`DPI_RANGE`].
+fn check_dpi(dpi: u16) -> Result<()> {
+    if (DPI_RANGE.0..=DPI_RANGE.1).contains(&dpi) {
+        Ok(())
+    } else {
+        Err(EngineError::ResolutionOutOfRange {
             dpi,
             min: DPI_RANGE.0,
             max: DPI_RANGE.1,
-        });
+        })
     }
+}
+
+/// Rescales `image` from `dpi` to 500 dpi (borrowed unchanged at 500 dpi).
+pub fn to_work_resolution(image: &GrayImage, dpi: u16) -> Result<Cow<'_, GrayImage>> {
+    check_dpi(dpi)?;
     if dpi == WORK_DPI {
         return Ok(Cow::Borrowed(image));
     }
@@ -148,6 +155,9 @@ pub fn to_work_resolution(image: &GrayImage, dpi: u16) -> Result<Cow<'_, GrayIma
 /// [`ExtractConfig::min_minutiae`]). Images larger than 2048 x 2048 px at 500 dpi are refused
 /// with [`EngineError::ImageTooLarge`].
 pub fn extract(image: &GrayImage, config: &ExtractConfig) -> Result<Extraction> {
+    // The size limit scales with the resolution: a resolution out of range
+    // is named as such, not as an image too large for it.
+    check_dpi(config.dpi)?;
     let max_side = decode::MAX_SIDE_PX_AT_500_DPI;
     let limit = u64::from(max_side) * u64::from(config.dpi.max(1)) / u64::from(WORK_DPI);
     if u64::from(image.width()) > limit || u64::from(image.height()) > limit {
@@ -746,5 +756,19 @@ mod tests {
             extract(&huge, &ExtractConfig::default()),
             Err(EngineError::ImageTooLarge { .. })
         ));
+        // A resolution out of range is named, whatever the image's size.
+        for dpi in [0, 1, 99, 2001] {
+            let config = ExtractConfig {
+                dpi,
+                ..ExtractConfig::default()
+            };
+            assert!(
+                matches!(
+                    extract(&img, &config),
+                    Err(EngineError::ResolutionOutOfRange { .. })
+                ),
+                "{dpi} dpi"
+            );
+        }
     }
 }

@@ -1,10 +1,10 @@
 //! `/v1/stats`, `/v1/audit` and `/v1/audit/state`: administrators' views.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
@@ -41,35 +41,81 @@ pub async fn stats(
 }
 
 /// Which audit entries to read.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries with a greater sequence number (default 0).
-    #[serde(default)]
-    pub after: u64,
-    /// At most this many (1..=1000, default 100).
-    #[serde(default)]
+    pub after: Option<u64>,
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
+}
+
+/// Default and largest page of audit entries.
+const DEFAULT_AUDIT_PAGE: usize = 100;
+const MAX_AUDIT_PAGE: usize = 1000;
+
+impl AuditQuery {
+    /// The query's values; a 422 naming the parameter for an unknown one or
+    /// a value out of range.
+    fn parse(raw: &BTreeMap<String, String>) -> Result<(u64, usize), ApiError> {
+        if let Some(unknown) = raw
+            .keys()
+            .find(|k| !matches!(k.as_str(), "after" | "limit"))
+        {
+            return Err(ApiError::invalid(
+                "unknown_parameter",
+                format!("unknown query parameter {unknown:?} (after, limit)"),
+            )
+            .at(unknown.clone()));
+        }
+        let after = match raw.get("after") {
+            None => 0,
+            Some(a) => a.parse::<u64>().map_err(|_| {
+                ApiError::invalid(
+                    "out_of_range",
+                    "after must be an entry's sequence number (an integer from 0)",
+                )
+                .at("after")
+            })?,
+        };
+        let limit = match raw.get("limit") {
+            None => DEFAULT_AUDIT_PAGE,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_AUDIT_PAGE).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "out_of_range",
+                        format!("limit must be an integer 1..={MAX_AUDIT_PAGE}"),
+                    )
+                    .at("limit")
+                })?,
+        };
+        Ok((after, limit))
+    }
 }
 
 /// Entries of the hash-chained audit log, oldest first.
 #[utoipa::path(
     get, path = "/v1/audit", tag = "admin",
     params(AuditQuery),
-    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)),
+    responses(
+        (status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody),
+        (status = 422, description = "an unknown parameter or a value out of range", body = ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn audit(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Query(q): Query<AuditQuery>,
+    Query(raw): Query<BTreeMap<String, String>>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     caller.require(Role::Admin)?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("out_of_range", "limit must be 1..=1000").at("limit"));
-    }
+    let (after, limit) = AuditQuery::parse(&raw)?;
     let st = Arc::clone(&state);
-    let entries = WorkQueue::io(move || st.audit.read(q.after, limit))
+    let entries = WorkQueue::io(move || st.audit.read(after, limit))
         .await?
         .map_err(ApiError::internal)?;
     Ok(Json(entries))

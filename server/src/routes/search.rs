@@ -27,6 +27,21 @@ pub const MAX_RESTRICT: usize = 100_000;
 fn options(req: &IdentifyRequest) -> Result<IdentifyOptions, ApiError> {
     let mode = match req.mode {
         ModeJson::Investigation => {
+            // A ranked list has no threshold: one given would be ignored.
+            for (given, field) in [
+                (req.threshold.is_some(), "threshold"),
+                (req.target_fpir.is_some(), "target_fpir"),
+            ] {
+                if given {
+                    return Err(ApiError::invalid(
+                        "not_in_this_mode",
+                        format!(
+                            "{field} applies to \"mode\": \"identification\"; an investigation returns a ranked list"
+                        ),
+                    )
+                    .at(field));
+                }
+            }
             let n = req.max_candidates.unwrap_or(DEFAULT_CANDIDATES);
             if !(1..=MAX_CANDIDATES).contains(&n) {
                 return Err(ApiError::invalid(
@@ -40,6 +55,13 @@ fn options(req: &IdentifyRequest) -> Result<IdentifyOptions, ApiError> {
             }
         }
         ModeJson::Identification => {
+            if req.threshold.is_some() && req.target_fpir.is_some() {
+                return Err(ApiError::invalid(
+                    "conflicting_fields",
+                    "give threshold or target_fpir, not both",
+                )
+                .at("target_fpir"));
+            }
             if let Some(t) = req.threshold
                 && !t.is_finite()
             {

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use hoviyat_server::limits::Limits;
 use serde_json::json;
 
-use crate::common::{enrollment, face, service, service_with};
+use crate::common::{enrollment, face, png_base64, service, service_with};
 
 #[tokio::test]
 async fn each_role_may_do_its_work_and_nothing_else() {
@@ -534,4 +534,239 @@ async fn a_corrupt_enrollment_state_is_a_500_never_a_404() {
         .call("GET", "/v1/enrollments/never", Some(&k.admin), None)
         .await;
     assert_eq!(code, StatusCode::NOT_FOUND);
+}
+
+/// Invalid content is refused with 422 and the exact JSON path of the
+/// offending value, wherever in the request it sits: missing fields, wrong
+/// types for named values, a finger's own values, positions given twice,
+/// and values the stored form cannot hold.
+#[tokio::test]
+async fn invalid_content_names_the_exact_field() {
+    let s = service();
+    let minutiae = |width: u32, dpi: u32, list: serde_json::Value| json!({ "width_px": width, "height_px": 400, "dpi": dpi, "minutiae": list });
+    let one = json!([{ "x_px": 120, "y_px": 200, "angle_rad": 1.2, "kind": "ending" }]);
+    let finger =
+        |position: u8| json!({ "position": position, "minutiae": minutiae(300, 500, one.clone()) });
+    let blank = png_base64(&image::GrayImage::from_pixel(300, 300, image::Luma([128])));
+    let enrollments = [
+        (json!({ "fingers": [finger(2)] }), "reference_id"),
+        (
+            json!({ "reference_id": "x", "fingers": [{ "position": 2, "minutiae": { "height_px": 400, "dpi": 500, "minutiae": [] } }] }),
+            "fingers[0].minutiae.width_px",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [{ "position": 2, "minutiae": minutiae(300, 500, json!([{ "x_px": 1, "y_px": 1, "angle_rad": 1, "kind": 5 }])) }] }),
+            "fingers[0].minutiae.minutiae[0].kind",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [{ "position": 2, "minutiae": minutiae(0, 500, json!([])) }] }),
+            "fingers[0].minutiae.width_px",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [{ "position": 2, "minutiae": minutiae(300, 0, json!([])) }] }),
+            "fingers[0].minutiae.dpi",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [{ "position": 2, "minutiae": minutiae(100, 500, one.clone()) }] }),
+            "fingers[0].minutiae.minutiae[0]",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [{ "position": 2, "minutiae": minutiae(300, 500, json!([{ "x_px": 1, "y_px": 1, "angle_rad": 1, "kind": "ending", "quality": 101 }])) }] }),
+            "fingers[0].minutiae.minutiae[0].quality",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [finger(2), finger(3), finger(2)] }),
+            "fingers[2].position",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [finger(2)], "missing": [{ "position": 2, "reason": "bandaged" }] }),
+            "missing[0].position",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [{ "position": 2, "image": { "data": blank, "dpi": 0 } }] }),
+            "fingers[0].image.dpi",
+        ),
+        (
+            json!({ "reference_id": "x", "face": { "model": "", "values": [0.5, 1.0] } }),
+            "face.model",
+        ),
+        (
+            json!({ "reference_id": "x", "face": { "model": "m", "values": [0.5, 1e38] } }),
+            "face.values[1]",
+        ),
+        (
+            json!({ "reference_id": "x", "fingers": [finger(2)], "metadata": { "note": "n".repeat(70_000) } }),
+            "metadata.note",
+        ),
+    ];
+    for (body, field) in enrollments {
+        let (code, err) = s
+            .call(
+                "POST",
+                "/v1/enrollments",
+                Some(&s.keys.enroller),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {err}");
+        assert_eq!(err["field"], field, "{err}");
+    }
+    let searches = [
+        (
+            json!({ "fingers": [finger(2), finger(2)] }),
+            "fingers[1].position",
+        ),
+        (json!({ "fingers": [finger(2)], "mode": 5 }), "mode"),
+        (
+            json!({ "fingers": [finger(2)], "threshold": 3.0 }),
+            "threshold",
+        ),
+        (
+            json!({ "fingers": [finger(2)], "mode": "identification", "threshold": 3.0, "target_fpir": 0.01 }),
+            "target_fpir",
+        ),
+    ];
+    for (body, field) in searches {
+        let (code, err) = s
+            .call(
+                "POST",
+                "/v1/identify",
+                Some(&s.keys.investigator),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {err}");
+        assert_eq!(err["field"], field, "{err}");
+    }
+    // Broken JSON has a position in its message and no field to name.
+    let (code, err) = s
+        .raw(
+            "POST",
+            "/v1/enrollments",
+            Some(&s.keys.enroller),
+            Some("application/json"),
+            Some(br#"{"reference_id": "x","#.to_vec()),
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert_eq!(err["error"], "bad_json");
+    assert!(err.get("field").is_none(), "{err}");
+}
+
+/// A finger captured with no minutiae is stored like any other (the record
+/// had failed to decode when all its fingers were empty).
+#[tokio::test]
+async fn a_finger_without_minutiae_is_enrolled() {
+    let s = service();
+    let body = json!({ "reference_id": "empty-1", "fingers": [{ "position": 2, "minutiae": { "width_px": 300, "height_px": 400, "dpi": 500, "minutiae": [] } }] });
+    let (code, answer) = s
+        .call(
+            "POST",
+            "/v1/enrollments",
+            Some(&s.keys.enroller),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{answer}");
+    let (code, _) = s
+        .call(
+            "GET",
+            "/v1/enrollments/empty-1",
+            Some(&s.keys.enroller),
+            None,
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK);
+}
+
+/// An enrollment retried after its reference was deleted is told so (410),
+/// neither enrolled again nor answered with a 2xx.
+#[tokio::test]
+async fn a_retry_after_a_delete_is_gone() {
+    let s = service();
+    let body = enrollment("gone-1", 1, 0);
+    let (code, _) = s
+        .call(
+            "POST",
+            "/v1/enrollments",
+            Some(&s.keys.enroller),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED);
+    let (code, _) = s
+        .call(
+            "DELETE",
+            "/v1/enrollments/gone-1",
+            Some(&s.keys.admin),
+            None,
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, err) = s
+        .call(
+            "POST",
+            "/v1/enrollments",
+            Some(&s.keys.enroller),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(code, StatusCode::GONE, "{err}");
+    assert_eq!(err["error"], "reference_deleted");
+}
+
+/// Sends `request` on a raw socket and returns the status line and body of
+/// the answer.
+async fn raw_exchange(addr: std::net::SocketAddr, request: Vec<u8>) -> (String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    tokio::time::timeout(std::time::Duration::from_secs(20), read)
+        .await
+        .expect("the service answers")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
+}
+
+/// A body that stops arriving is the client's fault (408), and one that
+/// cannot be read (a broken chunked encoding) is a 400, not a 413.
+#[tokio::test]
+async fn a_stalled_or_broken_body_is_a_client_error() {
+    let s = service_with(Limits {
+        request_timeout: std::time::Duration::from_secs(1),
+        ..Limits::default()
+    });
+    let addr = s.listen().await;
+    let head = |framing: &str| {
+        format!(
+            "POST /v1/identify HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\n\
+             content-type: application/json\r\n{framing}\r\n\r\n",
+            s.keys.investigator
+        )
+    };
+    // Two bytes of a hundred, then nothing (the connection stays open).
+    let (status, body) = raw_exchange(
+        addr,
+        format!("{}{{}}", head("content-length: 100")).into_bytes(),
+    )
+    .await;
+    assert!(status.contains(" 408 "), "{status} {body}");
+    assert!(body.contains("body_timeout"), "{body}");
+
+    let (status, body) = raw_exchange(
+        addr,
+        format!("{}zz\r\n", head("transfer-encoding: chunked")).into_bytes(),
+    )
+    .await;
+    assert!(status.contains(" 400 "), "{status} {body}");
+    assert!(body.contains("bad_body"), "{body}");
 }
