@@ -195,10 +195,21 @@ pub fn evaluate(
             }
         }
     }
+    let pairs = protocol_pairs(samples, protocol);
+    // An error rate over no pairs would read as a perfect 0.
+    let genuine = pairs.iter().filter(|p| p.2).count();
+    anyhow::ensure!(
+        genuine > 0,
+        "no genuine pairs: the folder needs two impressions of at least one finger ({{finger}}_{{impression}}.png)"
+    );
+    anyhow::ensure!(
+        genuine < pairs.len(),
+        "no impostor pairs: the folder needs impressions of at least two fingers"
+    );
     let mut labelled = Vec::new();
     let mut match_us = Vec::new();
     let mut score_us = Vec::new();
-    for (a, b, _) in protocol_pairs(samples, protocol) {
+    for (a, b, _) in pairs {
         let score = match (
             &probes[a],
             &blobs[b],

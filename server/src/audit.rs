@@ -413,17 +413,50 @@ impl FaultSwitch {
     }
 }
 
+/// What opening a log needs of its lines.
+struct Scan {
+    /// The last entry's sequence number (the line count if it is no entry).
+    seq: u64,
+    /// SHA-256 of the last line.
+    last_sha256: String,
+    /// SHA-256 of the line before it, if any.
+    before_last: Option<String>,
+    /// Whether the last line is an entry that follows the line before it
+    /// (its sequence number and its `prev_sha256`).
+    last_is_chained: bool,
+    last_decision: Option<LastDecision>,
+}
+
 /// The hash of each whole line of `bytes` (which ends in a newline or is
 /// empty), with the last entry's sequence number.
-fn scan(bytes: &[u8]) -> (u64, String, Option<String>, Option<LastDecision>) {
+fn scan(bytes: &[u8]) -> Scan {
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if body.is_empty() {
-        return (0, GENESIS.to_owned(), None, None);
+        return Scan {
+            seq: 0,
+            last_sha256: GENESIS.to_owned(),
+            before_last: None,
+            last_is_chained: false,
+            last_decision: None,
+        };
     }
     let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
     let last = lines[lines.len() - 1];
-    let seq = serde_json::from_slice::<AuditEntry>(last).map_or(lines.len() as u64, |e| e.seq);
+    let last_entry = serde_json::from_slice::<AuditEntry>(last).ok();
+    let seq = last_entry.as_ref().map_or(lines.len() as u64, |e| e.seq);
     let before_last = (lines.len() >= 2).then(|| sha256_hex(lines[lines.len() - 2]));
+    let last_is_chained = last_entry.as_ref().is_some_and(|e| {
+        let (prev_seq, prev_sha) = match lines.len() {
+            1 => (Some(0), GENESIS.to_owned()),
+            n => (
+                serde_json::from_slice::<AuditEntry>(lines[n - 2])
+                    .ok()
+                    .map(|p| p.seq),
+                before_last.clone().unwrap_or_default(),
+            ),
+        };
+        prev_seq.is_some_and(|p| e.seq == p + 1) && e.prev_sha256 == prev_sha
+    });
     let mut last_decision = None;
     for line in lines.iter().rev() {
         let Ok(entry) = serde_json::from_slice::<AuditEntry>(line) else {
@@ -441,7 +474,13 @@ fn scan(bytes: &[u8]) -> (u64, String, Option<String>, Option<LastDecision>) {
             break;
         }
     }
-    (seq, sha256_hex(last), before_last, last_decision)
+    Scan {
+        seq,
+        last_sha256: sha256_hex(last),
+        before_last,
+        last_is_chained,
+        last_decision,
+    }
 }
 
 impl AuditLog {
@@ -476,20 +515,29 @@ impl AuditLog {
             file.sync_all().map_err(io_err(&path))?;
             bytes.truncate(complete_len);
         }
-        let (seq, prev, before_last, last_decision) = scan(&bytes);
+        let Scan {
+            seq,
+            last_sha256: prev,
+            before_last,
+            last_is_chained,
+            last_decision,
+        } = scan(&bytes);
         let head = read_head(data_dir)?;
         let head_ok = match &head {
             None => seq == 0,
             Some(h) => h.seq == seq && h.sha256 == prev,
         };
         // A crash between the log's fsync and the head's rename leaves the
-        // head exactly one entry behind, naming the entry before the last.
-        let head_lags_by_one = head.as_ref().is_some_and(|h| {
-            h.seq + 1 == seq
-                && before_last
-                    .as_deref()
-                    .map_or(h.sha256 == GENESIS, |b| b == h.sha256)
-        });
+        // head exactly one entry behind, naming the entry before the last,
+        // and that last line an entry chained to it (anything else written
+        // after the head is not an append of this log's).
+        let head_lags_by_one = last_is_chained
+            && head.as_ref().is_some_and(|h| {
+                h.seq + 1 == seq
+                    && before_last
+                        .as_deref()
+                        .map_or(h.sha256 == GENESIS, |b| b == h.sha256)
+            });
         if !head_ok && !head_lags_by_one && !accept_any_head {
             return Err(AuditError::HeadMismatch {
                 dir: data_dir.to_owned(),
@@ -838,6 +886,52 @@ mod tests {
         l[1] = l[1].replace("alice", "mallory");
         rewrite(dir.path(), &l);
         assert!(!verify(dir.path()).unwrap().intact);
+    }
+
+    /// One entry past the head is what a crash between the log's fsync and
+    /// the head's rename leaves, and is caught up; any other line there
+    /// (junk, or an entry that does not follow the one before) is refused
+    /// and the head is left as it was.
+    #[test]
+    fn only_a_chained_entry_past_the_head_is_taken_as_a_lagging_head() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 3);
+        let l = lines(dir.path());
+        let head_of = |n: usize| {
+            let head = Head {
+                seq: n as u64,
+                sha256: sha256_hex(l[n - 1].as_bytes()),
+            };
+            std::fs::write(
+                dir.path().join(HEAD_FILE),
+                serde_json::to_vec(&head).unwrap(),
+            )
+            .unwrap();
+        };
+        head_of(2);
+        AuditLog::open(dir.path()).unwrap();
+        assert!(verify(dir.path()).unwrap().intact);
+
+        let not_entries = [
+            "{\"x\":1}".to_owned(),
+            // Entry 3 again, as if it were entry 4.
+            l[2].replacen("\"seq\":3", "\"seq\":4", 1),
+        ];
+        for extra in not_entries {
+            let mut added = l.clone();
+            added.push(extra.clone());
+            rewrite(dir.path(), &added);
+            head_of(3);
+            let head = std::fs::read(dir.path().join(HEAD_FILE)).unwrap();
+            assert!(
+                matches!(
+                    AuditLog::open(dir.path()),
+                    Err(AuditError::HeadMismatch { .. })
+                ),
+                "{extra}"
+            );
+            assert_eq!(std::fs::read(dir.path().join(HEAD_FILE)).unwrap(), head);
+        }
     }
 
     #[test]

@@ -51,7 +51,7 @@ enum AuditCommand {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         AuditCommand::Verify { data, anchor, json } => {
-            let report = audit::verify_anchored(&data.path(), anchor.as_ref())?;
+            let report = audit::verify_anchored(&data.with_audit_log()?, anchor.as_ref())?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else if report.intact {
@@ -69,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         AuditCommand::Head { data, json } => {
-            let report = audit::verify(&data.path())?;
+            let report = audit::verify(&data.with_audit_log()?)?;
             let anchor = format!("{}:{}", report.entries, report.head_sha256);
             if json {
                 let line = serde_json::json!({
@@ -90,7 +90,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         AuditCommand::Reanchor { data, by } => {
-            let entry = audit::AuditLog::reanchor(&data.path(), &by)?;
+            let dir = data.with_audit_log()?;
+            anyhow::ensure!(
+                !audit::verify(&dir)?.intact,
+                "the audit log is intact and audit.head names its end: nothing to reanchor"
+            );
+            let entry = audit::AuditLog::reanchor(&dir, &by)?;
             println!(
                 "recorded as entry {}: {}",
                 entry.seq,

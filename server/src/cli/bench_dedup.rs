@@ -18,7 +18,9 @@ pub struct DedupBenchArgs {
     /// Seed of the synthetic population.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Gallery directory to build (must not exist yet); a temporary one by default.
+    /// Data directory to build, laid out as the service's (`DIR/gallery`,
+    /// and with `--audit` `DIR/audit.log`); a new or empty one, a temporary
+    /// one by default.
     #[arg(long)]
     pub data: Option<std::path::PathBuf>,
     /// Print one JSON object instead of a summary.
@@ -32,13 +34,22 @@ pub struct DedupBenchArgs {
 
 pub fn run_dedup(a: DedupBenchArgs) -> anyhow::Result<()> {
     let temp;
-    let dir = match &a.data {
-        Some(dir) => dir.clone(),
+    let data_dir = match &a.data {
+        Some(dir) => {
+            let in_use = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+            anyhow::ensure!(
+                !in_use,
+                "--data {}: not empty; give a new or empty directory",
+                dir.display()
+            );
+            dir.clone()
+        }
         None => {
-            temp = tempfile::tempdir().context("making a temporary gallery directory")?;
-            temp.path().join("gallery")
+            temp = tempfile::tempdir().context("making a temporary data directory")?;
+            temp.path().to_path_buf()
         }
     };
+    let dir = data_dir.join("gallery");
     tracing::info!(identities = a.identities, dir = %dir.display(), "bench dedup: building the gallery");
     let config = DedupBenchConfig {
         identities: a.identities,
@@ -46,12 +57,8 @@ pub fn run_dedup(a: DedupBenchArgs) -> anyhow::Result<()> {
         seed: a.seed,
     };
     let report = if a.audit {
-        let audit_dir = dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        std::fs::create_dir_all(audit_dir)?;
-        let log = AuditLog::open(audit_dir).context("opening the audit log")?;
+        std::fs::create_dir_all(&data_dir)?;
+        let log = AuditLog::open(&data_dir).context("opening the audit log")?;
         let decisions = Decisions::new(
             &log,
             AuditEvent {

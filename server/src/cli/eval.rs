@@ -152,6 +152,7 @@ struct OneToManyArgs {
     seed: u64,
     /// Candidates each investigation returns.
     #[arg(long, default_value_t = 20)]
+    #[arg(value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_candidates: usize,
     /// Build the gallery here (must not exist yet or be empty); default: a
     /// temporary folder, deleted afterwards.
@@ -374,7 +375,16 @@ fn one_to_many(args: OneToManyArgs) -> anyhow::Result<()> {
     }
     let temp;
     let dir = match &args.data {
-        Some(dir) => dir.clone(),
+        Some(dir) => {
+            // The figures describe the gallery this run builds, nothing else.
+            let in_use = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+            anyhow::ensure!(
+                !in_use,
+                "--data {}: not empty; give a new or empty directory for the evaluation's gallery",
+                dir.display()
+            );
+            dir.clone()
+        }
         None => {
             temp = tempfile::tempdir()?;
             temp.path().to_path_buf()
@@ -385,9 +395,22 @@ fn one_to_many(args: OneToManyArgs) -> anyhow::Result<()> {
         seed: args.seed,
         max_candidates: args.max_candidates,
     };
+    anyhow::ensure!(
+        !datasets.is_empty(),
+        "no FVC-named folder under {}",
+        args.root
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let report = hoviyat_benches::agreement::run(&config, &datasets, &dir, |step| {
         eprintln!("{step}");
     })?;
+    anyhow::ensure!(
+        report.total.searches > 0,
+        "no searches: no folder holds a second impression of a finger"
+    );
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());

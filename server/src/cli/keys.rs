@@ -73,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         KeysCommand::List { data, json } => {
-            for k in keys::list(&data.path())? {
+            for k in keys::list(&data.existing()?)? {
                 if json {
                     println!(
                         "{}",
@@ -89,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Revoke { data, id } => {
-            let k = keys::revoke(&data.path(), &id)?;
+            let k = keys::revoke(&data.existing()?, &id)?;
             eprintln!("revoked key {} ({})", k.id, k.name);
         }
     }

@@ -57,4 +57,24 @@ impl DataDir {
     pub fn path(&self) -> PathBuf {
         self.data.clone().unwrap_or_else(default_data_dir)
     }
+
+    /// The directory, which must exist already: commands that read a
+    /// service's data say so instead of reporting on nothing.
+    pub fn existing(&self) -> anyhow::Result<PathBuf> {
+        let dir = self.path();
+        anyhow::ensure!(
+            dir.is_dir(),
+            "no data directory at {} (give the service's --data)",
+            dir.display()
+        );
+        Ok(dir)
+    }
+
+    /// The existing directory, which must hold an audit log.
+    pub fn with_audit_log(&self) -> anyhow::Result<PathBuf> {
+        let dir = self.existing()?;
+        let log = dir.join(hoviyat_server::audit::LOG_FILE);
+        anyhow::ensure!(log.is_file(), "no audit log at {}", log.display());
+        Ok(dir)
+    }
 }

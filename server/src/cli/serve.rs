@@ -27,13 +27,13 @@ pub struct Args {
     #[arg(long, default_value_t = Limits::default().max_image_side_px)]
     max_image_side_px: u32,
     /// Per-request time limit, in seconds.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     timeout_s: u64,
     /// Matching requests queued or running at once; beyond: 503.
-    #[arg(long, default_value_t = Limits::default().max_pending)]
+    #[arg(long, default_value_t = Limits::default().max_pending, value_parser = at_least_one)]
     max_pending: usize,
     /// Matching requests running at once (default: CPU count).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     workers: Option<usize>,
     /// Face template dimension of a new gallery (0: fingers only). An
     /// existing gallery keeps its own.
@@ -45,16 +45,31 @@ pub struct Args {
     det_dir: Option<std::path::PathBuf>,
 }
 
+/// A count of 1 or more.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{s:?} is not a whole number of 1 or more")),
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = args.data.path();
+    if let Some(det) = &args.det_dir {
+        anyhow::ensure!(
+            det.is_dir(),
+            "--det-dir {}: no such directory",
+            det.display()
+        );
+    }
     let defaults = Limits::default();
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         max_image_side_px: args.max_image_side_px,
         max_image_alloc_bytes: defaults.max_image_alloc_bytes,
-        request_timeout: Duration::from_secs(args.timeout_s.max(1)),
-        max_pending: args.max_pending.max(1),
-        workers: args.workers.unwrap_or(defaults.workers).max(1),
+        request_timeout: Duration::from_secs(args.timeout_s),
+        max_pending: args.max_pending,
+        workers: args.workers.unwrap_or(defaults.workers),
     };
     let first_start = !keys::keys_path(&dir).exists();
     let abis = AbisConfig {
@@ -64,6 +79,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let state = AppState::open(&dir, limits, &abis)
         .with_context(|| format!("opening data directory {}", dir.display()))?
         .with_det_dir(args.det_dir.clone());
+    // Bound before a bootstrap key is shown: a start that fails on a busy
+    // port must not show the only copy of a key and then exit.
+    let listener = std::net::TcpListener::bind(args.listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .with_context(|| format!("listening on {}", args.listen))?;
     if first_start {
         // A fresh machine has no key: make one with every role and show it
         // once, so the README's curl tour works with no other setup.
@@ -80,8 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
+        let listener = tokio::net::TcpListener::from_std(listener)
             .with_context(|| format!("listening on {}", args.listen))?;
         let local = listener.local_addr()?;
         tracing::info!(data = %dir.display(), "listening on {local}");
