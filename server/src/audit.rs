@@ -328,6 +328,9 @@ fn verify_chain(
         };
         let reason = match head {
             None if entries == 0 => None,
+            None if data_dir.join(HEAD_FILE).exists() => {
+                Some("audit.head is not a head (a sequence number and a SHA-256)".to_owned())
+            }
             None => Some("audit.head is missing".to_owned()),
             Some(h) if h.seq != entries || h.sha256 != prev => Some(format!(
                 "audit.head names entry {} but the log ends at entry {entries}: entries were removed or edited at the end",

@@ -88,3 +88,37 @@ fn figures_over_no_pairs_are_refused() {
         "no genuine pairs",
     );
 }
+
+#[test]
+fn a_failure_is_one_line_that_names_its_cause_once_and_bad_counts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // The output path is a directory.
+    let out = hoviyat(&[
+        "synth",
+        "population",
+        "--identities",
+        "2",
+        "--out",
+        path_str(dir.path()),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "{stderr}");
+    assert_eq!(last.matches("os error").count(), 1, "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a pipe: {stderr}"
+    );
+    for args in [
+        vec!["serve", "--workers", "0"],
+        vec!["serve", "--max-pending", "0"],
+        vec!["serve", "--timeout-s", "0"],
+        vec!["bench", "service", "--concurrency", "0"],
+        vec!["bench", "chaos", "--duration-s", "0"],
+    ] {
+        let out = hoviyat(&args);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}

@@ -75,11 +75,11 @@ impl FaceModel {
                 reason: "must lie in (0, 1)",
             });
         }
-        if !(cfg.impostor_cosine_std.is_finite() && cfg.impostor_cosine_std < 1.0) {
+        if !(cfg.impostor_cosine_std >= 0.0 && cfg.impostor_cosine_std < 1.0) {
             return Err(DatasetError::InvalidConfig {
                 field: "face.impostor_cosine_std",
                 value: f64::from(cfg.impostor_cosine_std),
-                reason: "must be below 1",
+                reason: "must lie in [0, 1)",
             });
         }
         let g = f64::from(cfg.genuine_cosine);
@@ -208,5 +208,21 @@ mod tests {
             ..FaceConfig::default()
         };
         assert!(FaceModel::new(bad).is_err());
+        for std in [-1.0, f32::NAN, 1.0] {
+            let bad = FaceConfig {
+                impostor_cosine_std: std,
+                ..FaceConfig::default()
+            };
+            assert!(
+                matches!(
+                    FaceModel::new(bad),
+                    Err(DatasetError::InvalidConfig {
+                        field: "face.impostor_cosine_std",
+                        ..
+                    })
+                ),
+                "{std}"
+            );
+        }
     }
 }

@@ -27,17 +27,17 @@ use serde_json::json;
 #[derive(Debug, clap::Args)]
 pub struct ChaosArgs {
     /// How long the load runs.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     duration_s: u64,
     /// The server is SIGKILLed and restarted this often.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     kill_every_s: u64,
     /// Audit appends fail for 1.5 s this often.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..))]
     fault_every_s: u64,
     /// Enrollments in flight at once (against one server worker and a 1 s
     /// request limit, enough to make some requests time out).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = super::at_least_one)]
     concurrency: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -190,7 +190,6 @@ impl Server {
 
 /// Runs `hoviyat bench chaos`.
 pub fn run(a: ChaosArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(a.duration_s > 0 && a.kill_every_s > 0 && a.fault_every_s > 0);
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("data");
     std::fs::create_dir_all(&dir)?;

@@ -23,10 +23,10 @@ pub struct ServiceArgs {
     #[arg(long, default_value_t = 10_000)]
     identities: u64,
     /// Enrollments in flight at once.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = super::at_least_one)]
     concurrency: usize,
     /// Timed enrollments.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 400, value_parser = super::at_least_one)]
     requests: usize,
     /// Share of the timed enrollments that re-enroll a gallery identity.
     #[arg(long, default_value_t = 0.5)]

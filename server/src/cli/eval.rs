@@ -152,7 +152,7 @@ struct OneToManyArgs {
     seed: u64,
     /// Candidates each investigation returns.
     #[arg(long, default_value_t = 20)]
-    #[arg(value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(value_parser = super::at_least_one)]
     max_candidates: usize,
     /// Build the gallery here (must not exist yet or be empty); default: a
     /// temporary folder, deleted afterwards.

@@ -61,7 +61,7 @@ pub struct ExtractArgs {
     #[arg(long)]
     pub skeleton: bool,
     /// Magnification of the overlay (1 to 4).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=4))]
     pub overlay_scale: u32,
     /// ISO finger position code (0-10) written into the templates.
     #[arg(long, default_value_t = 0)]

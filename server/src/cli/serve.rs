@@ -30,10 +30,10 @@ pub struct Args {
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     timeout_s: u64,
     /// Matching requests queued or running at once; beyond: 503.
-    #[arg(long, default_value_t = Limits::default().max_pending, value_parser = at_least_one)]
+    #[arg(long, default_value_t = Limits::default().max_pending, value_parser = super::at_least_one)]
     max_pending: usize,
     /// Matching requests running at once (default: CPU count).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = super::at_least_one)]
     workers: Option<usize>,
     /// Face template dimension of a new gallery (0: fingers only). An
     /// existing gallery keeps its own.
@@ -43,14 +43,6 @@ pub struct Args {
     /// wrote to DIR at `/v1/eval/det` (admin).
     #[arg(long, value_name = "DIR")]
     det_dir: Option<std::path::PathBuf>,
-}
-
-/// A count of 1 or more.
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("{s:?} is not a whole number of 1 or more")),
-    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

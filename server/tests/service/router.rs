@@ -713,6 +713,21 @@ async fn a_retry_after_a_delete_is_gone() {
         .await;
     assert_eq!(code, StatusCode::GONE, "{err}");
     assert_eq!(err["error"], "reference_deleted");
+    // A verification against it, or against an id never enrolled, names
+    // the request's reference_id.
+    for id in ["gone-1", "never-1"] {
+        let probe = json!({ "reference_id": id, "face": face(1, 1) });
+        let (code, err) = s
+            .call(
+                "POST",
+                "/v1/verify",
+                Some(&s.keys.investigator),
+                Some(&probe),
+            )
+            .await;
+        assert!(code.is_client_error(), "{code} {err}");
+        assert_eq!(err["field"], "reference_id", "{err}");
+    }
 }
 
 /// Sends `request` on a raw socket and returns the status line and body of
