@@ -172,3 +172,40 @@ fn compaction_goes_through_the_facade_and_keeps_everyone() {
     );
     assert!(!empty.join("manifest.hvm").exists());
 }
+
+/// A population file cut short is imported up to the cut, and the command
+/// fails saying so (a skipped bad record alone does not fail it).
+#[test]
+fn a_cut_population_file_fails_the_import_after_what_could_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pop.hvp");
+    ok(&hoviyat(&[
+        "synth",
+        "population",
+        "--identities",
+        "6",
+        "--face-dim",
+        "0",
+        "--out",
+        path_str(&file),
+    ]));
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let gallery = dir.path().join("data").join("gallery");
+    let out = hoviyat(&[
+        "gallery",
+        "import",
+        "--data",
+        path_str(&gallery),
+        path_str(&file),
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap();
+    assert!(last.contains("damaged after"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let imported = report["imported"].as_u64().unwrap();
+    assert!((1..6).contains(&imported), "{report}");
+    assert_eq!(identities(&gallery), imported);
+}

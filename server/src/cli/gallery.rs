@@ -194,14 +194,27 @@ type Items = Box<dyn Iterator<Item = (u64, Result<EnrollmentRecord, String>)>>;
 
 /// Records of a population file, numbered from 1; a damaged record ends
 /// the stream with one error item.
-fn population(reader: impl Read + 'static, path: &Path) -> anyhow::Result<(Items, u32)> {
+/// The records of a population file, its face dimension, and where the
+/// first read error goes: the reader stops at it (a cut or damaged file),
+/// so the import is then incomplete, not merely short of a bad record.
+fn population(
+    reader: impl Read + 'static,
+    path: &Path,
+) -> anyhow::Result<(Items, u32, Arc<std::sync::Mutex<Option<String>>>)> {
     let reader = PopulationReader::new(reader, path)
         .with_context(|| format!("reading the header of {}", path.display()))?;
     let face_dim = reader.header().face_dim;
-    let items = reader
-        .enumerate()
-        .map(|(i, r)| (i as u64 + 1, r.map_err(|e| e.to_string())));
-    Ok((Box::new(items), face_dim))
+    let damage = Arc::new(std::sync::Mutex::new(None));
+    let seen = Arc::clone(&damage);
+    let items = reader.enumerate().map(move |(i, r)| {
+        let r = r.map_err(|e| e.to_string());
+        if let Err(reason) = &r {
+            let mut first = seen.lock().unwrap_or_else(|p| p.into_inner());
+            first.get_or_insert_with(|| reason.clone());
+        }
+        (i as u64 + 1, r)
+    });
+    Ok((Box::new(items), face_dim, damage))
 }
 
 fn json_lines(
@@ -339,10 +352,12 @@ fn import(
             read: Arc::clone(&read),
         },
     );
+    let mut damage = None;
     let (mut records, header_dim): (Items, Option<usize>) = match format {
         Format::JsonLines => (Box::new(json_lines(reader)), None),
         Format::Population => {
-            let (items, dim) = population(reader, file)?;
+            let (items, dim, seen) = population(reader, file)?;
+            damage = Some(seen);
             (items, (dim > 0).then_some(dim as usize))
         }
     };
@@ -515,6 +530,14 @@ fn import(
                 "identities": stats.identities,
                 "audit_seq": entry.map(|e| e.seq),
             })
+        );
+    }
+    let damaged = damage.and_then(|d| d.lock().unwrap_or_else(|p| p.into_inner()).take());
+    if let Some(reason) = damaged {
+        bail!(
+            "{}: damaged after {} records ({reason}); those were imported as reported, the rest could not be read",
+            file.display(),
+            summary.read.saturating_sub(1)
         );
     }
     Ok(())
