@@ -138,3 +138,37 @@ fn malformed_input_and_unknown_formats_fail_with_one_line() {
     let out = hoviyat(&["template", "show", path_str(&missing)]);
     assert!(!out.status.success());
 }
+
+/// With `--json`, `show` prints its document on one line and `convert`
+/// reports what it wrote as one JSON object.
+#[test]
+fn json_output_is_one_line() {
+    let out = hoviyat(&["template", "show", "--json", path_str(&sample())]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc, show_json(&sample()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let ansi = dir.path().join("sample.ansi");
+    let out = hoviyat(&[
+        "template",
+        "convert",
+        path_str(&sample()),
+        path_str(&ansi),
+        "--to",
+        "ansi378-2004",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["from"], "iso19794-2-2005");
+    assert_eq!(report["to"], "ansi378-2004");
+    assert_eq!(report["fingers"], 1);
+    assert_eq!(
+        report["bytes"],
+        std::fs::metadata(&ansi).unwrap().len(),
+        "{report}"
+    );
+}

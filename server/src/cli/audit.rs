@@ -45,6 +45,9 @@ enum AuditCommand {
         /// Who accepts it (recorded in the entry).
         #[arg(long)]
         by: String,
+        /// Print the entry written as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -89,13 +92,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        AuditCommand::Reanchor { data, by } => {
+        AuditCommand::Reanchor { data, by, json } => {
             let dir = data.with_audit_log()?;
             anyhow::ensure!(
                 !audit::verify(&dir)?.intact,
                 "the audit log is intact and audit.head names its end: nothing to reanchor"
             );
             let entry = audit::AuditLog::reanchor(&dir, &by)?;
+            if json {
+                println!("{}", serde_json::to_string(&entry)?);
+                return Ok(());
+            }
             println!(
                 "recorded as entry {}: {}",
                 entry.seq,

@@ -70,6 +70,9 @@ enum GalleryCommand {
     Verify {
         #[arg(long)]
         data: PathBuf,
+        /// Print one JSON object (`gallery`, `checksums_match`) on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Seal the log and rewrite all segments into one, dropping deleted rows'
     /// templates.
@@ -102,10 +105,17 @@ pub fn run(args: GalleryArgs) -> anyhow::Result<()> {
             json,
             by,
         ),
-        GalleryCommand::Verify { data } => {
+        GalleryCommand::Verify { data, json } => {
             let g = Gallery::open_read_only(&data)?;
             g.verify()?;
-            eprintln!("{}: all checksums match", data.display());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"gallery": data.display().to_string(), "checksums_match": true})
+                );
+            } else {
+                eprintln!("{}: all checksums match", data.display());
+            }
             Ok(())
         }
         GalleryCommand::Compact { data } => {

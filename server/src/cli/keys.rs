@@ -42,6 +42,9 @@ enum KeysCommand {
         data: DataDir,
         /// The key id (the part after `hvy_`).
         id: String,
+        /// Print the revoked key as one JSON object (never its secret).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -88,9 +91,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 }
             }
         }
-        KeysCommand::Revoke { data, id } => {
+        KeysCommand::Revoke { data, id, json } => {
             let k = keys::revoke(&data.existing()?, &id)?;
-            eprintln!("revoked key {} ({})", k.id, k.name);
+            if json {
+                println!(
+                    "{}",
+                    json!({"id": k.id, "name": k.name, "roles": k.roles,
+                           "created_at": k.created_at, "revoked_at": k.revoked_at})
+                );
+            } else {
+                eprintln!("revoked key {} ({})", k.id, k.name);
+            }
         }
     }
     Ok(())

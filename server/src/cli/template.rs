@@ -29,11 +29,18 @@ pub enum TemplateCommand {
         /// The format to write.
         #[arg(long, value_enum)]
         to: TargetFormat,
+        /// Print what was converted as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
     },
-    /// Prints a template file as JSON on stdout.
+    /// Prints a template file as JSON on stdout (indented; one line with
+    /// `--json`).
     Show {
         /// The template file to read (ISO/ANSI record or JSON).
         file: PathBuf,
+        /// Print the document on one line.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -67,12 +74,17 @@ impl From<TargetFormat> for TemplateFormat {
 
 pub fn run(command: TemplateCommand) -> anyhow::Result<()> {
     match command {
-        TemplateCommand::Convert { input, output, to } => convert(&input, &output, to.into()),
-        TemplateCommand::Show { file } => show(&file),
+        TemplateCommand::Convert {
+            input,
+            output,
+            to,
+            json,
+        } => convert(&input, &output, to.into(), json),
+        TemplateCommand::Show { file, json } => show(&file, json),
     }
 }
 
-fn convert(input: &Path, output: &Path, to: TemplateFormat) -> anyhow::Result<()> {
+fn convert(input: &Path, output: &Path, to: TemplateFormat, json: bool) -> anyhow::Result<()> {
     let decoded = read_template(input)?;
     let bytes = codec::encode(&decoded.fingers, to)
         .with_context(|| format!("cannot write {} as {to}", input.display()))?;
@@ -86,17 +98,34 @@ fn convert(input: &Path, output: &Path, to: TemplateFormat) -> anyhow::Result<()
         input.display(),
         output.display()
     );
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "input": input.display().to_string(),
+                "output": output.display().to_string(),
+                "from": decoded.format.to_string(),
+                "to": to.to_string(),
+                "fingers": decoded.fingers.len(),
+                "bytes": bytes.len(),
+            })
+        );
+    }
     Ok(())
 }
 
-fn show(file: &Path) -> anyhow::Result<()> {
+fn show(file: &Path, one_line: bool) -> anyhow::Result<()> {
     let decoded = read_template(file)?;
     let doc = TemplateDocument {
         format: Some(decoded.format),
         fingers: decoded.fingers,
     };
     let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, &doc)?;
+    if one_line {
+        serde_json::to_writer(&mut stdout, &doc)?;
+    } else {
+        serde_json::to_writer_pretty(&mut stdout, &doc)?;
+    }
     writeln!(stdout)?;
     Ok(())
 }
