@@ -204,13 +204,14 @@ type Items = Box<dyn Iterator<Item = (u64, Result<EnrollmentRecord, String>)>>;
 
 /// Records of a population file, numbered from 1; a damaged record ends
 /// the stream with one error item.
-/// The records of a population file, its face dimension, and where the
-/// first read error goes: the reader stops at it (a cut or damaged file),
-/// so the import is then incomplete, not merely short of a bad record.
-fn population(
-    reader: impl Read + 'static,
-    path: &Path,
-) -> anyhow::Result<(Items, u32, Arc<std::sync::Mutex<Option<String>>>)> {
+/// Where a population file's first read error goes: the reader stops at it
+/// (a cut or damaged file), so the import is then incomplete, not merely
+/// short of a bad record.
+type Damage = Arc<std::sync::Mutex<Option<String>>>;
+
+/// The records of a population file, its face dimension and its
+/// [`Damage`].
+fn population(reader: impl Read + 'static, path: &Path) -> anyhow::Result<(Items, u32, Damage)> {
     let reader = PopulationReader::new(reader, path)
         .with_context(|| format!("reading the header of {}", path.display()))?;
     let face_dim = reader.header().face_dim;
