@@ -47,7 +47,18 @@ enum Command {
 
 fn main() -> ExitCode {
     cli::init_logging();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout as clap prints them; a usage error
+        // is one line, like every other failure (`--help` has the rest).
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let reason = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{reason}");
+            return ExitCode::from(2);
+        }
+    };
     let result: anyhow::Result<()> = match cli.command {
         Command::Serve(args) => cli::serve::run(args),
         Command::Keys(args) => cli::keys::run(args),

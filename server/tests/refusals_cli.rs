@@ -116,9 +116,13 @@ fn a_failure_is_one_line_that_names_its_cause_once_and_bad_counts_are_refused() 
         vec!["serve", "--timeout-s", "0"],
         vec!["bench", "service", "--concurrency", "0"],
         vec!["bench", "chaos", "--duration-s", "0"],
+        vec!["bench", "dedup", "--enrollments", "0"],
+        vec!["no-such-command"],
     ] {
         let out = hoviyat(&args);
         assert!(!out.status.success(), "{args:?} was accepted");
         assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
 }

@@ -13,7 +13,7 @@ pub struct DedupBenchArgs {
     #[arg(long, default_value_t = 100_000)]
     pub identities: u64,
     /// Timed enrollments: half re-enrollments of enrolled people, half new people.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = super::at_least_one)]
     pub enrollments: usize,
     /// Seed of the synthetic population.
     #[arg(long, default_value_t = 1)]
