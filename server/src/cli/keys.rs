@@ -78,11 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         KeysCommand::List { data, json } => {
             for k in keys::list(&data.existing()?)? {
                 if json {
-                    println!(
-                        "{}",
-                        json!({"id": k.id, "name": k.name, "roles": k.roles,
-                               "created_at": k.created_at, "revoked_at": k.revoked_at})
-                    );
+                    println!("{}", key_json(&k));
                 } else {
                     let state = k
                         .revoked_at
@@ -94,17 +90,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         KeysCommand::Revoke { data, id, json } => {
             let k = keys::revoke(&data.existing()?, &id)?;
             if json {
-                println!(
-                    "{}",
-                    json!({"id": k.id, "name": k.name, "roles": k.roles,
-                           "created_at": k.created_at, "revoked_at": k.revoked_at})
-                );
+                println!("{}", key_json(&k));
             } else {
                 eprintln!("revoked key {} ({})", k.id, k.name);
             }
         }
     }
     Ok(())
+}
+
+/// A stored key as `list --json` and `revoke --json` print it (never a
+/// secret or its hash).
+fn key_json(k: &keys::StoredKey) -> serde_json::Value {
+    json!({"id": k.id, "name": k.name, "roles": k.roles,
+           "created_at": k.created_at, "revoked_at": k.revoked_at})
 }
 
 fn roles(roles: &[Role]) -> String {

@@ -59,16 +59,7 @@ impl AuditQuery {
     /// The query's values; a 422 naming the parameter for an unknown one or
     /// a value out of range.
     fn parse(raw: &BTreeMap<String, String>) -> Result<(u64, usize), ApiError> {
-        if let Some(unknown) = raw
-            .keys()
-            .find(|k| !matches!(k.as_str(), "after" | "limit"))
-        {
-            return Err(ApiError::invalid(
-                "unknown_parameter",
-                format!("unknown query parameter {unknown:?} (after, limit)"),
-            )
-            .at(unknown.clone()));
-        }
+        super::known_parameters(raw, &["after", "limit"])?;
         let after = match raw.get("after") {
             None => 0,
             Some(a) => a.parse::<u64>().map_err(|_| {
@@ -79,20 +70,7 @@ impl AuditQuery {
                 .at("after")
             })?,
         };
-        let limit = match raw.get("limit") {
-            None => DEFAULT_AUDIT_PAGE,
-            Some(l) => l
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_AUDIT_PAGE).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "out_of_range",
-                        format!("limit must be an integer 1..={MAX_AUDIT_PAGE}"),
-                    )
-                    .at("limit")
-                })?,
-        };
+        let limit = super::page_limit(raw, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE)?;
         Ok((after, limit))
     }
 }

@@ -178,16 +178,7 @@ impl Cursor {
 
 impl QueueQuery {
     fn parse(raw: BTreeMap<String, String>) -> Result<(usize, Option<Cursor>), ApiError> {
-        if let Some(unknown) = raw
-            .keys()
-            .find(|k| !matches!(k.as_str(), "status" | "limit" | "after"))
-        {
-            return Err(ApiError::invalid(
-                "unknown_parameter",
-                format!("unknown query parameter {unknown:?} (status, limit, after)"),
-            )
-            .at(unknown.clone()));
-        }
+        super::known_parameters(&raw, &["status", "limit", "after"])?;
         match raw.get("status").map(String::as_str) {
             Some("potential_duplicate") => {}
             Some(other) => {
@@ -207,20 +198,7 @@ impl QueueQuery {
                 .at("status"));
             }
         }
-        let limit = match raw.get("limit") {
-            None => DEFAULT_QUEUE_PAGE,
-            Some(l) => l
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_QUEUE_PAGE).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "out_of_range",
-                        format!("limit must be an integer 1..={MAX_QUEUE_PAGE}"),
-                    )
-                    .at("limit")
-                })?,
-        };
+        let limit = super::page_limit(&raw, DEFAULT_QUEUE_PAGE, MAX_QUEUE_PAGE)?;
         let after = raw.get("after").map(|a| Cursor::decode(a)).transpose()?;
         Ok((limit, after))
     }

@@ -44,6 +44,44 @@ fn reference_id(id: &str, field: &str) -> Result<String, crate::error::ApiError>
         .map_err(|e| crate::error::ApiError::from(e).at(field))
 }
 
+/// 422 naming the first query parameter of `raw` not in `known`.
+fn known_parameters(
+    raw: &std::collections::BTreeMap<String, String>,
+    known: &[&str],
+) -> Result<(), crate::error::ApiError> {
+    match raw.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(unknown) => Err(crate::error::ApiError::invalid(
+            "unknown_parameter",
+            format!("unknown query parameter {unknown:?} ({})", known.join(", ")),
+        )
+        .at(unknown.clone())),
+    }
+}
+
+/// The `limit` query parameter of a paged list: `default` when absent,
+/// else an integer `1..=max`, or 422 naming it.
+fn page_limit(
+    raw: &std::collections::BTreeMap<String, String>,
+    default: usize,
+    max: usize,
+) -> Result<usize, crate::error::ApiError> {
+    match raw.get("limit") {
+        None => Ok(default),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                crate::error::ApiError::invalid(
+                    "out_of_range",
+                    format!("limit must be an integer 1..={max}"),
+                )
+                .at("limit")
+            }),
+    }
+}
+
 /// The path of an enrollment's status, percent-encoded so that any id makes
 /// a valid `Location` header and URL.
 pub fn status_path(reference_id: &str) -> String {

@@ -638,6 +638,25 @@ async fn invalid_content_names_the_exact_field() {
         assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {err}");
         assert_eq!(err["field"], field, "{err}");
     }
+    // Query parameters are named too.
+    for (query, field) in [
+        ("limit=x", "limit"),
+        ("limit=0", "limit"),
+        ("after=-1", "after"),
+        ("after=18446744073709551616", "after"),
+        ("since=3", "since"),
+    ] {
+        let (code, err) = s
+            .call(
+                "GET",
+                &format!("/v1/audit?{query}"),
+                Some(&s.keys.admin),
+                None,
+            )
+            .await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {err}");
+        assert_eq!(err["field"], field, "{err}");
+    }
     // Broken JSON has a position in its message and no field to name.
     let (code, err) = s
         .raw(
