@@ -57,9 +57,6 @@ pub fn probe(
     }
     positions_once(&fingers, &[])?;
     let face = face_in.map(face).transpose()?;
-    if let Some(f) = &face {
-        f.validate(None)?;
-    }
     Ok(Probe { fingers, face })
 }
 
@@ -131,14 +128,7 @@ fn fingers(inputs: &[FingerInput], limits: &Limits) -> Result<Vec<FingerTemplate
     inputs
         .iter()
         .enumerate()
-        .map(|(i, f)| {
-            finger(f, limits)
-                .and_then(|t| {
-                    t.validate().map_err(|e| finger_error(e, f))?;
-                    Ok(t)
-                })
-                .map_err(|e| e.within(&format!("fingers[{i}]")))
-        })
+        .map(|(i, f)| finger_sample(f, limits).map_err(|e| e.within(&format!("fingers[{i}]"))))
         .collect()
 }
 
@@ -149,14 +139,18 @@ fn finger_error(e: ModelError, input: &FingerInput) -> ApiError {
     let path = if input.minutiae.is_some() {
         let within = |rest: &str| format!("minutiae.{rest}");
         match &e {
-            ModelError::EmptyImage { width_px, .. }
-            | ModelError::ImageTooLarge { width_px, .. } => {
-                let width_wrong = match &e {
-                    ModelError::ImageTooLarge { max_px, .. } => width_px > max_px,
-                    _ => *width_px == 0,
-                };
-                within(if width_wrong { "width_px" } else { "height_px" })
-            }
+            ModelError::EmptyImage { width_px, .. } => within(if *width_px == 0 {
+                "width_px"
+            } else {
+                "height_px"
+            }),
+            ModelError::ImageTooLarge {
+                width_px, max_px, ..
+            } => within(if width_px > max_px {
+                "width_px"
+            } else {
+                "height_px"
+            }),
             ModelError::ResolutionOutOfRange { .. } => within("dpi"),
             ModelError::TooManyMinutiae { .. } => within("minutiae"),
             ModelError::MinutiaOutsideImage { index, .. } => within(&format!("minutiae[{index}]")),
