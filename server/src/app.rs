@@ -279,24 +279,15 @@ async fn json_errors(req: Request, next: Next) -> Response {
 /// Whether a request's body is being read: a time limit that passes then
 /// is the client's (408), not the service's (503).
 #[derive(Debug, Clone, Default)]
-struct BodyProgress(Arc<std::sync::atomic::AtomicU8>);
+struct BodyProgress(Arc<std::sync::atomic::AtomicBool>);
 
 impl BodyProgress {
-    const READING: u8 = 1;
-    const READ: u8 = 2;
-
-    fn reading(&self) {
-        self.0
-            .store(Self::READING, std::sync::atomic::Ordering::Release);
-    }
-
-    fn read(&self) {
-        self.0
-            .store(Self::READ, std::sync::atomic::Ordering::Release);
+    fn set_reading(&self, reading: bool) {
+        self.0.store(reading, std::sync::atomic::Ordering::Release);
     }
 
     fn is_reading(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Acquire) == Self::READING
+        self.0.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 
@@ -324,13 +315,13 @@ impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
         }
         let progress = req.extensions().get::<BodyProgress>().cloned();
         if let Some(p) = &progress {
-            p.reading();
+            p.set_reading(true);
         }
         let bytes = axum::body::to_bytes(req.into_body(), state.limits.max_body_bytes)
             .await
             .map_err(|e| body_error(&e, state.limits.max_body_bytes))?;
         if let Some(p) = &progress {
-            p.read();
+            p.set_reading(false);
         }
         parse_json(&bytes).map(ApiJson)
     }
