@@ -126,3 +126,38 @@ fn a_failure_is_one_line_that_names_its_cause_once_and_bad_counts_are_refused() 
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn runs_that_build_their_own_gallery_refuse_a_directory_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let used = dir.path().join("used");
+    std::fs::create_dir_all(&used).unwrap();
+    std::fs::write(used.join("something"), b"x").unwrap();
+    let used = path_str(&used);
+    refused(
+        &hoviyat(&[
+            "eval",
+            "one-to-many",
+            "--root",
+            path_str(dir.path()),
+            "--identities",
+            "5",
+            "--data",
+            used,
+            "--json",
+        ]),
+        "not empty",
+    );
+    refused(
+        &hoviyat(&[
+            "bench",
+            "dedup",
+            "--identities",
+            "5",
+            "--data",
+            used,
+            "--json",
+        ]),
+        "not empty",
+    );
+}

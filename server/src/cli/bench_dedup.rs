@@ -36,12 +36,7 @@ pub fn run_dedup(a: DedupBenchArgs) -> anyhow::Result<()> {
     let temp;
     let data_dir = match &a.data {
         Some(dir) => {
-            let in_use = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
-            anyhow::ensure!(
-                !in_use,
-                "--data {}: not empty; give a new or empty directory",
-                dir.display()
-            );
+            super::ensure_new_or_empty(dir)?;
             dir.clone()
         }
         None => {

@@ -367,6 +367,10 @@ fn percent(i: Interval) -> String {
 }
 
 fn one_to_many(args: OneToManyArgs) -> anyhow::Result<()> {
+    if let Some(dir) = &args.data {
+        // The figures describe the gallery this run builds, nothing else.
+        super::ensure_new_or_empty(dir)?;
+    }
     let mut datasets = Vec::new();
     for root in &args.root {
         for dir in hoviyat_datasets::fvc::find_datasets(root)? {
@@ -375,16 +379,7 @@ fn one_to_many(args: OneToManyArgs) -> anyhow::Result<()> {
     }
     let temp;
     let dir = match &args.data {
-        Some(dir) => {
-            // The figures describe the gallery this run builds, nothing else.
-            let in_use = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
-            anyhow::ensure!(
-                !in_use,
-                "--data {}: not empty; give a new or empty directory for the evaluation's gallery",
-                dir.display()
-            );
-            dir.clone()
-        }
+        Some(dir) => dir.clone(),
         None => {
             temp = tempfile::tempdir()?;
             temp.path().to_path_buf()
@@ -395,15 +390,6 @@ fn one_to_many(args: OneToManyArgs) -> anyhow::Result<()> {
         seed: args.seed,
         max_candidates: args.max_candidates,
     };
-    anyhow::ensure!(
-        !datasets.is_empty(),
-        "no FVC-named folder under {}",
-        args.root
-            .iter()
-            .map(|r| r.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
     let report = hoviyat_benches::agreement::run(&config, &datasets, &dir, |step| {
         eprintln!("{step}");
     })?;

@@ -30,6 +30,18 @@ pub fn init_logging() {
         .init();
 }
 
+/// `Err` unless `dir` is missing or empty: a run that builds its own
+/// gallery there must not add to (and then report on) someone else's.
+pub fn ensure_new_or_empty(dir: &std::path::Path) -> anyhow::Result<()> {
+    let in_use = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+    anyhow::ensure!(
+        !in_use,
+        "--data {}: not empty; give a new or empty directory",
+        dir.display()
+    );
+    Ok(())
+}
+
 /// A count of 1 or more (a clap value parser).
 pub fn at_least_one(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
