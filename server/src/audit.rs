@@ -424,9 +424,8 @@ struct Scan {
     last_sha256: String,
     /// SHA-256 of the line before it, if any.
     before_last: Option<String>,
-    /// Whether the last line is an entry that follows the line before it
-    /// (its sequence number and its `prev_sha256`).
-    last_is_chained: bool,
+    /// The last line's own `seq` and `prev_sha256`, if it is an entry.
+    last_link: Option<(u64, String)>,
     last_decision: Option<LastDecision>,
 }
 
@@ -439,27 +438,17 @@ fn scan(bytes: &[u8]) -> Scan {
             seq: 0,
             last_sha256: GENESIS.to_owned(),
             before_last: None,
-            last_is_chained: false,
+            last_link: None,
             last_decision: None,
         };
     }
     let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
     let last = lines[lines.len() - 1];
-    let last_entry = serde_json::from_slice::<AuditEntry>(last).ok();
-    let seq = last_entry.as_ref().map_or(lines.len() as u64, |e| e.seq);
+    let last_link = serde_json::from_slice::<AuditEntry>(last)
+        .ok()
+        .map(|e| (e.seq, e.prev_sha256));
+    let seq = last_link.as_ref().map_or(lines.len() as u64, |l| l.0);
     let before_last = (lines.len() >= 2).then(|| sha256_hex(lines[lines.len() - 2]));
-    let last_is_chained = last_entry.as_ref().is_some_and(|e| {
-        let (prev_seq, prev_sha) = match lines.len() {
-            1 => (Some(0), GENESIS.to_owned()),
-            n => (
-                serde_json::from_slice::<AuditEntry>(lines[n - 2])
-                    .ok()
-                    .map(|p| p.seq),
-                before_last.clone().unwrap_or_default(),
-            ),
-        };
-        prev_seq.is_some_and(|p| e.seq == p + 1) && e.prev_sha256 == prev_sha
-    });
     let mut last_decision = None;
     for line in lines.iter().rev() {
         let Ok(entry) = serde_json::from_slice::<AuditEntry>(line) else {
@@ -481,7 +470,7 @@ fn scan(bytes: &[u8]) -> Scan {
         seq,
         last_sha256: sha256_hex(last),
         before_last,
-        last_is_chained,
+        last_link,
         last_decision,
     }
 }
@@ -522,7 +511,7 @@ impl AuditLog {
             seq,
             last_sha256: prev,
             before_last,
-            last_is_chained,
+            last_link,
             last_decision,
         } = scan(&bytes);
         let head = read_head(data_dir)?;
@@ -531,16 +520,17 @@ impl AuditLog {
             Some(h) => h.seq == seq && h.sha256 == prev,
         };
         // A crash between the log's fsync and the head's rename leaves the
-        // head exactly one entry behind, naming the entry before the last,
-        // and that last line an entry chained to it (anything else written
-        // after the head is not an append of this log's).
-        let head_lags_by_one = last_is_chained
-            && head.as_ref().is_some_and(|h| {
-                h.seq + 1 == seq
-                    && before_last
-                        .as_deref()
-                        .map_or(h.sha256 == GENESIS, |b| b == h.sha256)
-            });
+        // head exactly one entry behind, naming the line before the last,
+        // and the last line the entry that follows it (anything else
+        // written after the head is not an append of this log's).
+        let head_lags_by_one = head.as_ref().is_some_and(|h| {
+            before_last
+                .as_deref()
+                .map_or(h.sha256 == GENESIS, |b| b == h.sha256)
+                && last_link
+                    .as_ref()
+                    .is_some_and(|(s, p)| *s == h.seq + 1 && *p == h.sha256)
+        });
         if !head_ok && !head_lags_by_one && !accept_any_head {
             return Err(AuditError::HeadMismatch {
                 dir: data_dir.to_owned(),
