@@ -251,27 +251,44 @@ async fn json_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let (code, message) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "request body is too large"),
-        StatusCode::SERVICE_UNAVAILABLE => {
-            ("unavailable", "the service is unavailable; retry later")
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "request body is too large".to_owned()),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "unavailable",
+            "the service is unavailable; retry later".to_owned(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "method not allowed here".to_owned())
         }
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed here"),
-        StatusCode::NOT_FOUND => ("not_found", "not found"),
-        s if s.is_server_error() => ("internal", "internal error; see the service log"),
-        _ => ("bad_request", "the request was refused"),
+        StatusCode::NOT_FOUND => ("not_found", "not found".to_owned()),
+        s if s.is_server_error() => ("internal", "internal error; see the service log".to_owned()),
+        // Axum's own refusals (a path segment that does not decode, ...)
+        // say what was wrong in their text: keep it.
+        _ => {
+            let text = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                .unwrap_or_default();
+            let message = if text.is_empty() {
+                "the request was refused".to_owned()
+            } else {
+                text
+            };
+            ("bad_request", message)
+        }
     };
     let mut out = (
         status,
         axum::Json(ErrorBody {
             error: code.to_owned(),
-            message: message.to_owned(),
+            message,
             field: None,
         }),
     )
         .into_response();
-    if let Some(v) = response.headers().get(header::RETRY_AFTER) {
-        out.headers_mut().insert(header::RETRY_AFTER, v.clone());
+    if let Some(v) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
     }
     out
 }

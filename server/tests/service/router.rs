@@ -397,6 +397,23 @@ async fn unknown_routes_and_methods_answer_json_errors() {
         )
         .await;
     assert_eq!(code, StatusCode::NOT_FOUND);
+    // A path segment that is not UTF-8 once decoded: the JSON shape, with
+    // the router's reason rather than a blank refusal.
+    let (code, err) = s
+        .call(
+            "GET",
+            "/v1/enrollments/%FF%FE",
+            Some(&s.keys.enroller),
+            None,
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert_eq!(err["error"], "bad_request");
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(
+        !message.is_empty() && message != "the request was refused",
+        "{err}"
+    );
 }
 
 #[tokio::test]
