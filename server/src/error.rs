@@ -76,6 +76,7 @@ impl ApiError {
             "reference_not_found",
             format!("no enrollment with reference id {reference_id:?}"),
         )
+        .at("reference_id")
     }
 
     /// 503 with `Retry-After`: too much matching work is pending.
@@ -281,7 +282,8 @@ impl From<hoviyat_engine::EngineError> for ApiError {
                 StatusCode::GONE,
                 "reference_deleted",
                 format!("enrollment {reference_id:?} has been deleted"),
-            ),
+            )
+            .at("reference_id"),
             E::FaceEqualsMean => ApiError::invalid(
                 "degenerate_face",
                 "the face template has no direction to compare (it equals the gallery mean)",

@@ -211,16 +211,9 @@ pub async fn verify(
         .run_admitted(admitted, move || {
             let probe = input::probe(&req.fingers, req.face.as_ref(), &limits)?;
             let hash = probe_sha256(&probe);
-            let v = abis.verify(&probe, &req.reference_id).map_err(|e| {
-                // An unknown or deleted reference is the request's
-                // `reference_id`.
-                let api = ApiError::from(e);
-                if api.field.is_none() && matches!(api.status.as_u16(), 404 | 410) {
-                    api.at("reference_id")
-                } else {
-                    api
-                }
-            })?;
+            let v = abis
+                .verify(&probe, &req.reference_id)
+                .map_err(ApiError::from)?;
             let explained = if req.explain {
                 let compared = Candidate {
                     reference_id: v.reference_id.clone(),
